@@ -1,0 +1,168 @@
+"""Extractive summaries: sentences ranked by centrality with a position prior, in document order.
+
+Strategies are plain functions looked up by name (``analysis.summarizer`` in config.yaml).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from digest.analyze.sentences import Sentence
+from digest.analyze.text import words
+
+# A sentence starting like this leans on the one before it and reads badly alone.
+_DANGLING_START = re.compile(
+    r"^(?:he|she|it|they|this|that|these|those|but|and|or|so|also|however|meanwhile|instead|"
+    r"then|yet|still|such|there)\b",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\(\w+\))?\s*[-—–]")
+
+
+def cosine(a: Counter[str], b: Counter[str], norm_a: float, norm_b: float) -> float:
+    if not norm_a or not norm_b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(count * b[term] for term, count in a.items() if term in b) / (norm_a * norm_b)
+
+
+def _vectors(sentences: Sequence[Sentence]) -> tuple[list[Counter[str]], list[float]]:
+    document_frequency: Counter[str] = Counter()
+    for sentence in sentences:
+        document_frequency.update(set(sentence.terms))
+    total = len(sentences)
+    vectors: list[Counter[str]] = []
+    for sentence in sentences:
+        counts = Counter(sentence.terms)
+        vectors.append(Counter({t: c * math.log(1 + total / document_frequency[t]) for t, c in counts.items()}))
+    norms = [math.sqrt(sum(v * v for v in vector.values())) for vector in vectors]
+    return vectors, norms
+
+
+def centrality(sentences: Sequence[Sentence]) -> list[float]:
+    """TextRank over TF-IDF cosine similarity; scores sum to 1."""
+    count = len(sentences)
+    if count == 0:
+        return []
+    vectors, norms = _vectors(sentences)
+    weights = [[0.0] * count for _ in range(count)]
+    for i in range(count):
+        for j in range(i + 1, count):
+            similarity = cosine(vectors[i], vectors[j], norms[i], norms[j])
+            weights[i][j] = weights[j][i] = similarity
+    out_sums = [sum(row) for row in weights]
+    scores = [1.0 / count] * count
+    damping = 0.85
+    for _ in range(50):
+        new = [
+            (1 - damping) / count
+            + damping * sum(weights[j][i] * scores[j] / out_sums[j] for j in range(count) if out_sums[j])
+            for i in range(count)
+        ]
+        delta = sum(abs(x - y) for x, y in zip(new, scores, strict=True))
+        total = sum(new) or 1.0
+        scores = [score / total for score in new]
+        if delta < 1e-6:
+            break
+    return scores
+
+
+def standalone_factor(text: str) -> float:
+    """Penalty for sentences that cannot stand alone in a summary."""
+    factor = 1.0
+    word_count = len(words(text))
+    if _DANGLING_START.match(text):
+        factor *= 0.55
+    if word_count < 6:
+        factor *= 0.3
+    elif word_count > 55:
+        factor *= 0.6
+    if text.endswith("?"):
+        factor *= 0.6
+    quote_marks = text.count('"') + text.count("“") + text.count("”")
+    if quote_marks % 2 == 1:  # a fragment of a quotation that spans sentences
+        factor *= 0.4
+    if _DATELINE.match(text):
+        factor *= 0.8
+    return factor
+
+
+def rank_sentences(sentences: Sequence[Sentence], title: str = "") -> list[float]:
+    """Score each sentence: centrality, a prior for the lead, and standalone penalties."""
+    if not sentences:
+        return []
+    central = centrality(sentences)
+    top = max(central) or 1.0
+    title_key = " ".join(words(title))
+    scores: list[float] = []
+    for sentence, score in zip(sentences, central, strict=True):
+        position_prior = 1.0 / math.sqrt(1 + sentence.position)
+        value = (0.6 * score / top + 0.8 * position_prior) * standalone_factor(sentence.text)
+        if title_key and " ".join(words(sentence.text)) == title_key:
+            value = 0.0  # never repeat the title
+        scores.append(value)
+    return scores
+
+
+def is_redundant(index: int, chosen: Sequence[int], vectors: Sequence[Counter[str]], norms: Sequence[float]) -> bool:
+    """True when a sentence mostly repeats one already chosen, or all of them together."""
+    if not chosen:
+        return False
+    if any(cosine(vectors[index], vectors[j], norms[index], norms[j]) > 0.45 for j in chosen):
+        return True
+    union: Counter[str] = Counter()
+    for j in chosen:
+        union.update(vectors[j])
+    union_norm = math.sqrt(sum(v * v for v in union.values()))
+    return cosine(vectors[index], union, norms[index], union_norm) > 0.55
+
+
+def select(
+    sentences: Sequence[Sentence],
+    scores: Sequence[float],
+    max_sentences: int,
+    max_words: int | None,
+) -> list[Sentence]:
+    """Best sentences within the budget, near-repeats skipped, returned in document order."""
+    order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    vectors, norms = _vectors(sentences)
+    chosen: list[int] = []
+    used_words = 0
+    for index in order:
+        if scores[index] <= 0:
+            continue
+        if is_redundant(index, chosen, vectors, norms):
+            continue
+        length = len(sentences[index].text.split())
+        if max_words is not None:
+            if used_words + length > max_words and chosen:
+                continue
+            chosen.append(index)
+            used_words += length
+            if used_words >= max_words:
+                break
+        else:
+            chosen.append(index)
+            if len(chosen) >= max_sentences:
+                break
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def textrank(sentences: Sequence[Sentence], title: str, max_sentences: int, max_words: int | None) -> list[str]:
+    """Centrality (TextRank over TF-IDF cosine) with a lead prior and standalone penalties."""
+    scores = rank_sentences(sentences, title)
+    return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
+
+
+def lead(sentences: Sequence[Sentence], title: str, max_sentences: int, max_words: int | None) -> list[str]:
+    """The first sentences: the baseline every summary must beat."""
+    scores = [1.0 / (1 + sentence.position) for sentence in sentences]
+    return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
+
+
+Summarizer = Callable[[Sequence[Sentence], str, int, "int | None"], list[str]]
+SUMMARIZERS: dict[str, Summarizer] = {"textrank": textrank, "lead": lead}

@@ -1,0 +1,201 @@
+"""Command line: ``python build.py [build|ingest|analyze] ...``. No traceback reaches the user."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from digest.analyze import analyze_article
+from digest.collect import with_discovered_topics
+from digest.config import CONFIG_NAME, Config, load_config
+from digest.errors import BuildErrors, DigestError, display_path
+from digest.frontmatter import parse_date
+from digest.ingest import convert
+from digest.ingest import ingest as ingest_paths
+from digest.markdown import render_markdown
+from digest.models import AnalyzedArticle, Article
+from digest.pipeline import build
+from digest.read import read_article
+
+COMMANDS = ("build", "ingest", "analyze")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="digest: turn a pile of articles into a digest site. With no command, builds.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    build_cmd = sub.add_parser("build", help="ingest the inbox, analyse content/ and write site/ (the default)")
+    build_cmd.add_argument("--config", type=Path, default=Path(CONFIG_NAME),
+                           help="the config file (default: config.yaml)")
+
+    ingest_cmd = sub.add_parser("ingest", help="turn raw articles into content/articles/<slug>.md")
+    ingest_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                            help="raw files or folders (searched recursively)")
+    ingest_cmd.add_argument("--config", type=Path, default=Path(CONFIG_NAME))
+    ingest_cmd.add_argument("--force", action="store_true", help="replace files even if you edited them")
+    ingest_cmd.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
+    ingest_cmd.add_argument("--date", help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
+
+    analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
+    analyze_cmd.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="raw (.txt) or Markdown articles")
+    analyze_cmd.add_argument("--json", action="store_true", help="one JSON object per line per file")
+    analyze_cmd.add_argument("--config", type=Path, default=Path(CONFIG_NAME))
+    budget = analyze_cmd.add_mutually_exclusive_group()
+    budget.add_argument("--summary-sentences", type=int, metavar="N", help="summary length in sentences")
+    budget.add_argument("--summary-words", type=int, metavar="N", help="summary length in words")
+    return parser
+
+
+def _report_error(error: DigestError) -> None:
+    errors = error.errors if isinstance(error, BuildErrors) else [error]
+    for item in errors:
+        print(f"error: {item}", file=sys.stderr)
+    if len(errors) > 1:
+        print(f"{len(errors)} problems; nothing was written", file=sys.stderr)
+
+
+def run_build(config_path: Path) -> int:
+    start = time.perf_counter()
+    config = load_config(config_path)
+    result = build(config.root, config=config)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"
+          f" -> {display_path(config.output_dir)}")
+    return 0
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    date = None
+    if args.date:
+        try:
+            date = parse_date(args.date)
+        except ValueError as problem:
+            raise DigestError(f"--date: {problem}") from None
+    report = ingest_paths(args.paths, config.content_dir, config.root,
+                          force=args.force, dry_run=args.dry_run, date=date)
+    for line in report.written:
+        print(f"written    {line}")
+    for line in report.unchanged:
+        print(f"unchanged  {line}")
+    for name, why in report.skipped:
+        print(f"skipped    {name}: {why}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for failure in report.failed:
+        print(f"error: {failure}", file=sys.stderr)
+    print(f"ingest: {report.summary()}")
+    return 1 if report.failed else 0
+
+
+def _article_for_analysis(path: Path, warnings: list[str]) -> Article:
+    """A raw or Markdown file as an Article, without writing anything."""
+    if path.suffix.lower() in (".md", ".markdown"):
+        try:
+            return read_article(path, path.parent)
+        except DigestError as error:
+            if "title missing" not in error.message:
+                raise
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror}", path=path) from None
+    item = convert(raw, path, path.name, warnings)
+    html, blocks = render_markdown(item.body)
+    return Article(
+        path=path, slug=item.slug, title=item.meta["title"], date=parse_date(item.meta["date"]),
+        author=item.meta.get("author"), source=item.meta.get("source"), body_html=html, blocks=blocks,
+        word_count=sum(len(block.text.split()) for block in blocks),
+    )
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    # Without a config.yaml here, analyze uses the defaults (no declared topics).
+    default_missing = args.config == Path(CONFIG_NAME) and not args.config.exists()
+    config = Config(root=Path.cwd()) if default_missing else load_config(args.config)
+    if args.summary_sentences is not None:
+        if args.summary_sentences < 1:
+            raise DigestError("--summary-sentences must be at least 1")
+        config = replace(config, summary_sentences=args.summary_sentences, summary_words=None)
+    if args.summary_words is not None:
+        if args.summary_words < 1:
+            raise DigestError("--summary-words must be at least 1")
+        config = replace(config, summary_words=args.summary_words)
+    warnings: list[str] = []
+    results: list[tuple[str, AnalyzedArticle | None]] = []
+    failed = 0
+    for path in args.paths:
+        try:
+            article = _article_for_analysis(path, warnings)
+            results.append((str(path), AnalyzedArticle(article, analyze_article(article, config))))
+        except DigestError as error:
+            _report_error(error)
+            results.append((str(path), None))
+            failed += 1
+    done = [item for _, item in results if item is not None]
+    with_topics, _ = with_discovered_topics(done, config)
+    analyzed = iter(with_topics)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for shown, item in results:
+        if item is None:
+            continue
+        finished = next(analyzed)
+        analysis = finished.analysis
+        record = {
+            "path": shown,
+            "title": finished.article.title,
+            "summary": list(analysis.summary),
+            "quotes": [{"text": quote.text, "speaker": quote.speaker} for quote in analysis.quotes],
+            "keywords": list(analysis.keywords),
+            "topics": list(analysis.topics),
+        }
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"{shown}\n  title:    {record['title']}")
+            for sentence in analysis.summary:
+                print(f"  summary:  {sentence}")
+            for quote in analysis.quotes:
+                print(f"  quote:    “{quote.text}” — {quote.speaker or 'unattributed'}")
+            print(f"  keywords: {', '.join(analysis.keywords)}\n  topics:   {', '.join(analysis.topics)}")
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
+        arguments = ["build", *arguments]
+    args = _parser().parse_args(arguments)
+    try:
+        if args.command == "ingest":
+            return run_ingest(args)
+        if args.command == "analyze":
+            return run_analyze(args)
+        return run_build(args.config)
+    except DigestError as error:
+        _report_error(error)
+        if args.command == "build":
+            print("build stopped; site/ was left as it was", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug in digest, not in the user's files
+        if os.environ.get("DIGEST_DEBUG"):
+            traceback.print_exc()
+        print(f"internal error: {type(error).__name__}: {error} "
+              "(a bug in digest; set DIGEST_DEBUG=1 to see where, and please report it)", file=sys.stderr)
+        return 70
+
+

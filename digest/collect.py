@@ -1,0 +1,126 @@
+"""Articles -> Site: topics (declared and discovered), each topic's story and best quotes."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from digest.analyze.quotes import pull_quote_score, shorten
+from digest.analyze.summarize import cosine
+from digest.analyze.text import content_terms
+from digest.analyze.topics import discover_topics
+from digest.config import Config
+from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDigest, TopicQuote
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def newest_first(items: list[AnalyzedArticle]) -> list[AnalyzedArticle]:
+    """Newest first; undated articles after dated ones; ties broken by slug for determinism."""
+    return sorted(items, key=lambda item: (-(item.article.date or _OLDEST).timestamp(), item.article.slug))
+
+
+def with_discovered_topics(
+    items: list[AnalyzedArticle], config: Config
+) -> tuple[list[AnalyzedArticle], dict[str, str]]:
+    """Articles matching no topic are grouped by keywords; returns the articles and new topic names."""
+    loose = [index for index, item in enumerate(items) if not item.analysis.topics]
+    declared = {topic.slug for topic in config.topics}
+    taken = declared | {slug for item in items for slug in item.analysis.topics}
+    found = discover_topics([items[i].analysis.keywords for i in loose], taken)
+    names: dict[str, str] = {}
+    result = list(items)
+    for topic in found:
+        names[topic.slug] = topic.name
+        for member in topic.members:
+            index = loose[member]
+            result[index] = replace(result[index], analysis=replace(result[index].analysis, topics=(topic.slug,)))
+    return result, names
+
+
+def topic_story(members: list[AnalyzedArticle], budget: int) -> tuple[DigestSentence, ...]:
+    """Sentences across the topic's articles, best first with near-repeats removed (MMR),
+    then ordered as a story: oldest article first, then by place in the article."""
+    pool = [
+        (candidate.score, candidate.position, item, candidate.text, Counter(content_terms(candidate.text)))
+        for item in members
+        for candidate in item.analysis.candidates
+    ]
+    norms = [math.sqrt(sum(v * v for v in entry[4].values())) for entry in pool]
+    chosen: list[int] = []
+    remaining = set(range(len(pool)))
+    while remaining and len(chosen) < budget:
+        def gain(index: int) -> tuple[float, str, int]:
+            redundancy = max(
+                (cosine(pool[index][4], pool[j][4], norms[index], norms[j]) for j in chosen), default=0.0
+            )
+            return (0.7 * pool[index][0] - 0.3 * redundancy, pool[index][2].article.slug, -pool[index][1])
+
+        best = max(remaining, key=gain)
+        remaining.discard(best)
+        if any(cosine(pool[best][4], pool[j][4], norms[best], norms[j]) > 0.6 for j in chosen):
+            continue
+        chosen.append(best)
+    chosen.sort(key=lambda i: ((pool[i][2].article.date or _OLDEST).timestamp(), pool[i][2].article.slug, pool[i][1]))
+    return tuple(DigestSentence(pool[i][3], pool[i][2].article.slug) for i in chosen)
+
+
+def topic_quotes(members: list[AnalyzedArticle], limit: int) -> tuple[TopicQuote, ...]:
+    """The best pull-quotes across articles, at most one per speaker."""
+    # A quote the user pinned in front matter comes before any the analysis found.
+    ranked = sorted(
+        (
+            (item.article.pinned_quote is not None and index == 0, pull_quote_score(quote),
+             item.article.slug, index, quote)
+            for item in members
+            for index, quote in enumerate(item.analysis.quotes)
+        ),
+        key=lambda entry: (not entry[0], -entry[1], entry[2], entry[3]),
+    )
+    chosen: list[TopicQuote] = []
+    speakers: set[str | None] = set()
+    for _, _, slug, _, quote in ranked:
+        if len(chosen) >= limit:
+            break
+        if quote.speaker is not None and quote.speaker in speakers:
+            continue
+        speakers.add(quote.speaker)
+        chosen.append(TopicQuote(shorten(quote), slug))
+    return tuple(chosen)
+
+
+def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> Site:
+    """The whole site model, built from values; nothing here touches the disk."""
+    items, discovered = with_discovered_topics(items, config)
+    ordered = newest_first(items)
+    declared = {topic.slug: topic for topic in config.topics}
+    slugs_in_use: list[str] = []
+    for item in ordered:
+        for slug in item.analysis.topics:
+            if slug not in slugs_in_use:
+                slugs_in_use.append(slug)
+    order = [topic.slug for topic in config.topics if topic.slug in slugs_in_use]
+    order += sorted(slug for slug in slugs_in_use if slug not in declared)
+    topics: list[TopicDigest] = []
+    for slug in order:
+        members = [item for item in ordered if slug in item.analysis.topics]
+        topic = declared.get(slug)
+        topics.append(
+            TopicDigest(
+                slug=slug,
+                name=topic.name if topic else discovered.get(slug, slug.replace("-", " ").title()),
+                description=topic.description if topic else "",
+                story=topic_story(members, config.digest_sentences),
+                quotes=topic_quotes(members, config.quotes_per_topic),
+                article_slugs=tuple(item.article.slug for item in members),
+                discovered=topic is None and slug in discovered,
+            )
+        )
+    return Site(
+        articles=tuple(ordered),
+        topics=tuple(topics),
+        pages=tuple(sorted(pages, key=lambda page: page.slug)),
+        by_slug={item.article.slug: item for item in ordered},
+    )

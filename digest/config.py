@@ -1,0 +1,260 @@
+"""``config.yaml``: a typed schema with defaults; every problem reported with its key and line."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from digest.errors import BuildErrors, ConfigError, DigestError
+from digest.slugs import slugify
+from digest.yamlsafe import key_lines, load_yaml
+
+CONFIG_NAME = "config.yaml"
+MAX_CONFIG_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    """A topic declared by the user."""
+
+    slug: str
+    name: str
+    description: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole site configuration, validated. Paths are absolute."""
+
+    root: Path
+    """The project folder: where config.yaml is."""
+    title: str = "Digest"
+    """Site name, shown in the header, the <title> of every page and the feeds."""
+    description: str = ""
+    """One line about the site, for the home page and search engines."""
+    base_url: str = "/"
+    """Where the site is published, e.g. ``https://user.github.io/repo/``. Pages link to each
+    other relatively, so the site works from any folder; canonical URLs, feeds and the 404
+    page use this."""
+    language: str = "en"
+    """The ``lang`` of every page, unless an article says otherwise."""
+    theme: str = "default"
+    """A folder in ``themes/``; templates it lacks come from ``themes/default``."""
+    inbox: str = "content/inbox"
+    """Raw articles dropped here are ingested by every build."""
+    summary_sentences: int = 3
+    """Sentences in each article's summary (ignored when summary_words is set)."""
+    summary_words: int | None = None
+    """Word budget for each article's summary instead of a sentence count."""
+    summarizer: str = "textrank"
+    """Summary strategy, by name (see digest.analyze.summarize.SUMMARIZERS)."""
+    digest_sentences: int = 5
+    """Sentences in each topic's story."""
+    quotes_per_topic: int = 3
+    """Pull-quotes shown on a topic page."""
+    keywords_per_article: int = 8
+    topic_threshold: float = 0.15
+    """How well an article must match a declared topic's words to join it (0 to 1)."""
+    topics: tuple[TopicConfig, ...] = ()
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.root / self.inbox
+
+
+_SITE_KEYS = {"title", "description", "base_url", "language"}
+_ANALYSIS_KEYS = {
+    "summary_sentences",
+    "summary_words",
+    "summarizer",
+    "digest_sentences",
+    "quotes_per_topic",
+    "keywords_per_article",
+    "topic_threshold",
+}
+_TOP_KEYS = {"site", "theme", "inbox", "analysis", "topics"}
+_TOPIC_KEYS = {"name", "slug", "description", "keywords"}
+
+
+class _Checker:
+    """Collects every problem with its key path and line, then raises them together."""
+
+    def __init__(self, path: Path, lines: dict[tuple[str | int, ...], int]) -> None:
+        self.path = path
+        self.lines = lines
+        self.errors: list[DigestError] = []
+
+    def fail(self, keys: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
+        name = ".".join(str(key) for key in keys)
+        line = self.lines.get(keys)
+        while line is None and keys:
+            keys = keys[:-1]
+            line = self.lines.get(keys)
+        text = f"'{name}': {message}" if name else message
+        self.errors.append(ConfigError(text, path=self.path, line=line, hint=hint))
+
+    def mapping(self, value: Any, keys: tuple[str | int, ...], allowed: set[str]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(keys, f"must be a mapping of keys to values, got {type(value).__name__}")
+            return {}
+        for key in value:
+            if str(key) not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(sorted(allowed))
+                self.fail((*keys, str(key)), "unknown key", hint)
+        return {str(key): item for key, item in value.items() if str(key) in allowed}
+
+    def text(self, data: dict[str, Any], key: str, keys: tuple[str | int, ...], default: str) -> str:
+        value = data.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.fail((*keys, key), f"must be text, got {type(value).__name__}", "put it in quotes")
+            return default
+        return value
+
+    def integer(
+        self, data: dict[str, Any], key: str, keys: tuple[str | int, ...], default: int | None, low: int, high: int
+    ) -> int | None:
+        value = data.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail((*keys, key), f"must be a whole number from {low} to {high}, got {value!r}")
+            return default
+        return value
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate the text of a config file; raise BuildErrors listing every problem."""
+    try:
+        data = load_yaml(text)
+        lines = key_lines(text)
+    except DigestError as error:
+        raise ConfigError(error.message, path=path, line=error.line, hint=error.hint) from None
+    check = _Checker(path, lines)
+    top = check.mapping(data, (), _TOP_KEYS)
+    site = check.mapping(top.get("site"), ("site",), _SITE_KEYS)
+    analysis = check.mapping(top.get("analysis"), ("analysis",), _ANALYSIS_KEYS)
+
+    base_url = check.text(site, "base_url", ("site",), "/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
+        check.fail(("site", "base_url"), f"must be an http(s) URL or a path, got {base_url!r}",
+                   "for example https://user.github.io/repo/ or /repo/")
+    theme = check.text(top, "theme", (), "default")
+    if not theme or slugify(theme, fallback="") != theme.lower() or "/" in theme:
+        check.fail(("theme",), f"must be the name of a folder in themes/, got {theme!r}")
+        theme = "default"
+    inbox = check.text(top, "inbox", (), "content/inbox")
+    inbox_path = (path.parent / inbox).resolve()
+    if not inbox_path.is_relative_to(path.parent.resolve()):
+        check.fail(("inbox",), "must be a folder inside the project", "for example content/inbox")
+        inbox = "content/inbox"
+
+    summarizer = check.text(analysis, "summarizer", ("analysis",), "textrank")
+    from digest.analyze.summarize import SUMMARIZERS  # late: analysis imports config types
+
+    if summarizer not in SUMMARIZERS:
+        check.fail(("analysis", "summarizer"), f"unknown summarizer {summarizer!r}",
+                   "choose one of " + ", ".join(sorted(SUMMARIZERS)))
+        summarizer = "textrank"
+    threshold = analysis.get("topic_threshold", 0.15)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        check.fail(("analysis", "topic_threshold"), f"must be a number from 0 to 1, got {threshold!r}")
+        threshold = 0.15
+
+    config = Config(
+        root=path.parent.resolve(),
+        title=check.text(site, "title", ("site",), "Digest"),
+        description=check.text(site, "description", ("site",), ""),
+        base_url=base_url,
+        language=check.text(site, "language", ("site",), "en"),
+        theme=theme,
+        inbox=inbox,
+        summary_sentences=check.integer(analysis, "summary_sentences", ("analysis",), 3, 1, 50) or 3,
+        summary_words=check.integer(analysis, "summary_words", ("analysis",), None, 5, 2000),
+        summarizer=summarizer,
+        digest_sentences=check.integer(analysis, "digest_sentences", ("analysis",), 5, 1, 50) or 5,
+        quotes_per_topic=check.integer(analysis, "quotes_per_topic", ("analysis",), 3, 0, 20) or 0,
+        keywords_per_article=check.integer(analysis, "keywords_per_article", ("analysis",), 8, 0, 50) or 0,
+        topic_threshold=float(threshold),
+        topics=_topics(top.get("topics"), check),
+    )
+    if check.errors:
+        raise BuildErrors(check.errors)
+    return config
+
+
+def _topics(value: Any, check: _Checker) -> tuple[TopicConfig, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        check.fail(("topics",), "must be a list of topics", "start each topic with '- name: ...'")
+        return ()
+    topics: list[TopicConfig] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        keys: tuple[str | int, ...] = ("topics", index)
+        data = check.mapping(item, keys, _TOPIC_KEYS)
+        name = check.text(data, "name", keys, "").strip()
+        if not name:
+            check.fail(keys, "a topic needs a name")
+            continue
+        slug = slugify(check.text(data, "slug", keys, "") or name)
+        if slug in seen:
+            check.fail((*keys, "name"), f"topic slug '{slug}' is used twice", "give one of them another slug")
+            continue
+        seen.add(slug)
+        keywords = data.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(word, str) for word in keywords):
+            check.fail((*keys, "keywords"), "must be a list of words")
+            keywords = []
+        topics.append(
+            TopicConfig(
+                slug=slug,
+                name=name,
+                description=check.text(data, "description", keys, ""),
+                keywords=tuple(word.strip() for word in keywords if word.strip()),
+            )
+        )
+    return tuple(topics)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``config.yaml``; a missing file gives the defaults."""
+    if not path.exists():
+        if path.parent.is_dir():
+            return Config(root=path.parent.resolve())
+        raise ConfigError("project folder not found", path=path.parent)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror}", path=path) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"larger than {MAX_CONFIG_BYTES // 1024} KB", path=path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"not UTF-8 (byte {error.start})", path=path, hint="save it as UTF-8") from None
+    return parse_config(text.replace("\r\n", "\n").replace("\r", "\n"), path)

@@ -1,0 +1,183 @@
+"""Plain text scraped from a news page -> a title, metadata and Markdown body.
+
+Rules, in order (documented in the README, "Ingest rules"):
+1. The first non-empty line is the title; an all-capitals tag in square brackets at its start or
+   end (``[VIDEOS]``, ``[PHOTOS]``, ``[WATCH]``) is page furniture and is dropped.
+2. Whole lines of page debris are dropped: "• Updated", "Advertisement", "Share this article",
+   "Read more", share/subscribe/cookie lines, bare URLs.
+3. "By Jane Doe" lines become ``author``; "Updated/Published <date>" lines and ISO dates become ``date``.
+4. Blocks are separated by blank lines. A one-line block of at most 10 words, starting with a
+   capital and without closing punctuation, is a ``##`` heading. A block of two short lines whose
+   first has no closing punctuation is an image caption (title + caption/credit). Lines starting
+   with "- ", "* " or "• " are list items. Anything else is a paragraph, its lines re-flowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+_TAG = re.compile(r"^\s*\[[A-Z0-9][A-Z0-9 &'-]{1,24}\]\s*|\s*\[[A-Z0-9][A-Z0-9 &'-]{1,24}\]\s*$")
+_DEBRIS = re.compile(
+    r"^(?:[•·*\-–]\s*)?(?:updated|advertisement|advert|sponsored|share|share this(?: article| story| page)?"
+    r"|share on \w+|read more|read next|related|subscribe\b.*|sign up\b.*|click here\b.*|follow us\b.*"
+    r"|accept(?: all)? cookies\b.*|we use cookies\b.*|cookie (?:policy|settings)\b.*|comments?|skip to \w+.*"
+    r"|image (?:source|copyright)\b.*|getty images|media caption.*|watch(?: now| video)?|listen|print|email"
+    r"|https?://\S+)\s*$",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^(?:by|written by)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})(?:,.*)?$")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_DATE_LINE = re.compile(
+    r"^(?:[•·]\s*)?(?:updated|published|posted|last updated|first published)\s*:?\s*(?:on\s+)?(?P<date>.+)$",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:?\d{2})?)?\b")
+_DMY = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
+_MDY = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,3}[.)])\s+\S")
+_CLOSING = (".", "!", "?", ":", ";", ",", "\"", "”", "’", "'", ")", "…", "。", "！", "？")
+
+
+@dataclass(slots=True)
+class ParsedText:
+    """What a plain-text article yields before it is written as Markdown."""
+
+    title: str
+    title_source: str
+    """'text' when the first line was the title, 'lead' when made from the first sentence."""
+    body: str
+    """Markdown."""
+    author: str | None = None
+    date: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_title(line: str) -> str:
+    previous = None
+    while previous != line:
+        previous, line = line, _TAG.sub("", line)
+    return " ".join(line.split())
+
+
+def find_date(text: str) -> datetime | None:
+    """A date written in the text: ISO, '25 Feb 2022' or 'Feb 25, 2022'; UTC when no zone is given."""
+    iso = _ISO_DATE.search(text)
+    if iso:
+        stamp = iso.group(1) + ("T" + iso.group(2) if iso.group(2) else "")
+        zone = iso.group(3)
+        if zone:
+            stamp += "+00:00" if zone == "Z" else zone if ":" in zone else zone[:3] + ":" + zone[3:]
+        try:
+            parsed = datetime.fromisoformat(stamp)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    for pattern, order in ((_DMY, (0, 1, 2)), (_MDY, (1, 0, 2))):
+        match = pattern.search(text)
+        if match:
+            parts = match.groups()
+            day, month_name, year = parts[order[0]], parts[order[1]], parts[order[2]]
+            month = _MONTHS.get(month_name[:3].lower())
+            if month:
+                try:
+                    return datetime(int(year), month, int(day), tzinfo=UTC)
+                except ValueError:
+                    return None
+    return None
+
+
+_ESCAPE_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d{1,9}[.)]|:{3})")
+
+
+def escape_markdown(text: str) -> str:
+    """Make scraped text read literally as Markdown: no accidental emphasis, links or headings."""
+    text = _ESCAPE_INLINE.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def _is_heading(lines: list[str]) -> bool:
+    if len(lines) != 1:
+        return False
+    line = lines[0]
+    count = len(line.split())
+    return 1 <= count <= 10 and line[:1].isupper() and not line.endswith(_CLOSING) and not _LIST_ITEM.match(line)
+
+
+def _is_caption(lines: list[str]) -> bool:
+    return (
+        len(lines) == 2
+        and all(len(line.split()) <= 16 for line in lines)
+        and not lines[0].endswith(_CLOSING)
+        and lines[0][:1].isupper()
+    )
+
+
+def _lead_title(paragraph: str) -> str:
+    from digest.analyze.text import split_sentences
+
+    first = split_sentences(paragraph)[0] if paragraph.strip() else paragraph
+    first = re.sub(r"^\(CNN\)\s*(?:--\s*)?", "", first).strip()
+    words = first.rstrip(".").split()
+    return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
+
+
+def parse_plain_text(text: str) -> ParsedText:
+    """Title, metadata and Markdown body of a plain-text article (see the module's rules)."""
+    lines = [line.strip() for line in text.split("\n")]
+    author: str | None = None
+    date: datetime | None = None
+    kept: list[str] = []
+    for line in lines:
+        if not line:
+            kept.append("")
+            continue
+        date_line = _DATE_LINE.match(line)
+        if date_line and date is None and (found := find_date(date_line.group("date"))):
+            date = found
+            continue
+        if _DEBRIS.match(line):
+            continue
+        byline = _BYLINE.match(line)
+        if byline and author is None and len(line.split()) <= 8:
+            author = byline.group("name")
+            continue
+        kept.append(line)
+    blocks: list[list[str]] = [[]]
+    for line in kept:
+        if line:
+            blocks[-1].append(line)
+        elif blocks[-1]:
+            blocks.append([])
+    blocks = [block for block in blocks if block]
+    if not blocks:
+        return ParsedText("", "text", "", author, date)
+
+    first = blocks[0]
+    title_line = clean_title(first[0])
+    if len(first) == 1 and len(title_line.split()) <= 30 and not re.match(r"^\(CNN\)", title_line):
+        title, title_source = title_line, "text"
+        blocks = blocks[1:]
+    elif len(first) > 1 and len(title_line.split()) <= 30 and not title_line.endswith((".", "!", "?")):
+        title, title_source = title_line, "text"
+        blocks[0] = first[1:]
+    else:
+        title, title_source = _lead_title(" ".join(first)), "lead"
+    if date is None:
+        date = find_date("\n".join(" ".join(block) for block in blocks[:2]))
+
+    out: list[str] = []
+    for block in blocks:
+        if _is_heading(block) and out:
+            out.append("## " + escape_markdown(block[0]).lstrip("\\"))
+        elif _is_caption(block):
+            out.append("::: caption\n" + "\n\n".join(escape_markdown(line) for line in block) + "\n:::")
+        elif all(_LIST_ITEM.match(line) for line in block):
+            items = [re.sub(r"^\s*(?:[-*•]|\d{1,3}[.)])\s+", "", line) for line in block]
+            out.append("\n".join("- " + escape_markdown(item) for item in items))
+        else:
+            out.append(escape_markdown(" ".join(block)))
+    return ParsedText(title, title_source, "\n\n".join(out) + "\n", author, date)

@@ -1,0 +1,146 @@
+"""The values passed between stages. Frozen and slotted: a stage returns new values, never patches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+BlockKind = Literal["paragraph", "heading", "caption", "blockquote", "list_item"]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One block of an article body, as the analysis reads it."""
+
+    kind: BlockKind
+    """What the block is; only paragraphs and list items feed summaries."""
+    text: str
+    """Plain text, Markdown markup removed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A direct quotation found in (or pinned to) an article."""
+
+    text: str
+    """The words inside the quotation marks, without the marks."""
+    speaker: str | None
+    """The fullest name the article gives the speaker, or None when unattributed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as read from ``content/articles/``: front matter checked, body parsed once."""
+
+    path: Path
+    """The Markdown file it came from."""
+    slug: str
+    """URL-safe name, unique in the site: the page lives at ``articles/<slug>/``."""
+    title: str
+    date: datetime | None
+    """Publication time, always timezone-aware; None when the file gives none."""
+    author: str | None
+    source: str | None
+    """Where the article was taken from: an http(s) URL or a file name."""
+    body_html: str
+    """The body rendered to HTML (raw HTML in the Markdown is escaped, never passed through)."""
+    blocks: tuple[Block, ...]
+    """The body as plain-text blocks, for analysis."""
+    word_count: int
+    pinned_summary: tuple[str, ...] | None = None
+    """A summary the user wrote in front matter: always wins over the computed one."""
+    pinned_topics: tuple[str, ...] | None = None
+    pinned_quote: Quote | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence offered for the topic digest: its text, place in the article and score."""
+
+    text: str
+    position: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the analysis derives from one article alone."""
+
+    summary: tuple[str, ...]
+    """Sentences from the article, in document order."""
+    quotes: tuple[Quote, ...]
+    """Pull-quote candidates, best first."""
+    keywords: tuple[str, ...]
+    topics: tuple[str, ...]
+    """Slugs of the topics the article belongs to."""
+    candidates: tuple[Candidate, ...] = ()
+    """The article's best sentences for a topic digest, best first."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedArticle:
+    """An article together with its analysis; what collect and render consume."""
+
+    article: Article
+    analysis: Analysis
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A standalone page from ``content/pages/`` (about, colophon ...)."""
+
+    path: Path
+    slug: str
+    title: str
+    body_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSentence:
+    """One sentence of a topic's story, with the article it came from."""
+
+    text: str
+    article_slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicQuote:
+    quote: Quote
+    article_slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDigest:
+    """A topic's page: its story across articles, its best quotes, its articles (by slug)."""
+
+    slug: str
+    name: str
+    description: str
+    story: tuple[DigestSentence, ...]
+    quotes: tuple[TopicQuote, ...]
+    article_slugs: tuple[str, ...]
+    """Newest first."""
+    discovered: bool = False
+    """True when the topic was not declared in config.yaml but grouped from keywords."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Everything the renderer needs; holds slugs, not copies, between its parts."""
+
+    articles: tuple[AnalyzedArticle, ...]
+    """Newest first; undated articles last, then by slug."""
+    topics: tuple[TopicDigest, ...]
+    pages: tuple[Page, ...]
+    by_slug: dict[str, AnalyzedArticle] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One file of the built site: a relative POSIX path under ``site/`` and its bytes."""
+
+    path: str
+    data: bytes

@@ -1,0 +1,91 @@
+"""build(): the stages, top to bottom, each timed. Every build is a full, correct build."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.analyze import analyze_article
+from digest.collect import collect
+from digest.config import CONFIG_NAME, Config, load_config
+from digest.errors import BuildErrors
+from digest.ingest import ingest
+from digest.models import AnalyzedArticle
+from digest.read import read_content
+from digest.render import render_site
+from digest.write import write_site
+
+
+@dataclass(slots=True)
+class BuildResult:
+    pages: int = 0
+    files: int = 0
+    changed: bool = False
+    timings: list[tuple[str, float, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for _, seconds, _ in self.timings)
+
+
+class _Stages:
+    """Times each stage and reports it as one line when it ends."""
+
+    def __init__(self, result: BuildResult, echo: Callable[[str], None]) -> None:
+        self.result = result
+        self.echo = echo
+        self.detail = ""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.detail = ""
+        start = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - start
+        self.result.timings.append((name, seconds, self.detail))
+        self.echo(f"{name:<8} {seconds * 1000:8.1f} ms  {self.detail}".rstrip())
+
+
+def build(root: Path, echo: Callable[[str], None] = print, config: Config | None = None) -> BuildResult:
+    """Ingest the inbox, read content/, analyse, collect, render and write site/.
+
+    Raises DigestError (often BuildErrors, listing every problem) on bad input; site/ is then
+    left exactly as it was.
+    """
+    result = BuildResult()
+    stages = _Stages(result, echo)
+    with stages.stage("config"):
+        config = config or load_config(root / CONFIG_NAME)
+        stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
+    with stages.stage("ingest"):
+        report = ingest([config.inbox_dir], config.content_dir, config.root) if config.inbox_dir.is_dir() else None
+        if report is not None:
+            result.warnings.extend(report.warnings)
+            result.warnings.extend(f"{name}: skipped: {why}" for name, why in report.skipped)
+            if report.failed:
+                raise BuildErrors(report.failed)
+            stages.detail = report.summary()
+        else:
+            stages.detail = "no inbox folder"
+    with stages.stage("read"):
+        content = read_content(config.content_dir)
+        result.warnings.extend(content.warnings)
+        stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
+    with stages.stage("analyze"):
+        analyzed = [AnalyzedArticle(article, analyze_article(article, config)) for article in content.articles]
+    with stages.stage("collect"):
+        site = collect(analyzed, content.pages, config)
+        stages.detail = f"{len(site.topics)} topic(s)"
+    with stages.stage("render"):
+        files = render_site(site, config)
+        result.files = len(files)
+        result.pages = sum(1 for file in files if file.path.endswith(".html"))
+    with stages.stage("write"):
+        written = write_site(files, config.output_dir)
+        result.changed = written.changed
+        stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
+    return result

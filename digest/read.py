@@ -1,0 +1,213 @@
+"""``content/`` -> Articles and Pages: files found safely, front matter checked, bodies parsed once."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from digest.errors import BuildErrors, ContentError, DigestError, display_path
+from digest.frontmatter import Document, parse_date, split_document
+from digest.markdown import render_markdown
+from digest.models import Article, Page, Quote
+from digest.slugs import slugify, unique_slugs
+
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+MAX_ARTICLE_BYTES = 8 * 1024 * 1024
+MAX_TITLE_CHARS = 300
+
+
+@dataclass(slots=True)
+class ContentReport:
+    """What reading ``content/`` produced, and what it passed over (with why)."""
+
+    articles: list[Article] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
+    """Markdown files under ``folder`` in a stable order; hidden, editor-temp and unsafe links skipped.
+
+    Symlinks are followed only when they stay inside ``root``; their targets are never read otherwise.
+    """
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    real_root = root.resolve()
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(name for name in dirs if not name.startswith((".", "_")))
+        for name in sorted(files):
+            path = Path(current) / name
+            if name.startswith((".", "#", "~")) or name.endswith("~"):
+                continue
+            if path.suffix.lower() not in MARKDOWN_SUFFIXES:
+                continue
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    warnings.append(f"{display_path(path)}: skipped: broken or looping symlink")
+                    continue
+                if not target.is_relative_to(real_root):
+                    warnings.append(f"{display_path(path)}: skipped: symlink points outside content/")
+                    continue
+                if not target.is_file():
+                    continue
+            found.append(path)
+    return found
+
+
+def decode_markdown(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw:
+        raise ContentError(f"not text: NUL byte at offset {raw.index(0)}", path=path,
+                           hint="save the file as UTF-8 text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ContentError(f"not valid UTF-8 (byte {error.start})", path=path, line=line,
+                           hint="save the file as UTF-8") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def _text_field(doc: Document, key: str, path: Path, required: bool = False) -> str | None:
+    value = doc.meta.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ContentError(f"{key} missing", path=path, line=doc.lines.get(key, 1),
+                               hint=f"add a line '{key}: ...' to the front matter")
+        return None
+    if not isinstance(value, str):
+        raise ContentError(f"{key} must be text, got {type(value).__name__} {value!r}"[:200], path=path,
+                           line=doc.lines.get(key), hint="put the value in quotes")
+    return " ".join(value.split())
+
+
+def _text_list(doc: Document, key: str, path: Path) -> tuple[str, ...] | None:
+    value = doc.meta.get(key)
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ContentError(f"{key} must be a list of text", path=path, line=doc.lines.get(key),
+                           hint=f"write it as '{key}: [first, second]'")
+    return tuple(" ".join(item.split()) for item in items if item.strip())
+
+
+def _pinned_quote(doc: Document, path: Path) -> Quote | None:
+    value: Any = doc.meta.get("pull_quote")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return Quote(" ".join(value.split()), None)
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        speaker = value.get("speaker")
+        if speaker is not None and not isinstance(speaker, str):
+            raise ContentError("pull_quote.speaker must be text", path=path, line=doc.lines.get("pull_quote"))
+        return Quote(" ".join(value["text"].split()), speaker)
+    raise ContentError("pull_quote must be text, or a mapping with 'text' and 'speaker'", path=path,
+                       line=doc.lines.get("pull_quote"))
+
+
+def safe_source(source: str | None) -> str | None:
+    """Keep a source only if it is an http(s) URL or plain text (never a script URL)."""
+    if source is None:
+        return None
+    scheme = urlsplit(source).scheme.lower()
+    if scheme and scheme not in ("http", "https") and len(scheme) > 1:
+        return None
+    return source
+
+
+def read_document(path: Path, content_root: Path) -> tuple[Document, str]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ContentError(f"larger than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB", path=path,
+                               hint="split it into several articles")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ContentError(f"cannot read: {error.strerror}", path=path) from None
+    text = decode_markdown(raw, path)
+    return split_document(text, path), text
+
+
+def read_article(path: Path, content_root: Path) -> Article:
+    """One Markdown file -> Article; raise ContentError naming the file and line."""
+    doc, _ = read_document(path, content_root)
+    title = _text_field(doc, "title", path, required=True)
+    assert title is not None
+    if len(title) > MAX_TITLE_CHARS:
+        raise ContentError(f"title longer than {MAX_TITLE_CHARS} characters", path=path,
+                           line=doc.lines.get("title"), hint="shorten it")
+    date = None
+    if doc.meta.get("date") is not None:
+        try:
+            date = parse_date(doc.meta["date"])
+        except ValueError as error:
+            raise ContentError(str(error), path=path, line=doc.lines.get("date"),
+                               hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+00:00") from None
+    slug_text = _text_field(doc, "slug", path) or path.stem
+    summary = _text_list(doc, "summary", path)
+    html, blocks = render_markdown(doc.body)
+    words = sum(len(block.text.split()) for block in blocks)
+    return Article(
+        path=path,
+        slug=slugify(slug_text),
+        title=title,
+        date=date,
+        author=_text_field(doc, "author", path),
+        source=safe_source(_text_field(doc, "source", path)),
+        body_html=html,
+        blocks=blocks,
+        word_count=words,
+        pinned_summary=summary or None,
+        pinned_topics=_text_list(doc, "topics", path) or None,
+        pinned_quote=_pinned_quote(doc, path),
+        language=_text_field(doc, "language", path),
+    )
+
+
+def read_page(path: Path, content_root: Path) -> Page:
+    doc, _ = read_document(path, content_root)
+    title = _text_field(doc, "title", path, required=True)
+    assert title is not None
+    html, _ = render_markdown(doc.body)
+    return Page(path=path, slug=slugify(_text_field(doc, "slug", path) or path.stem), title=title, body_html=html)
+
+
+def read_content(content_root: Path) -> ContentReport:
+    """Read every article and page; report all problems together, not only the first."""
+    report = ContentReport()
+    errors: list[DigestError] = []
+    for path in find_markdown(content_root / "articles", content_root, report.warnings):
+        try:
+            report.articles.append(read_article(path, content_root))
+        except DigestError as error:
+            errors.append(error)
+    for path in find_markdown(content_root / "pages", content_root, report.warnings):
+        try:
+            report.pages.append(read_page(path, content_root))
+        except DigestError as error:
+            errors.append(error)
+    if errors:
+        raise BuildErrors(errors)
+    # Files are visited in sorted path order, so the -2 suffixes do not depend on the file system.
+    slugs = unique_slugs(article.slug for article in report.articles)
+    report.articles = [_with_slug(article, slug) for article, slug in zip(report.articles, slugs, strict=True)]
+    page_slugs = unique_slugs(page.slug for page in report.pages)
+    report.pages = [Page(p.path, slug, p.title, p.body_html) for p, slug in zip(report.pages, page_slugs, strict=True)]
+    return report
+
+
+def _with_slug(article: Article, slug: str) -> Article:
+    if article.slug == slug:
+        return article
+    from dataclasses import replace
+
+    return replace(article, slug=slug)

@@ -1,0 +1,184 @@
+"""Site + theme -> OutputFiles. Pure: reads templates, touches nothing else on disk.
+
+Templates run in Jinja2's immutable sandbox with autoescaping on for every file, and get only
+plain values (no paths, no file or environment access). Links between pages are relative, so
+the same ``site/`` works at a domain root and under any sub-path; only canonical URLs and the
+404 page (served at the visitor's URL) use ``base_url``.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from digest.config import Config
+from digest.errors import ThemeError
+from digest.models import AnalyzedArticle, OutputFile, Page, Site, TopicDigest
+
+WORDS_PER_MINUTE = 220
+RESERVED_PAGE_SLUGS = {"articles", "topics", "static", "404", "index"}
+
+
+def theme_dirs(config: Config) -> list[Path]:
+    """The theme's folder first, then the default theme it falls back to."""
+    themes = config.root / "themes"
+    folders = [themes / config.theme]
+    if config.theme != "default":
+        folders.append(themes / "default")
+    return folders
+
+
+def make_environment(config: Config) -> ImmutableSandboxedEnvironment:
+    folders = theme_dirs(config)
+    if not (folders[0] / "templates").is_dir():
+        raise ThemeError(f"theme '{config.theme}' has no templates folder", path=folders[0],
+                         hint="create themes/<name>/templates or set 'theme: default' in config.yaml")
+    env = ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(str(folder / "templates")) for folder in folders]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["longdate"] = lambda value: f"{value.day} {value:%B %Y}" if isinstance(value, datetime) else ""
+    env.filters["isodate"] = lambda value: value.isoformat(timespec="seconds") if isinstance(value, datetime) else ""
+    return env
+
+
+def article_href(slug: str) -> str:
+    return f"articles/{slug}/"
+
+
+def topic_href(slug: str) -> str:
+    return f"topics/{slug}/"
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return parts.netloc if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def article_view(item: AnalyzedArticle, topic_names: dict[str, str]) -> dict[str, Any]:
+    """What a template may know about an article: plain values only."""
+    article, analysis = item.article, item.analysis
+    return {
+        "slug": article.slug,
+        "href": article_href(article.slug),
+        "title": article.title,
+        "date": article.date,
+        "author": article.author,
+        "source": article.source,
+        "source_url": article.source if _host(article.source) else None,
+        "source_host": _host(article.source),
+        "language": article.language,
+        "body": Markup(article.body_html),  # noqa: S704 - markdown-it output with raw HTML disabled
+        "reading_minutes": max(1, math.ceil(article.word_count / WORDS_PER_MINUTE)),
+        "summary": list(analysis.summary),
+        "quotes": [{"text": q.text, "speaker": q.speaker} for q in analysis.quotes],
+        "keywords": list(analysis.keywords),
+        "topics": [{"slug": s, "name": topic_names.get(s, s), "href": topic_href(s)} for s in analysis.topics],
+    }
+
+
+def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "slug": topic.slug,
+        "href": topic_href(topic.slug),
+        "name": topic.name,
+        "description": topic.description,
+        "discovered": topic.discovered,
+        "story": [{"text": s.text, "article": articles[s.article_slug]} for s in topic.story],
+        "quotes": [
+            {"text": q.quote.text, "speaker": q.quote.speaker, "article": articles[q.article_slug]}
+            for q in topic.quotes
+        ],
+        "articles": [articles[slug] for slug in topic.article_slugs],
+    }
+
+
+def page_slug(page: Page) -> str:
+    return f"{page.slug}-page" if page.slug in RESERVED_PAGE_SLUGS else page.slug
+
+
+class Renderer:
+    """Renders every page of a site with one theme and config."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.env = make_environment(config)
+
+    def page(self, template: str, output: str, **context: Any) -> OutputFile:
+        """Render ``template`` to ``output`` (a path under site/), with links relative to it."""
+        depth = output.count("/")
+        root = self.config.base_path if output == "404.html" else "../" * depth or "./"
+
+        def url(target: str) -> str:
+            return root + quote(target) if target else root
+
+        canonical_base = self.config.base_url if urlsplit(self.config.base_url).scheme else None
+        public_path = posixpath.dirname(output) + "/" if output.endswith("index.html") else output
+        public_path = "" if public_path == "/" else public_path
+        try:
+            html = self.env.get_template(template).render(
+                site={"title": self.config.title, "description": self.config.description,
+                      "language": self.config.language},
+                url=url,
+                canonical=(canonical_base.rstrip("/") + "/" + quote(public_path)) if canonical_base else None,
+                **context,
+            )
+        except TemplateError as error:
+            lineno = getattr(error, "lineno", None)
+            name = getattr(error, "filename", None) or template
+            raise ThemeError(f"template error: {error.message or error}", path=name, line=lineno,
+                             hint="fix the template, or delete it to fall back to the default theme") from None
+        return OutputFile(output, html.encode("utf-8"))
+
+    def static_files(self) -> list[OutputFile]:
+        """The theme's static/ files, the user's theme overriding the default file by file."""
+        files: dict[str, bytes] = {}
+        for folder in reversed(theme_dirs(self.config)):
+            static = folder / "static"
+            if not static.is_dir():
+                continue
+            for path in sorted(static.rglob("*")):
+                if path.is_file() and not path.is_symlink() and not path.name.startswith("."):
+                    files["static/" + path.relative_to(static).as_posix()] = path.read_bytes()
+        return [OutputFile(path, data) for path, data in sorted(files.items())]
+
+
+def render_site(site: Site, config: Config) -> list[OutputFile]:
+    """Every file of the built site, in a stable order."""
+    renderer = Renderer(config)
+    topic_names = {topic.slug: topic.name for topic in site.topics}
+    articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
+    topics = [topic_view(topic, articles) for topic in site.topics]
+    ordered = [articles[item.article.slug] for item in site.articles]
+    pages = [{"slug": page_slug(p), "href": page_slug(p) + "/", "title": p.title,
+              "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
+    common = {"nav_pages": pages}
+    files = [renderer.page("index.html", "index.html", topics=topics, articles=ordered[:20], **common)]
+    files.append(renderer.page("topics.html", "topics/index.html", topics=topics, **common))
+    for topic in topics:
+        files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html", topic=topic, **common))
+    for index, article in enumerate(ordered):
+        files.append(renderer.page(
+            "article.html", f"articles/{article['slug']}/index.html", article=article,
+            newer=ordered[index - 1] if index > 0 else None,
+            older=ordered[index + 1] if index + 1 < len(ordered) else None, **common))
+    for page in pages:
+        files.append(renderer.page("page.html", f"{page['slug']}/index.html", page=page, **common))
+    files.append(renderer.page("404.html", "404.html", **common))
+    files.extend(renderer.static_files())
+    files.append(OutputFile(".nojekyll", b""))
+    return files

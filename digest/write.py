@@ -1,0 +1,88 @@
+"""OutputFiles -> ``site/``: every path checked, written beside it, swapped in only when complete.
+
+A build that fails or is killed leaves the previous ``site/`` as it was; leftovers of a killed
+build are cleaned up (or the old site restored) by the next one. A build whose output is
+byte-identical to what is there touches nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from digest.errors import DigestError
+from digest.models import OutputFile
+
+_TEMP_PREFIX = ".site-build-"
+_OLD_PREFIX = ".site-old-"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteReport:
+    files: int
+    changed: bool
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """Refuse any output path that could land outside the output folder."""
+    pure = PurePosixPath(path)
+    if (not path or pure.is_absolute() or "\\" in path or "\x00" in path
+            or any(part in ("", ".", "..") for part in path.split("/"))):
+        raise DigestError(f"refusing to write unsafe output path {path!r}", hint="this is a bug in digest")
+    return pure
+
+
+def _recover(output: Path) -> None:
+    """Clean up after a build that was killed: restore the old site if the swap was cut short."""
+    parent = output.parent
+    for leftover in sorted(parent.glob(f"{_OLD_PREFIX}*")):
+        if not output.exists() and leftover.is_dir():
+            os.replace(leftover, output)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in parent.glob(f"{_TEMP_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _same_as_disk(files: list[OutputFile], output: Path) -> bool:
+    if not output.is_dir():
+        return False
+    on_disk = sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file() or p.is_symlink())
+    if on_disk != sorted(file.path for file in files):
+        return False
+    return all((output / file.path).read_bytes() == file.data for file in files)
+
+
+def write_site(files: list[OutputFile], output: Path) -> WriteReport:
+    """Write ``files`` as the new content of ``output``, atomically."""
+    if output.is_symlink() or (output.exists() and not output.is_dir()):
+        raise DigestError("the output folder is not a plain folder", path=output,
+                          hint="remove it; site/ is made by digest and never edited by hand")
+    paths = [safe_relative(file.path) for file in files]
+    if len(set(paths)) != len(paths):
+        raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _recover(output)
+    if _same_as_disk(files, output):
+        return WriteReport(len(files), changed=False)
+    temporary = output.parent / f"{_TEMP_PREFIX}{os.getpid()}"
+    try:
+        temporary.mkdir()
+        made: set[Path] = {temporary}
+        for file, relative in zip(files, paths, strict=True):
+            target = temporary.joinpath(*relative.parts)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(file.data)
+        old = output.parent / f"{_OLD_PREFIX}{os.getpid()}"
+        if output.exists():
+            os.replace(output, old)
+        os.replace(temporary, output)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return WriteReport(len(files), changed=True)
