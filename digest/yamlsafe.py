@@ -23,7 +23,7 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without aliases, duplicate keys, YAML 1.1 booleans or implicit timestamps."""
 
     # A fresh table: add_implicit_resolver below fills it with only the types we accept.
-    yaml_implicit_resolvers = {}  # type: ignore[var-annotated]  # noqa: RUF012
+    yaml_implicit_resolvers = {}  # noqa: RUF012
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
