@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -11,6 +12,9 @@ def display_path(path: str | os.PathLike[str] | None) -> str:
     if path is None:
         return "<input>"
     text = os.fsdecode(path) if not isinstance(path, str) else path
+    if os.path.isabs(text):  # shorter, and what the user typed: relative to where they run digest
+        with contextlib.suppress(ValueError):
+            text = Path(text).relative_to(Path.cwd()).as_posix()
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 

@@ -53,9 +53,9 @@ def split_document(text: str, path: Path) -> Document:
             hint="keep long text in the body, below the closing '---'",
         )
     try:
-        meta = load_yaml(yaml_text)
+        meta = load_yaml(yaml_text, line_offset=1)
     except DigestError as error:
-        raise ContentError(error.message, path=path, line=(error.line or 0) + 1, hint=error.hint) from None
+        raise ContentError(error.message, path=path, line=error.line, hint=error.hint) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

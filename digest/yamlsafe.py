@@ -22,6 +22,9 @@ MAX_DEPTH = 20
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without aliases, duplicate keys, YAML 1.1 booleans or implicit timestamps."""
 
+    line_offset = 0
+    """Added to every reported line: where the YAML starts in its file (front matter: 1)."""
+
     # A fresh table: add_implicit_resolver below fills it with only the types we accept.
     yaml_implicit_resolvers = {}  # noqa: RUF012
 
@@ -30,7 +33,7 @@ class _StrictLoader(yaml.SafeLoader):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise DigestError(
                 "YAML aliases are not allowed",
-                line=event.start_mark.line + 1,
+                line=event.start_mark.line + 1 + self.line_offset,
                 hint="write the value out in full instead of using '*name'",
             )
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -38,7 +41,7 @@ class _StrictLoader(yaml.SafeLoader):
         if anchor is not None:
             raise DigestError(
                 "YAML anchors are not allowed",
-                line=event.start_mark.line + 1,
+                line=event.start_mark.line + 1 + self.line_offset,
                 hint="remove '&" + str(anchor) + "' and write the value out in full",
             )
         self._depth = getattr(self, "_depth", 0) + 1
@@ -46,7 +49,7 @@ class _StrictLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 raise DigestError(
                     f"nested more than {MAX_DEPTH} levels deep",
-                    line=event.start_mark.line + 1,
+                    line=event.start_mark.line + 1 + self.line_offset,
                     hint="flatten the structure",
                 )
             return super().compose_node(parent, index)
@@ -58,8 +61,8 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
-                raise DigestError("keys must be plain words", line=key_node.start_mark.line + 1)
-            line = key_node.start_mark.line + 1
+                raise DigestError("keys must be plain words", line=key_node.start_mark.line + 1 + self.line_offset)
+            line = key_node.start_mark.line + 1 + self.line_offset
             if key in seen:
                 raise DigestError(
                     f"duplicate key '{key}' (first on line {seen[key]})",
@@ -88,15 +91,20 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
-def load_yaml(text: str) -> Any:
-    """Parse ``text``; raise DigestError with a 1-based line (relative to ``text``) on any problem."""
+def load_yaml(text: str, line_offset: int = 0) -> Any:
+    """Parse ``text``; raise DigestError with a 1-based file line on any problem.
+
+    ``line_offset`` is the number of file lines before ``text`` (1 for front matter after '---').
+    """
+    loader = _StrictLoader(text)
+    loader.line_offset = line_offset
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        return loader.get_single_data()
     except DigestError:
         raise
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = mark.line + 1 + line_offset if mark is not None else None
         problem = str(error.problem or error.context or "invalid YAML")
         column = f", column {mark.column + 1}" if mark is not None else ""
         if "constructor for the tag" in problem:
@@ -115,6 +123,8 @@ def load_yaml(text: str) -> Any:
         raise DigestError(f"invalid YAML: {error}") from None
     except RecursionError:
         raise DigestError("nested too deeply", hint="flatten the structure") from None
+    finally:
+        loader.dispose()
 
 
 def key_lines(text: str) -> dict[tuple[str | int, ...], int]:

@@ -1,0 +1,92 @@
+"""Bad config or front matter: one clear line per problem (file, line, key), exit 1, site/ untouched."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import run_cli, tree_bytes
+
+
+def built(project: Path) -> dict[str, bytes]:
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    return tree_bytes(project / "site")
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_config_errors_are_all_reported_with_line_and_key(project: Path) -> None:
+    before = built(project)
+    (project / "config.yaml").write_text(
+        "site:\n"
+        "  title: 3\n"
+        "  base_url: javascript:alert(1)\n"
+        "analysis:\n"
+        "  summary_sentences: 0\n"
+        "  sumarizer: textrank\n"
+        "topics:\n"
+        "  - description: no name\n"
+    )
+    result = run_cli(project)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    lines = error_lines(result.err)
+    assert len(lines) == 5, result.err
+    assert any(line.startswith("error: config.yaml:2: 'site.title': must be text") for line in lines)
+    assert any(line.startswith("error: config.yaml:3: 'site.base_url'") for line in lines)
+    assert any(line.startswith("error: config.yaml:5: 'analysis.summary_sentences'") for line in lines)
+    assert any("config.yaml:6: 'analysis.sumarizer': unknown key (did you mean 'summarizer'?)" in line
+               for line in lines)
+    assert any(line.startswith("error: config.yaml:8:") and "needs a name" in line for line in lines)
+    assert "site/ was left as it was" in result.err
+    assert tree_bytes(project / "site") == before
+
+
+def test_config_yaml_syntax_error_names_the_line(project: Path) -> None:
+    (project / "config.yaml").write_text("site:\n  title: [unclosed\ntheme: default\n")
+    result = run_cli(project)
+    assert result.code == 1
+    assert re.search(r"^error: config\.yaml:\d+: invalid YAML", result.err, re.M), result.err
+    assert "Traceback" not in result.err
+
+
+def test_front_matter_errors_name_file_line_and_key(project: Path) -> None:
+    before = built(project)
+    articles = project / "content" / "articles"
+    (articles / "a-unclosed.md").write_text("---\ntitle: Open\n\nBody text.\n")
+    (articles / "b-date.md").write_text("---\ntitle: Bad date\ndate: 2024-02-30\n---\n\nBody.\n")
+    (articles / "c-notitle.md").write_text("---\nauthor: Someone\n---\n\nBody.\n")
+    (articles / "d-alias.md").write_text("---\ntitle: &a Hello\nauthor: *a\n---\n\nBody.\n")
+    (articles / "e-tag.md").write_text("---\ntitle: !!python/object/apply:os.system ['touch /tmp/x']\n---\nB\n")
+    (articles / "f-dup.md").write_text("---\ntitle: One\ndate: 2024-01-01\ntitle: Two\n---\nB\n")
+    result = run_cli(project)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    lines = error_lines(result.err)
+    assert len(lines) == 6, result.err
+    expected = [
+        r"content/articles/a-unclosed\.md:1: front matter opened with '---' but never closed",
+        r"content/articles/b-date\.md:3: date '2024-02-30' is not a valid date",
+        r"content/articles/c-notitle\.md:1: title missing \(add a line 'title: \.\.\.'",
+        r"content/articles/d-alias\.md:2: YAML anchors are not allowed",
+        r"content/articles/e-tag\.md:2: unsupported YAML tag",
+        r"content/articles/f-dup\.md:4: duplicate key 'title' \(first on line 2\)",
+    ]
+    for pattern in expected:
+        assert any(re.search(pattern, line) for line in lines), (pattern, lines)
+    assert tree_bytes(project / "site") == before
+
+
+def test_broken_template_stops_the_build_and_keeps_the_site(project: Path) -> None:
+    before = built(project)
+    theme = project / "themes" / "default" / "templates" / "topic.html"
+    theme.write_text("{% extends 'base.html' %}{% block main %}{{ topic.name }{% endblock %}")
+    result = run_cli(project)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert re.search(r"^error: themes/default/templates/topic\.html:1: template error", result.err, re.M), result.err
+    assert tree_bytes(project / "site") == before
+    assert not list(project.glob(".site-*"))
