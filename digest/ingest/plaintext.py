@@ -7,8 +7,9 @@ Rules, in order (documented in the README, "Ingest rules"):
    "Read more", share/subscribe/cookie lines, bare URLs.
 3. "By Jane Doe" lines become ``author``; "Updated/Published <date>" lines and ISO dates become ``date``.
 4. Blocks are separated by blank lines. A one-line block of at most 10 words, starting with a
-   capital and without closing punctuation, is a ``##`` heading. A block of two short lines whose
-   first has no closing punctuation is an image caption (title + caption/credit). Lines starting
+   capital and without closing punctuation, is a ``##`` heading. A block of two short lines, each
+   starting with a capital and neither ending in punctuation, is an image caption (title +
+   caption/credit). Lines starting
    with "- ", "* " or "• " are list items. Anything else is a paragraph, its lines re-flowed.
 """
 
@@ -27,7 +28,7 @@ _DEBRIS = re.compile(
     r"|https?://\S+)\s*$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(?:by|written by)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})(?:,.*)?$")
+_BYLINE = re.compile(r"^(?:[Bb]y|[Ww]ritten [Bb]y)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})(?:,.*)?$")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _DATE_LINE = re.compile(
@@ -108,11 +109,11 @@ def _is_heading(lines: list[str]) -> bool:
 
 
 def _is_caption(lines: list[str]) -> bool:
+    # Two short lines, each starting with a capital and neither ending a sentence: an image's
+    # title and its caption/credit. A sentence broken by a scraper continues in lower case.
     return (
         len(lines) == 2
-        and all(len(line.split()) <= 16 for line in lines)
-        and not lines[0].endswith(_CLOSING)
-        and lines[0][:1].isupper()
+        and all(len(line.split()) <= 16 and line[:1].isupper() and not line.endswith(_CLOSING) for line in lines)
     )
 
 

@@ -1,0 +1,163 @@
+"""`python build.py ingest`: raw text -> front-matter Markdown the user owns, never overwritten."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from digest.ingest import is_unedited
+from digest.ingest.plaintext import parse_plain_text
+from tests.conftest import REPO, SEED, run_cli, tree_bytes
+
+GOLDEN = REPO / "tests" / "golden" / "seed.md"
+SEED_SLUG = "russia-ukraine-war-kyiv-under-heavy-bombing-russian-tanks-20"
+
+
+def ingested(project: Path) -> Path:
+    return project / "content" / "articles" / f"{SEED_SLUG}.md"
+
+
+def test_seed_ingests_to_the_golden_markdown(project: Path) -> None:
+    result = run_cli(project, "ingest", "content/inbox")
+    assert result.code == 0, result.err
+    assert "ingest: 1 written, 0 unchanged, 0 skipped, 0 failed" in result.out
+    assert ingested(project).read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_golden_seed_follows_the_rules() -> None:
+    text = GOLDEN.read_text(encoding="utf-8")
+    title = re.search(r"^title: (.*)$", text, re.M)
+    assert title is not None
+    assert "[VIDEOS]" not in title.group(1)  # bracketed all-caps tags are page furniture
+    assert "Updated" not in text  # "• Updated" is debris
+    assert "date_source: file-mtime" in text  # no date in the text: say where it came from
+    assert "\n## Kyiv Under Attack\n" in text
+    assert "\n## Fighting Till the Last Breath\n" in text
+    assert "::: caption\nExplosions rock Kiev\n\nExplosions rocked Kiev on Friday morning Twitter\n:::" in text
+    assert "## Explosions" not in text
+    assert "## Officials" not in text  # a one-line paragraph with a full stop stays a paragraph
+
+
+def test_reingesting_the_same_file_changes_nothing(project: Path) -> None:
+    assert run_cli(project, "ingest", "content/inbox").code == 0
+    before = ingested(project).stat().st_mtime_ns
+    again = run_cli(project, "ingest", str(SEED))  # the same bytes from another path
+    assert again.code == 0
+    assert "0 written, 1 unchanged" in again.out
+    assert ingested(project).stat().st_mtime_ns == before
+    assert len(list((project / "content" / "articles").glob("*.md"))) == 1
+
+
+def test_an_edited_file_is_never_overwritten_without_force(project: Path) -> None:
+    assert run_cli(project, "ingest", "content/inbox").code == 0
+    target = ingested(project)
+    edited = target.read_text(encoding="utf-8").replace("Kyiv is under heavy", "Kyiv is under very heavy")
+    target.write_text(edited, encoding="utf-8")
+    assert not is_unedited(edited)
+    raw = project / "content" / "inbox" / SEED.name
+    raw.write_text(raw.read_text(encoding="utf-8") + "\n\nA late paragraph added by the source.\n", encoding="utf-8")
+
+    kept = run_cli(project, "ingest", "content/inbox")
+    assert kept.code == 0
+    assert "skipped" in kept.out and "edited by you; --force replaces it" in kept.out
+    assert target.read_text(encoding="utf-8") == edited
+
+    forced = run_cli(project, "ingest", "--force", "content/inbox")
+    assert forced.code == 0
+    assert "(replaced)" in forced.out
+    replaced = target.read_text(encoding="utf-8")
+    assert "A late paragraph added by the source." in replaced
+    assert is_unedited(replaced)
+
+
+def test_an_unedited_file_follows_its_changed_source(project: Path) -> None:
+    assert run_cli(project, "ingest", "content/inbox").code == 0
+    raw = project / "content" / "inbox" / SEED.name
+    raw.write_text(raw.read_text(encoding="utf-8") + "\n\nAnother paragraph arrived later.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", "content/inbox")
+    assert result.code == 0
+    assert "Another paragraph arrived later." in ingested(project).read_text(encoding="utf-8")
+
+
+def test_dry_run_writes_nothing(project: Path) -> None:
+    before = tree_bytes(project / "content")
+    result = run_cli(project, "ingest", "--dry-run", "content/inbox")
+    assert result.code == 0
+    assert "dry run, not written" in result.out
+    assert tree_bytes(project / "content") == before
+
+
+def test_two_sources_with_one_title_get_distinct_files(project: Path) -> None:
+    inbox = project / "content" / "inbox"
+    (inbox / "a.txt").write_text("Same Title\n\nThe first story has its own words.\n", encoding="utf-8")
+    (inbox / "b.txt").write_text("Same Title\n\nThe second story says something else.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", str(inbox / "a.txt"), str(inbox / "b.txt"))
+    assert result.code == 0, result.err
+    names = sorted(p.name for p in (project / "content" / "articles").glob("same-title*.md"))
+    assert names == ["same-title-2.md", "same-title.md"]
+
+
+def test_bad_raw_files_fail_clearly_and_write_nothing(project: Path) -> None:
+    inbox = project / "content" / "inbox"
+    (inbox / "empty.txt").write_text("   \n\n", encoding="utf-8")
+    (inbox / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    result = run_cli(project, "ingest", str(inbox / "empty.txt"), str(inbox / "binary.txt"))
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert re.search(r"^error: content/inbox/empty\.txt: empty article", result.err, re.M), result.err
+    assert re.search(r"^error: content/inbox/binary\.txt: ", result.err, re.M), result.err
+    assert list((project / "content" / "articles").glob("*.md")) == []
+
+
+def test_a_failing_inbox_file_stops_the_build(project: Path) -> None:
+    assert run_cli(project).code == 0
+    before = tree_bytes(project / "site")
+    (project / "content" / "inbox" / "empty.txt").write_text("\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    assert "empty article" in result.err
+    assert tree_bytes(project / "site") == before
+
+
+def test_latin1_text_is_decoded_with_a_warning(project: Path) -> None:
+    raw = project / "content" / "inbox" / "latin.txt"
+    raw.write_bytes("Café society\n\nThe café opened on the square and served crêpes all day.\n".encode("cp1252"))
+    result = run_cli(project, "ingest", str(raw))
+    assert result.code == 0
+    assert "decoded as cp1252" in result.err
+    written = (project / "content" / "articles" / "cafe-society.md").read_text(encoding="utf-8")
+    assert "title: Café society" in written and "crêpes" in written
+
+
+def test_plain_text_rules() -> None:
+    parsed = parse_plain_text(
+        "Markets rally [PHOTOS]\n\nBy Jane Doe\n\nUpdated 25 Feb 2022\n\nAdvertisement\n\n"
+        "Share this article\n\nhttps://twitter.com/share?x=1\n\nStocks rose on Friday as\ninvestors returned.\n\n"
+        "- first point\n- second point\n\n*Not* [a link](x) {{ 7*7 }}\n"
+    )
+    assert parsed.title == "Markets rally"
+    assert parsed.author == "Jane Doe"
+    assert parsed.date is not None
+    assert parsed.date.isoformat() == "2022-02-25T00:00:00+00:00"
+    body = parsed.body
+    assert "Advertisement" not in body and "Share this" not in body and "twitter.com" not in body
+    assert "Stocks rose on Friday as investors returned." in body  # re-flowed
+    assert "- first point\n- second point" in body
+    assert r"\*Not\* \[a link\](x) {{ 7\*7 }}" in body  # scraped text reads literally
+
+
+def test_cnn_style_story_gets_a_title_from_its_lead() -> None:
+    parsed = parse_plain_text("(CNN) The mayor said on Tuesday that the bridge will reopen next week. It closed in May.")
+    assert parsed.title_source == "lead"
+    assert parsed.title.startswith("The mayor said on Tuesday")
+    assert "(CNN)" not in parsed.title
+
+
+def test_file_written_keeps_the_users_line_endings_out(project: Path) -> None:
+    raw = project / "content" / "inbox" / "crlf.txt"
+    raw.write_bytes(b"Windows title\r\n\r\nA paragraph written on Windows.\r\n")
+    assert run_cli(project, "ingest", str(raw)).code == 0
+    data = (project / "content" / "articles" / "windows-title.md").read_bytes()
+    assert b"\r" not in data
+    assert os.path.getsize(project / "content" / "articles" / "windows-title.md") == len(data)
