@@ -5,7 +5,8 @@ Rules, in order (documented in the README, "Ingest rules"):
    end (``[VIDEOS]``, ``[PHOTOS]``, ``[WATCH]``) is page furniture and is dropped.
 2. Whole lines of page debris are dropped: "• Updated", "Advertisement", "Share this article",
    "Read more", share/subscribe/cookie lines, bare URLs.
-3. "By Jane Doe" lines become ``author``; "Updated/Published <date>" lines and ISO dates become ``date``.
+3. "By Jane Doe" lines become ``author``; datelines ("Updated 25 Feb 2022", "Published: 2022-02-25",
+   or a short line holding only a date) become ``date``; dates inside the prose are left alone.
 4. Blocks are separated by blank lines. A one-line block of at most 10 words, starting with a
    capital and without closing punctuation, is a ``##`` heading. A block of two short lines, each
    starting with a capital and neither ending in punctuation, is an image caption (title +
@@ -64,7 +65,12 @@ def clean_title(line: str) -> str:
 
 
 def find_date(text: str) -> datetime | None:
-    """A date written in the text: ISO, '25 Feb 2022' or 'Feb 25, 2022'; UTC when no zone is given."""
+    """A plausible publication date: ISO, '25 Feb 2022' or 'Feb 25, 2022'; UTC when no zone is given."""
+    found = _find_any_date(text)
+    return found if found is not None and 1900 <= found.year <= 2200 else None
+
+
+def _find_any_date(text: str) -> datetime | None:
     iso = _ISO_DATE.search(text)
     if iso:
         stamp = iso.group(1) + ("T" + iso.group(2) if iso.group(2) else "")
@@ -136,8 +142,11 @@ def parse_plain_text(text: str) -> ParsedText:
         if not line:
             kept.append("")
             continue
+        # Only a dateline counts ("Updated 25 Feb 2022", or a short line that is just a date):
+        # dates inside the story's prose are about events, not publication.
         date_line = _DATE_LINE.match(line)
-        if date_line and date is None and (found := find_date(date_line.group("date"))):
+        candidate = date_line.group("date") if date_line else line if len(line.split()) <= 6 else None
+        if date is None and candidate and (found := find_date(candidate)):
             date = found
             continue
         if _DEBRIS.match(line):
@@ -167,8 +176,6 @@ def parse_plain_text(text: str) -> ParsedText:
         blocks[0] = first[1:]
     else:
         title, title_source = _lead_title(" ".join(first)), "lead"
-    if date is None:
-        date = find_date("\n".join(" ".join(block) for block in blocks[:2]))
 
     out: list[str] = []
     for block in blocks:

@@ -1,0 +1,115 @@
+"""Scraped text never runs in a reader's browser; nothing is written outside site/."""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from digest.errors import DigestError
+from digest.models import OutputFile
+from digest.write import safe_relative, write_site
+from tests.conftest import run_cli, tree_bytes
+
+
+class ActiveContent(HTMLParser):
+    """Finds what a browser would run: script elements, on* handlers, script URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "iframe", "object", "embed"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{tag} {name}=")
+            script_url = value and re.match(r"\s*(javascript|vbscript|data):", value, re.IGNORECASE)
+            if name in ("href", "src", "action", "formaction") and script_url:
+                self.found.append(f"{tag} {name}={value}")
+
+
+def active_content(html: str) -> list[str]:
+    parser = ActiveContent()
+    parser.feed(html)
+    return parser.found
+
+
+def test_hostile_article_renders_as_text(project: Path) -> None:
+    (project / "content" / "articles" / "hostile.md").write_text(
+        "---\n"
+        "title: \"<script>alert(1)</script> {{ 7*7 }}\"\n"
+        "author: '\"><img src=x onerror=alert(1)>'\n"
+        "source: 'javascript:alert(1)'\n"
+        "date: 2024-05-01\n"
+        "---\n\n"
+        "Raw <script>alert(2)</script> and <img src=x onerror=alert(3)> in the body.\n\n"
+        "A [link](javascript:alert(4)) and {{ 7*7 }} and {% if true %}x{% endif %}.\n",
+        encoding="utf-8",
+    )
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    for path, data in tree_bytes(project / "site").items():
+        if path.endswith(".html"):
+            assert active_content(data.decode("utf-8")) == [], path
+    page = (project / "site" / "articles" / "hostile" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in page
+    assert "{% if true %}x{% endif %}" in page
+    assert "49" not in page
+
+
+def test_symlinks_out_of_content_are_never_read(project: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: SECRET-TITLE\n---\n\nSECRET-BODY\n", encoding="utf-8")
+    articles = project / "content" / "articles"
+    os.symlink(secret, articles / "outside.md")
+    os.symlink(articles / "missing.md", articles / "dangling.md")
+    os.symlink(articles / "loop-b.md", articles / "loop-a.md")
+    os.symlink(articles / "loop-a.md", articles / "loop-b.md")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "outside.md: skipped: symlink points outside content/" in result.err
+    assert "dangling.md: skipped: broken or looping symlink" in result.err
+    assert "loop-a.md: skipped: broken or looping symlink" in result.err
+    for data in tree_bytes(project / "site").values():
+        assert b"SECRET" not in data
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs/x", "a/../../x", "", "a//b", "a\\b", "a/\x00"])
+def test_output_paths_that_escape_are_refused(bad: str) -> None:
+    with pytest.raises(DigestError):
+        safe_relative(bad)
+
+
+def test_a_failed_write_keeps_the_old_site_and_leaves_no_temp_folder(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([OutputFile("index.html", b"old")], site)
+    with pytest.raises(DigestError):
+        write_site([OutputFile("index.html", b"new"), OutputFile("../escape.html", b"x")], site)
+    assert (site / "index.html").read_bytes() == b"old"
+    assert not (tmp_path / "escape.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_leftovers_of_a_killed_build_are_recovered(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([OutputFile("index.html", b"v1")], site)
+    # A build killed between its two renames: the old site moved aside, the new one not in place.
+    os.replace(site, tmp_path / ".site-old-99999")
+    (tmp_path / ".site-build-99998").mkdir()
+    (tmp_path / ".site-build-99998" / "index.html").write_bytes(b"half")
+    report = write_site([OutputFile("index.html", b"v1")], site)
+    assert not report.changed  # the old site was restored, and it already matches
+    assert (site / "index.html").read_bytes() == b"v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_stale_files_disappear_from_the_new_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([OutputFile("a/index.html", b"a"), OutputFile("b/index.html", b"b")], site)
+    write_site([OutputFile("a/index.html", b"a")], site)
+    assert tree_bytes(site) == {"a/index.html": b"a"}
