@@ -1,0 +1,70 @@
+"""config.yaml and the strict YAML reader: safe, typed, every problem reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_config, parse_config
+from digest.errors import BuildErrors, DigestError
+from digest.yamlsafe import load_yaml
+from tests.conftest import REPO
+
+
+def test_the_shipped_config_is_valid() -> None:
+    config = load_config(REPO / "config.yaml")
+    assert config.title == "The Digest"
+    assert [topic.slug for topic in config.topics][:2] == ["world", "politics"]
+    assert config.base_path == "/"
+
+
+def test_missing_config_means_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "config.yaml")
+    assert config.theme == "default"
+    assert config.topics == ()
+
+
+def test_base_path_comes_from_base_url(tmp_path: Path) -> None:
+    config = parse_config("site:\n  base_url: https://user.github.io/repo\n", tmp_path / "config.yaml")
+    assert config.base_path == "/repo/"
+
+
+def test_inbox_outside_the_project_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BuildErrors) as caught:
+        parse_config("inbox: ../../elsewhere\n", tmp_path / "config.yaml")
+    assert "'inbox': must be a folder inside the project" in str(caught.value)
+
+
+def test_duplicate_topic_slugs_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(BuildErrors) as caught:
+        parse_config("topics:\n  - name: Sport\n  - name: sport\n", tmp_path / "config.yaml")
+    assert "config.yaml:3: 'topics.1.name': topic slug 'sport' is used twice" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &x [1]\nb: *x\n", "anchors are not allowed"),
+        ("a: *x\n", "aliases are not allowed"),
+        ("a: 1\nb: 2\na: 3\n", "duplicate key 'a' (first on line 1)"),
+        ("a: !!python/name:os.system\n", "unsupported YAML tag"),
+        ("a: " + "[" * 40 + "]" * 40 + "\n", "nested more than 20 levels deep"),
+        ("a: [1\n", "invalid YAML"),
+    ],
+)
+def test_strict_yaml_refuses_what_hurts(text: str, message: str) -> None:
+    with pytest.raises(DigestError) as caught:
+        load_yaml(text)
+    assert message in str(caught.value)
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+    with pytest.raises(DigestError):
+        load_yaml(bomb)
+
+
+def test_yaml_values_stay_what_the_user_typed() -> None:
+    data = load_yaml("title: NO\ndate: 2024-02-30\nslug: 0777\nflag: true\ncount: 3\nratio: 0.5\n")
+    assert data == {"title": "NO", "date": "2024-02-30", "slug": "0777", "flag": True, "count": 3, "ratio": 0.5}
