@@ -57,7 +57,7 @@ class Config:
     quotes_per_topic: int = 3
     """Pull-quotes shown on a topic page."""
     keywords_per_article: int = 8
-    topic_threshold: float = 0.15
+    topic_threshold: float = 0.3
     """How well an article must match a declared topic's words to join it (0 to 1)."""
     topics: tuple[TopicConfig, ...] = ()
 
@@ -179,10 +179,10 @@ def parse_config(text: str, path: Path) -> Config:
         check.fail(("analysis", "summarizer"), f"unknown summarizer {summarizer!r}",
                    "choose one of " + ", ".join(sorted(SUMMARIZERS)))
         summarizer = "textrank"
-    threshold = analysis.get("topic_threshold", 0.15)
+    threshold = analysis.get("topic_threshold", 0.3)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         check.fail(("analysis", "topic_threshold"), f"must be a number from 0 to 1, got {threshold!r}")
-        threshold = 0.15
+        threshold = 0.3
 
     config = Config(
         root=path.parent.resolve(),
