@@ -123,6 +123,19 @@ def _is_caption(lines: list[str]) -> bool:
     )
 
 
+MAX_TITLE_CHARS = 200
+
+
+def shorten_title(title: str) -> str:
+    """Cut an over-long title at a word (or, with no spaces, a character) near 200 characters."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title[:MAX_TITLE_CHARS]
+    if " " in cut[MAX_TITLE_CHARS // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def _lead_title(paragraph: str) -> str:
     from digest.analyze.text import split_sentences
 
@@ -170,13 +183,15 @@ def parse_plain_text(text: str) -> ParsedText:
     title_line = clean_title(first[0])
     if len(first) == 1 and len(title_line.split()) <= 30 and not re.match(r"^\(CNN\)", title_line):
         title, title_source = title_line, "text"
-        blocks = blocks[1:]
+        # A one-line article is its own title and text, so it still gets a page.
+        blocks = blocks[1:] or [[title_line]]
     elif len(first) > 1 and len(title_line.split()) <= 30 and not title_line.endswith((".", "!", "?")):
         title, title_source = title_line, "text"
         blocks[0] = first[1:]
     else:
         title, title_source = _lead_title(" ".join(first)), "lead"
 
+    title = shorten_title(title)
     out: list[str] = []
     for block in blocks:
         if _is_heading(block) and out:
