@@ -17,12 +17,10 @@ from digest.collect import with_discovered_topics
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, DigestError, display_path
 from digest.frontmatter import parse_date
-from digest.ingest import convert
+from digest.ingest import article_for_analysis
 from digest.ingest import ingest as ingest_paths
-from digest.markdown import render_markdown
-from digest.models import AnalyzedArticle, Article
+from digest.models import AnalyzedArticle
 from digest.pipeline import build
-from digest.read import read_article
 
 COMMANDS = ("build", "ingest", "analyze")
 
@@ -98,27 +96,6 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _article_for_analysis(path: Path, warnings: list[str]) -> Article:
-    """A raw or Markdown file as an Article, without writing anything."""
-    if path.suffix.lower() in (".md", ".markdown"):
-        try:
-            return read_article(path, path.parent)
-        except DigestError as error:
-            if "title missing" not in error.message:
-                raise
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DigestError(f"cannot read: {error.strerror}", path=path) from None
-    item = convert(raw, path, path.name, warnings)
-    html, blocks = render_markdown(item.body)
-    return Article(
-        path=path, slug=item.slug, title=item.meta["title"], date=parse_date(item.meta["date"]),
-        author=item.meta.get("author"), source=item.meta.get("source"), body_html=html, blocks=blocks,
-        word_count=sum(len(block.text.split()) for block in blocks),
-    )
-
-
 def run_analyze(args: argparse.Namespace) -> int:
     # Without a config.yaml here, analyze uses the defaults (no declared topics).
     default_missing = args.config == Path(CONFIG_NAME) and not args.config.exists()
@@ -136,7 +113,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.paths:
         try:
-            article = _article_for_analysis(path, warnings)
+            article = article_for_analysis(path, warnings)
             results.append((str(path), AnalyzedArticle(article, analyze_article(article, config))))
         except DigestError as error:
             _report_error(error)

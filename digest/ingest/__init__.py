@@ -21,6 +21,9 @@ from digest.errors import DigestError, IngestError, display_path
 from digest.frontmatter import format_date, parse_date, split_document
 from digest.ingest.decode import decode_raw
 from digest.ingest.plaintext import parse_plain_text
+from digest.markdown import render_markdown
+from digest.models import Article
+from digest.read import read_article
 from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown"}
@@ -250,3 +253,24 @@ def _choose_target(
             report.skipped.append((name, f"{display_path(target)} was edited by you; --force replaces it"))
             return None
         number += 1
+
+
+def article_for_analysis(path: Path, warnings: list[str]) -> Article:
+    """A raw or Markdown file as an Article, as ingest would make it, without writing anything."""
+    if path.suffix.lower() in (".md", ".markdown"):
+        try:
+            return read_article(path, path.parent)
+        except DigestError as error:
+            if "title missing" not in error.message:
+                raise
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise IngestError(f"cannot read: {error.strerror}", path=path) from None
+    item = convert(raw, path, path.name, warnings)
+    html, blocks = render_markdown(item.body)
+    return Article(
+        path=path, slug=item.slug, title=item.meta["title"], date=parse_date(item.meta["date"]),
+        author=item.meta.get("author"), source=item.meta.get("source"), body_html=html, blocks=blocks,
+        word_count=sum(len(block.text.split()) for block in blocks),
+    )
