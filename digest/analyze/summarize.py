@@ -97,15 +97,20 @@ def rank_sentences(sentences: Sequence[Sentence], title: str = "") -> list[float
         return []
     central = centrality(sentences)
     top = max(central) or 1.0
-    title_key = " ".join(words(title))
     scores: list[float] = []
     for sentence, score in zip(sentences, central, strict=True):
         position_prior = 1.0 / math.sqrt(1 + sentence.position)
         value = (0.6 * score / top + 0.8 * position_prior) * standalone_factor(sentence.text)
-        if title_key and " ".join(words(sentence.text)) == title_key:
+        if repeats_title(sentence.text, title):
             value = 0.0  # never repeat the title
         scores.append(value)
     return scores
+
+
+def repeats_title(text: str, title: str) -> bool:
+    """True when a sentence is the title again (scraped bodies often open with it)."""
+    title_words = words(title)
+    return bool(title_words) and words(text) == title_words
 
 
 def is_redundant(index: int, chosen: Sequence[int], vectors: Sequence[Counter[str]], norms: Sequence[float]) -> bool:
@@ -128,25 +133,32 @@ def select(
     max_words: int | None,
 ) -> list[Sentence]:
     """Best sentences within the budget, near-repeats skipped, returned in document order."""
+    if max_sentences <= 0 and max_words is None:
+        return []
     order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     vectors, norms = _vectors(sentences)
     chosen: list[int] = []
+    seen: set[tuple[str, ...]] = set()
     used_words = 0
     for index in order:
         if scores[index] <= 0:
             continue
-        if is_redundant(index, chosen, vectors, norms):
+        # The same words twice are redundant even when they carry no content terms to compare.
+        key = tuple(words(sentences[index].text))
+        if key in seen or is_redundant(index, chosen, vectors, norms):
             continue
         length = len(sentences[index].text.split())
         if max_words is not None:
             if used_words + length > max_words and chosen:
                 continue
             chosen.append(index)
+            seen.add(key)
             used_words += length
             if used_words >= max_words:
                 break
         else:
             chosen.append(index)
+            seen.add(key)
             if len(chosen) >= max_sentences:
                 break
     return [sentences[i] for i in sorted(chosen)]
@@ -160,7 +172,7 @@ def textrank(sentences: Sequence[Sentence], title: str, max_sentences: int, max_
 
 def lead(sentences: Sequence[Sentence], title: str, max_sentences: int, max_words: int | None) -> list[str]:
     """The first sentences: the baseline every summary must beat."""
-    scores = [1.0 / (1 + sentence.position) for sentence in sentences]
+    scores = [0.0 if repeats_title(s.text, title) else 1.0 / (1 + s.position) for s in sentences]
     return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from dataclasses import dataclass
 from functools import lru_cache
 
 
@@ -19,12 +21,24 @@ ABBREVIATIONS = word_set(
     oct nov dec mon tue wed thu fri sat sun u.s u.k u.n e.u u.s.a d.c a.m p.m e.g i.e ph.d b.a m.a
     """
 )
-# After "8 p.m." a time zone or a lower-case word continues the sentence.
-_TIME_ZONES = word_set("et est edt pt pst pdt ct cst gmt bst utc cet cest msk local")
+# Abbreviations that often close a sentence ("... moved to the U.S. He ..."): after them a
+# capitalised pronoun or article starts a new sentence, where a name ("U.S. Army") would not.
+_SENTENCE_FINAL = word_set("u.s u.k u.n e.u u.s.a d.c etc inc ltd co corp jr sr")
+_SENTENCE_STARTERS = word_set("the a an he she it they we this that these those there his her its their our but")
+# After "8 p.m." a time zone, a weekday or a lower-case word continues the sentence ("8 p.m. Friday").
+_AFTER_TIME = word_set(
+    """
+    et est edt pt pst pdt ct cst gmt bst utc cet cest msk local eastern pacific central mountain
+    monday tuesday wednesday thursday friday saturday sunday
+    """
+)
 OPENING_QUOTES = "\"“«„「『"
-CLOSING_QUOTES = "\"”»“」』"
-_BOUNDARY = re.compile(r"([.!?…]+|[。！？]+)([\"”’'»」』)\]]*)(\s+|$)|([。！？]+[」』”]?)")
+_BOUNDARY = re.compile(r"([.!?…؟।]+|[。！？]+)([\"”“’'»」』)\]]*)(\s+|$)|([。！？]+[」』”]?)")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_QUOTE_MARK = re.compile(r"[\"“”«»„「」『』]")
+# Which closing marks end a quotation opened by each mark ("„" closes with "“" in German).
+_CLOSERS = {'"': '"', "“": "”", "„": "“”", "«": "»", "「": "」", "『": "』"}
+_FEET_INCHES = re.compile(r"\d['’]\d{1,2}$")
 
 STOPWORDS = word_set(
     """
@@ -57,44 +71,124 @@ def _abbreviation_before(text: str, end: int) -> str:
     return text[start:end].lower()
 
 
-def _inside_quote(text: str, position: int) -> bool:
-    """True when ``position`` is inside a quotation that closes later in the same text."""
-    straight_before = text.count('"', 0, position)
-    if straight_before % 2 == 1 and '"' in text[position:]:
-        return True
-    opened = sum(text.count(mark, 0, position) for mark in "“«„「『")
-    closed = sum(text.count(mark, 0, position) for mark in "”»」』")
-    if opened > closed:
-        return any(mark in text[position:] for mark in "”»“」』")
-    return False
+@dataclass(frozen=True, slots=True)
+class QuoteSpan:
+    """A quotation in a paragraph: from its opening mark to just past its closing mark."""
+
+    start: int
+    end: int
+    closed: bool
+    """False for a quotation left open at a sentence end because the next one opens: the
+    convention for a quote running over paragraphs, once the paragraphs are joined."""
+
+    @property
+    def inner(self) -> tuple[int, int]:
+        """Where the quoted words are, marks excluded."""
+        return self.start + 1, self.end - 1 if self.closed else self.end
+
+
+def _straight_role(text: str, index: int, pending: bool) -> str | None:
+    """Whether the '"' at ``index`` opens or closes a quotation, from the characters around it."""
+    before = text[index - 1] if index else " "
+    after = text[index + 1] if index + 1 < len(text) else " "
+    if before.isdigit() and _FEET_INCHES.search(text, max(0, index - 6), index):
+        return None  # 5'11": a measurement, not a quotation mark
+    opens = not after.isspace() and (before.isspace() or before in "([{—–-/:;,“‘«'")
+    closes = not before.isspace() and (after.isspace() or after in ",.;:!?)]}…—–-'’\"")
+    if opens and not closes:
+        return "open"
+    if closes and not opens:
+        return "close"
+    return "close" if pending else ("open" if opens else None)
+
+
+def quote_spans(text: str) -> list[QuoteSpan]:
+    """Quotations in ``text``, paired mark by mark in one pass; a mark left unpaired quotes nothing.
+
+    Pairing by direction (rather than counting marks) keeps an unclosed quote, an inch mark or a
+    German „…“ from turning everything up to some later, unrelated quotation into one quote.
+    """
+    spans: list[QuoteSpan] = []
+    pending: list[tuple[str, int]] = []  # opening marks not closed yet, innermost last
+    for match in _QUOTE_MARK.finditer(text):
+        mark, index = match.group(0), match.start()
+        if mark == '"':
+            role = _straight_role(text, index, any(opener == '"' for opener, _ in pending))
+        elif mark == "“":
+            role = "close" if any(opener == "„" for opener, _ in pending) else "open"
+        else:
+            role = "open" if mark in _CLOSERS else "close"
+        if role == "open":
+            same = [k for k, (opener, _) in enumerate(pending) if opener == mark]
+            if same:
+                # Quotation marks of one kind do not nest: the earlier one was never closed. When a
+                # sentence ended just before this one, it is a quote running on (BBC style).
+                head = index
+                while head and text[head - 1].isspace():
+                    head -= 1
+                if head and text[head - 1] in ".!?…":
+                    spans.append(QuoteSpan(pending[same[-1]][1], head, closed=False))
+                del pending[same[-1] :]
+            pending.append((mark, index))
+        elif role == "close":
+            matching = [k for k, (opener, _) in enumerate(pending) if mark in _CLOSERS[opener]]
+            if matching:
+                spans.append(QuoteSpan(pending[matching[-1]][1], index + 1, closed=True))
+                del pending[matching[-1] :]
+    return sorted(spans, key=lambda span: (span.start, -span.end))
+
+
+def _continues_after_abbreviation(abbreviation: str, after: str) -> bool:
+    """True when the full stop of ``abbreviation`` does not end the sentence before ``after``."""
+    words_after = re.findall(r"[^\W\d_]+", after[:40])
+    next_word = words_after[0].lower() if words_after and after[:1].isalpha() else ""
+    if abbreviation in ("a.m", "p.m"):
+        # "8 p.m. ET", "9 a.m. Friday", "9 a.m. Moscow time"; otherwise a new sentence.
+        return next_word in _AFTER_TIME or (len(words_after) > 1 and words_after[1] == "time")
+    if abbreviation in _SENTENCE_FINAL:
+        return not (next_word in _SENTENCE_STARTERS or after[:1] in OPENING_QUOTES)
+    return True
 
 
 def split_sentences(text: str) -> list[str]:
     """Split one paragraph into sentences, keeping quotations and abbreviations whole."""
     text = " ".join(text.split()) if "\n" in text or "  " in text else text.strip()
+    # Sentence ends inside these spans do not split: the quote goes on to close in this paragraph.
+    # Outermost ones only, so they do not overlap and a binary search finds the one around a point.
+    closed: list[QuoteSpan] = []
+    for span in quote_spans(text):
+        if span.closed and (not closed or span.start >= closed[-1].end):
+            closed.append(span)
+    starts = [span.start for span in closed]
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        if match.group(4):  # CJK full stop: always a boundary
+        if match.group(4):  # CJK full stop: a boundary unless inside a quotation
             end = match.end()
+            if end < len(text) and text[end] == "と" and match.group(4)[-1] in "」』”":
+                continue  # 「…？」と彼は言った: the quote is part of the sentence
+            position = match.start(4)
         else:
             end = match.end(2)
-            after = text[match.end() : match.end() + 12]
+            position = match.start(1)
+            after = text[match.end() : match.end() + 40]
             if not after:
                 continue
-            if not (after[0].isupper() or after[0].isdigit() or after[0] in OPENING_QUOTES + "'‘(["):
+            first = after[0]
+            # Scripts without capitals (Hebrew, Arabic, Devanagari ...) start sentences in any letter.
+            caseless = first.isalpha() and not first.isupper() and not first.islower()
+            if not (first.isupper() or first.isdigit() or caseless or first in OPENING_QUOTES + "'‘(["):
                 continue
-            marks = match.group(1)
-            if marks == ".":
+            if match.group(1) == ".":
                 word = _abbreviation_before(text, match.start(1))
                 bare = word.rstrip(".")
-                if bare in ABBREVIATIONS or (len(bare) == 1 and bare.isalpha()):
-                    first = re.match(r"[^\W\d_]+", after)
-                    next_word = first.group(0).lower() if first else ""
-                    if bare not in ("a.m", "p.m") or next_word in _TIME_ZONES:
-                        continue
-            if _inside_quote(text, match.start(1)) and not match.group(2):
-                continue
+                if (bare in ABBREVIATIONS or (len(bare) == 1 and bare.isalpha())) and _continues_after_abbreviation(
+                    bare, after
+                ):
+                    continue
+        around = bisect_left(starts, position) - 1  # the last quotation opened before this point
+        if around >= 0 and end < closed[around].end:
+            continue
         sentence = text[start:end].strip()
         if sentence:
             sentences.append(sentence)

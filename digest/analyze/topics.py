@@ -87,6 +87,14 @@ def discover_topics(keyword_lists: Sequence[Sequence[str]], taken: set[str]) -> 
     groups: list[tuple[set[str], list[int]]] = []
     for index, keywords in enumerate(keyword_lists):
         terms = {word.lower() for word in keywords[:6]}
+        if not terms:
+            # Articles with no keywords share one group rather than getting an "Other" topic each.
+            empty = [group for group in groups if not group[0]]
+            if empty:
+                empty[0][1].append(index)
+            else:
+                groups.append((set(), [index]))
+            continue
         best, best_overlap = None, 0.0
         for group_index, (group_terms, _) in enumerate(groups):
             overlap = len(terms & group_terms) / max(1, min(len(terms), len(group_terms)))

@@ -1,0 +1,196 @@
+"""Keywords of one article, declared topics it matches, and topics discovered from keywords."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.analyze.keywords import keywords
+from digest.analyze.topics import assign_topics, discover_topics, pinned_topic_slugs
+from digest.config import TopicConfig
+from digest.models import Block
+
+SEED = Path(__file__).resolve().parent.parent / "content" / "inbox" / "000_de7211a80492f84d.txt"
+THRESHOLD = 0.3  # as in the project's config.yaml
+
+TOPICS = (
+    TopicConfig(
+        "world",
+        "World",
+        "Conflicts, diplomacy and governments around the world.",
+        ("war", "military", "troops", "invasion", "president", "government", "border", "attack", "ceasefire"),
+    ),
+    TopicConfig(
+        "business",
+        "Business",
+        "Companies, markets, jobs and the economy.",
+        ("economy", "market", "company", "shares", "profit", "bank", "growth", "inflation", "jobs", "trade"),
+    ),
+    TopicConfig(
+        "sport",
+        "Sport",
+        "Matches, players, teams and tournaments.",
+        ("match", "team", "player", "coach", "season", "cup", "championship", "league", "win", "game"),
+    ),
+)
+
+FOOTBALL = (
+    "The coach praised his team after the cup match. The players scored twice in the second half and the "
+    "win lifts the team to third in the league with ten games of the season left."
+)
+EARNINGS = (
+    "The company reported a record profit as shares rose on the stock market. The bank expects growth in "
+    "the economy to slow and inflation to ease, which could hurt jobs and trade."
+)
+CAKE = "Mix the flour, sugar and eggs in a bowl. Bake the sponge for forty minutes and leave it to cool."
+
+
+def seed() -> tuple[str, list[Block]]:
+    if not SEED.is_file():
+        pytest.skip(f"seed article not found at {SEED}")
+    parts = [part.strip() for part in SEED.read_text(encoding="utf-8").split("\n\n") if part.strip()]
+    return parts[0], [Block("paragraph", part) for part in parts[1:]]
+
+
+# --- keywords ---------------------------------------------------------------------------------------
+
+
+def test_seed_keywords_name_the_places() -> None:
+    title, blocks = seed()
+    found = keywords(title, blocks, 8)
+    assert len(found) == 8
+    assert "Kyiv" in found
+    assert "Ukraine" in found
+
+
+def test_keywords_respect_the_limit() -> None:
+    title, blocks = seed()
+    assert keywords(title, blocks, 0) == []
+    assert keywords(title, blocks, 3) == keywords(title, blocks, 8)[:3]
+
+
+def test_acronyms_keep_their_capitals() -> None:
+    blocks = [
+        Block("paragraph", "NATO leaders met in Brussels. The NATO summit discussed the war."),
+        Block("paragraph", "The UK and the US pledged more aid, and NATO agreed to send troops."),
+        Block("paragraph", "Diplomats said the UK would host the next NATO meeting."),
+    ]
+    found = keywords("Leaders meet in Brussels", blocks, 6)
+    assert "NATO" in found
+    assert "UK" in found
+    assert not {"nato", "uk"} & set(found)
+
+
+def test_possessives_and_contractions() -> None:
+    blocks = [
+        Block("paragraph", "Let's be clear. Let's wait. NATO's chief met NATO's allies. Let's see the NATO plan.")
+    ]
+    found = keywords("Allies wait", blocks, 8)
+    assert "NATO" in found
+    assert not {"let", "let's", "NATO's"} & set(found)
+
+
+def test_title_case_and_sentence_openings_do_not_capitalise_words() -> None:
+    blocks = [
+        Block("paragraph", "Markets fell sharply. Traders said markets would stay volatile as markets reopened."),
+        Block("paragraph", "Analysts expect markets to stay weak and shares to stay low."),
+    ]
+    found = keywords("Markets Stay Weak", blocks, 4)
+    assert "markets" in found
+    assert "stay" in found
+    assert "Markets" not in found and "Stay" not in found
+
+
+def test_shouting_title_is_not_an_acronym() -> None:
+    blocks = [Block("paragraph", "The flood reached the town overnight. The flood destroyed homes.")]
+    found = keywords("FLOOD DESTROYS HOMES", blocks, 3)
+    assert "flood" in found
+    assert "FLOOD" not in found
+
+
+def test_captions_do_not_make_keywords() -> None:
+    blocks = [
+        Block("paragraph", "The river burst its banks and the river flooded the valley."),
+        Block("caption", "Giraffe giraffe giraffe giraffe at the zoo"),
+    ]
+    assert "giraffe" not in [word.lower() for word in keywords("River floods valley", blocks, 8)]
+
+
+# --- declared topics -----------------------------------------------------------------------------
+
+
+def test_seed_is_world_news() -> None:
+    title, blocks = seed()
+    body = "\n".join(block.text for block in blocks)
+    assert assign_topics(title, body, TOPICS, THRESHOLD) == ("world",)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Late goal wins the cup tie", FOOTBALL, ("sport",)),
+        ("Record profit for the bank", EARNINGS, ("business",)),
+        ("A simple sponge cake", CAKE, ()),
+        ("", "", ()),
+    ],
+    ids=["sport", "business", "unrelated", "empty"],
+)
+def test_assign_topics(title: str, text: str, expected: tuple[str, ...]) -> None:
+    assert assign_topics(title, text, TOPICS, THRESHOLD) == expected
+
+
+def test_no_declared_topics_means_none_assigned() -> None:
+    assert assign_topics("Late goal wins the cup tie", FOOTBALL, (), THRESHOLD) == ()
+
+
+def test_pinned_topics_match_declared_ones_by_name_or_slug() -> None:
+    assert pinned_topic_slugs(["SPORT", "business", "Space Flight", "sport"], TOPICS) == (
+        "sport",
+        "business",
+        "space-flight",
+    )
+
+
+# --- discovered topics ---------------------------------------------------------------------------
+
+
+def test_discover_groups_articles_that_share_keywords() -> None:
+    keyword_lists = [
+        ["Kyiv", "Ukraine", "missile", "Russian", "capital"],
+        ["Arsenal", "Wenger", "club", "contract", "signed"],
+        ["Ukraine", "Kyiv", "Zelensky", "troops", "border"],
+        ["Wenger", "Arsenal", "Reyes", "Madrid", "transfer"],
+        ["Ethiopia", "crop", "tonnes", "food", "drought"],
+    ]
+    topics = discover_topics(keyword_lists, set())
+    assert [topic.members for topic in topics] == [(0, 2), (1, 3), (4,)]
+    # Named from the keywords the members share, never "Topic 1".
+    assert topics[0].name == "Kyiv, Ukraine"
+    assert topics[1].name == "Arsenal, Wenger"
+    assert topics[0].slug == "kyiv-ukraine"
+    assert not any(topic.name.lower().startswith("topic") for topic in topics)
+
+
+def test_discover_never_reuses_a_taken_slug() -> None:
+    keyword_lists = [["Kyiv", "Ukraine", "missile"], ["Ukraine", "Kyiv", "troops"], ["Arsenal", "Wenger", "club"]]
+    taken = {"kyiv-ukraine", "kyiv-ukraine-2", "arsenal-wenger"}
+    topics = discover_topics(keyword_lists, taken)
+    slugs = [topic.slug for topic in topics]
+    assert slugs == ["kyiv-ukraine-3", "arsenal-wenger-2"]
+    assert not set(slugs) & taken
+    assert "kyiv-ukraine" in taken and len(taken) == 3, "the caller's set is not changed"
+
+
+def test_discovered_slugs_are_unique_among_themselves() -> None:
+    # Two groups with no keyword in common but the same two top keywords would share a name.
+    keyword_lists = [["Alpha", "Beta", "gamma", "delta", "epsilon", "zeta"], ["Alpha", "Beta", "x1", "x2", "x3", "x4"]]
+    topics = discover_topics(keyword_lists, set())
+    assert [topic.name for topic in topics] == ["Alpha, Beta", "Alpha, Beta"]
+    assert [topic.slug for topic in topics] == ["alpha-beta", "alpha-beta-2"]
+
+
+def test_articles_without_keywords_share_one_group() -> None:
+    topics = discover_topics([[], ["Kyiv", "Ukraine"], []], set())
+    assert [(topic.name, topic.members) for topic in topics] == [("Other", (0, 2)), ("Kyiv, Ukraine", (1,))]
+    assert discover_topics([], set()) == []
