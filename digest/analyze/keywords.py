@@ -11,7 +11,6 @@ from digest.analyze.text import STOPWORDS, stem, words
 from digest.models import Block
 
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\"“‘(]\s*)$")
-_PROPER_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’-]+(?:[ ][A-Z][\w'’-]+){1,3}")
 
 
 def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from digest.analyze.sentences import Sentence
 from digest.analyze.text import words
@@ -43,32 +44,39 @@ def _vectors(sentences: Sequence[Sentence]) -> tuple[list[Counter[str]], list[fl
     return vectors, norms
 
 
+MAX_RANKED_SENTENCES = 200
+"""Centrality is quadratic in sentences: past this many, later sentences rank by position only."""
+
+
 def centrality(sentences: Sequence[Sentence]) -> list[float]:
-    """TextRank over TF-IDF cosine similarity; scores sum to 1."""
-    count = len(sentences)
+    """TextRank over TF-IDF cosine similarity; scores sum to 1 over the ranked sentences."""
+    count = min(len(sentences), MAX_RANKED_SENTENCES)
     if count == 0:
-        return []
-    vectors, norms = _vectors(sentences)
-    weights = [[0.0] * count for _ in range(count)]
+        return [0.0] * len(sentences)
+    vectors, norms = _vectors(sentences[:count])
+    # Sparse graph: for each sentence, the sentences pointing to it with their normalised weight.
+    weights: list[list[tuple[int, float]]] = [[] for _ in range(count)]
+    out_sums = [0.0] * count
     for i in range(count):
         for j in range(i + 1, count):
             similarity = cosine(vectors[i], vectors[j], norms[i], norms[j])
-            weights[i][j] = weights[j][i] = similarity
-    out_sums = [sum(row) for row in weights]
+            if similarity > 0:
+                weights[i].append((j, similarity))
+                weights[j].append((i, similarity))
+                out_sums[i] += similarity
+                out_sums[j] += similarity
+    incoming = [[(j, w / out_sums[j]) for j, w in row] for row in weights]
     scores = [1.0 / count] * count
     damping = 0.85
     for _ in range(50):
-        new = [
-            (1 - damping) / count
-            + damping * sum(weights[j][i] * scores[j] / out_sums[j] for j in range(count) if out_sums[j])
-            for i in range(count)
-        ]
-        delta = sum(abs(x - y) for x, y in zip(new, scores, strict=True))
+        new = [(1 - damping) / count + damping * sum(w * scores[j] for j, w in row) for row in incoming]
         total = sum(new) or 1.0
-        scores = [score / total for score in new]
+        new = [score / total for score in new]
+        delta = sum(abs(x - y) for x, y in zip(new, scores, strict=True))
+        scores = new
         if delta < 1e-6:
             break
-    return scores
+    return scores + [0.0] * (len(sentences) - count)
 
 
 def standalone_factor(text: str) -> float:
@@ -164,17 +172,45 @@ def select(
     return [sentences[i] for i in sorted(chosen)]
 
 
-def textrank(sentences: Sequence[Sentence], title: str, max_sentences: int, max_words: int | None) -> list[str]:
-    """Centrality (TextRank over TF-IDF cosine) with a lead prior and standalone penalties."""
-    scores = rank_sentences(sentences, title)
+def textrank(
+    sentences: Sequence[Sentence],
+    title: str,
+    max_sentences: int,
+    max_words: int | None,
+    ranking: Sequence[float] | None = None,
+) -> list[str]:
+    """Centrality (TextRank over TF-IDF cosine) with a lead prior and standalone penalties.
+
+    ``ranking`` is ``rank_sentences(sentences, title)`` when the caller already has it.
+    """
+    scores = ranking if ranking is not None else rank_sentences(sentences, title)
     return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
 
 
-def lead(sentences: Sequence[Sentence], title: str, max_sentences: int, max_words: int | None) -> list[str]:
-    """The first sentences: the baseline every summary must beat."""
+def lead(
+    sentences: Sequence[Sentence],
+    title: str,
+    max_sentences: int,
+    max_words: int | None,
+    ranking: Sequence[float] | None = None,
+) -> list[str]:
+    """The first sentences: the baseline every summary must beat. ``ranking`` is not used."""
     scores = [0.0 if repeats_title(s.text, title) else 1.0 / (1 + s.position) for s in sentences]
     return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
 
 
-Summarizer = Callable[[Sequence[Sentence], str, int, "int | None"], list[str]]
+class Summarizer(Protocol):
+    """A summary strategy: sentences in, the chosen ones out, in document order."""
+
+    def __call__(
+        self,
+        sentences: Sequence[Sentence],
+        title: str,
+        max_sentences: int,
+        max_words: int | None,
+        ranking: Sequence[float] | None = None,
+    ) -> list[str]: ...
+
+
+
 SUMMARIZERS: dict[str, Summarizer] = {"textrank": textrank, "lead": lead}
