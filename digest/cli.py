@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -32,21 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     build_cmd = sub.add_parser("build", help="ingest the inbox, analyse content/ and write site/ (the default)")
-    build_cmd.add_argument("--config", type=Path, default=Path(CONFIG_NAME),
-                           help="the config file (default: config.yaml)")
+    build_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
 
     ingest_cmd = sub.add_parser("ingest", help="turn raw articles into content/articles/<slug>.md")
     ingest_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                             help="raw files or folders (searched recursively)")
-    ingest_cmd.add_argument("--config", type=Path, default=Path(CONFIG_NAME))
+    ingest_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     ingest_cmd.add_argument("--force", action="store_true", help="replace files even if you edited them")
     ingest_cmd.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
     ingest_cmd.add_argument("--date", help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
-    analyze_cmd.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="raw (.txt) or Markdown articles")
+    # Kept as typed: the JSON 'path' is exactly what was given on the command line.
+    analyze_cmd.add_argument("paths", nargs="+", metavar="FILE", help="raw (.txt) or Markdown articles")
     analyze_cmd.add_argument("--json", action="store_true", help="one JSON object per line per file")
-    analyze_cmd.add_argument("--config", type=Path, default=Path(CONFIG_NAME))
+    analyze_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml, if present)")
     budget = analyze_cmd.add_mutually_exclusive_group()
     budget.add_argument("--summary-sentences", type=int, metavar="N", help="summary length in sentences")
     budget.add_argument("--summary-words", type=int, metavar="N", help="summary length in words")
@@ -61,19 +62,24 @@ def _report_error(error: DigestError) -> None:
         print(f"{len(errors)} problems; nothing was written", file=sys.stderr)
 
 
-def run_build(config_path: Path) -> int:
+def config_of(args: argparse.Namespace) -> Config:
+    """The config named by --config (which must exist), else ./config.yaml or the defaults."""
+    explicit: Path | None = args.config
+    return load_config(explicit or Path(CONFIG_NAME), required=explicit is not None)
+
+
+def run_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    config = load_config(config_path)
-    result = build(config.root, config=config)
+    result = build(args.config or Path(CONFIG_NAME), required=args.config is not None)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"
-          f" -> {display_path(config.output_dir)}")
+          f" -> {display_path(result.output)}")
     return 0
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = config_of(args)
     date = None
     if args.date:
         try:
@@ -97,9 +103,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    # Without a config.yaml here, analyze uses the defaults (no declared topics).
-    default_missing = args.config == Path(CONFIG_NAME) and not args.config.exists()
-    config = Config(root=Path.cwd()) if default_missing else load_config(args.config)
+    config = config_of(args)
     if args.summary_sentences is not None:
         if args.summary_sentences < 1:
             raise DigestError("--summary-sentences must be at least 1")
@@ -111,13 +115,13 @@ def run_analyze(args: argparse.Namespace) -> int:
     warnings: list[str] = []
     results: list[tuple[str, AnalyzedArticle | None]] = []
     failed = 0
-    for path in args.paths:
+    for given in args.paths:
         try:
-            article = article_for_analysis(path, warnings)
-            results.append((str(path), AnalyzedArticle(article, analyze_article(article, config))))
+            article = article_for_analysis(Path(given), warnings)
+            results.append((given, AnalyzedArticle(article, analyze_article(article, config))))
         except DigestError as error:
             _report_error(error)
-            results.append((str(path), None))
+            results.append((given, None))
             failed += 1
     done = [item for _, item in results if item is not None]
     with_topics, _ = with_discovered_topics(done, config)
@@ -151,15 +155,19 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if arguments and not arguments[0].startswith("-") and arguments[0] not in COMMANDS:
+        close = difflib.get_close_matches(arguments[0], COMMANDS, n=1)
+        parser.error(f"unknown command '{arguments[0]}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
     if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help")):
         arguments = ["build", *arguments]
-    args = _parser().parse_args(arguments)
+    args = parser.parse_args(arguments)
     try:
         if args.command == "ingest":
             return run_ingest(args)
         if args.command == "analyze":
             return run_analyze(args)
-        return run_build(args.config)
+        return run_build(args)
     except DigestError as error:
         _report_error(error)
         if args.command == "build":

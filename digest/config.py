@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 
 from digest.errors import BuildErrors, ConfigError, DigestError
 from digest.slugs import slugify
-from digest.yamlsafe import key_lines, load_yaml
+from digest.yamlsafe import load_yaml
 
 CONFIG_NAME = "config.yaml"
+SUMMARIZER_NAMES = ("textrank", "lead")
+"""The summary strategies a config may name; digest.analyze.summarize.SUMMARIZERS implements them."""
 MAX_CONFIG_BYTES = 256 * 1024
 
 
@@ -51,7 +53,7 @@ class Config:
     summary_words: int | None = None
     """Word budget for each article's summary instead of a sentence count."""
     summarizer: str = "textrank"
-    """Summary strategy, by name (see digest.analyze.summarize.SUMMARIZERS)."""
+    """Summary strategy, one of SUMMARIZER_NAMES."""
     digest_sentences: int = 5
     """Sentences in each topic's story."""
     quotes_per_topic: int = 3
@@ -148,19 +150,19 @@ class _Checker:
 def parse_config(text: str, path: Path) -> Config:
     """Validate the text of a config file; raise BuildErrors listing every problem."""
     try:
-        data = load_yaml(text)
-        lines = key_lines(text)
+        document = load_yaml(text)
     except DigestError as error:
         raise ConfigError(error.message, path=path, line=error.line, hint=error.hint) from None
-    check = _Checker(path, lines)
-    top = check.mapping(data, (), _TOP_KEYS)
+    check = _Checker(path, document.lines)
+    top = check.mapping(document.data, (), _TOP_KEYS)
     site = check.mapping(top.get("site"), ("site",), _SITE_KEYS)
     analysis = check.mapping(top.get("analysis"), ("analysis",), _ANALYSIS_KEYS)
 
     base_url = check.text(site, "base_url", ("site",), "/")
     parts = urlsplit(base_url)
-    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
-        check.fail(("site", "base_url"), f"must be an http(s) URL or a path, got {base_url!r}",
+    absolute_url = parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not (absolute_url or (not parts.scheme and not parts.netloc and base_url.startswith("/"))):
+        check.fail(("site", "base_url"), f"must be an http(s) URL or a path starting with '/', got {base_url!r}",
                    "for example https://user.github.io/repo/ or /repo/")
     theme = check.text(top, "theme", (), "default")
     if not theme or slugify(theme, fallback="") != theme.lower() or "/" in theme:
@@ -173,11 +175,9 @@ def parse_config(text: str, path: Path) -> Config:
         inbox = "content/inbox"
 
     summarizer = check.text(analysis, "summarizer", ("analysis",), "textrank")
-    from digest.analyze.summarize import SUMMARIZERS  # late: analysis imports config types
-
-    if summarizer not in SUMMARIZERS:
+    if summarizer not in SUMMARIZER_NAMES:
         check.fail(("analysis", "summarizer"), f"unknown summarizer {summarizer!r}",
-                   "choose one of " + ", ".join(sorted(SUMMARIZERS)))
+                   "choose one of " + ", ".join(SUMMARIZER_NAMES))
         summarizer = "textrank"
     threshold = analysis.get("topic_threshold", 0.3)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
@@ -241,9 +241,11 @@ def _topics(value: Any, check: _Checker) -> tuple[TopicConfig, ...]:
     return tuple(topics)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate ``config.yaml``; a missing file gives the defaults."""
+def load_config(path: Path, required: bool = False) -> Config:
+    """Read and validate a config file; a missing ``config.yaml`` that was not asked for gives the defaults."""
     if not path.exists():
+        if required:
+            raise ConfigError("config file not found", path=path, hint="check the --config path")
         if path.parent.is_dir():
             return Config(root=path.parent.resolve())
         raise ConfigError("project folder not found", path=path.parent)

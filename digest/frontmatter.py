@@ -27,10 +27,6 @@ class Document:
     """1-based file line of each top-level front-matter key."""
 
 
-def normalise_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def split_document(text: str, path: Path) -> Document:
     """Split ``text`` (already decoded, newlines normalised) into front matter and body."""
     text = text.removeprefix("\ufeff")
@@ -53,9 +49,10 @@ def split_document(text: str, path: Path) -> Document:
             hint="keep long text in the body, below the closing '---'",
         )
     try:
-        meta = load_yaml(yaml_text, line_offset=1)
+        document = load_yaml(yaml_text, line_offset=1)
     except DigestError as error:
         raise ContentError(error.message, path=path, line=error.line, hint=error.hint) from None
+    meta = document.data
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -65,19 +62,10 @@ def split_document(text: str, path: Path) -> Document:
             line=2,
             hint="write it as 'title: ...' lines",
         )
-    lines = _top_level_lines(yaml_text)
+    lines = {str(path[0]): line for path, line in document.lines.items() if len(path) == 1}
     body_start = close.end() + 1
     body_line = text.count("\n", 0, body_start) + 1
     return Document({str(key): value for key, value in meta.items()}, text[body_start:], body_line, lines)
-
-
-def _top_level_lines(yaml_text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    for number, line in enumerate(yaml_text.split("\n"), start=2):
-        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
-        if match:
-            lines.setdefault(match.group(1), number)
-    return lines
 
 
 def _kind(value: Any) -> str:

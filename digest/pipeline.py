@@ -10,7 +10,7 @@ from pathlib import Path
 
 from digest.analyze import analyze_article
 from digest.collect import collect
-from digest.config import CONFIG_NAME, Config, load_config
+from digest.config import load_config
 from digest.errors import BuildErrors
 from digest.ingest import ingest
 from digest.models import AnalyzedArticle
@@ -21,15 +21,12 @@ from digest.write import write_site
 
 @dataclass(slots=True)
 class BuildResult:
+    output: Path = Path("site")
     pages: int = 0
     files: int = 0
     changed: bool = False
     timings: list[tuple[str, float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def seconds(self) -> float:
-        return sum(seconds for _, seconds, _ in self.timings)
 
 
 class _Stages:
@@ -50,8 +47,11 @@ class _Stages:
         self.echo(f"{name:<8} {seconds * 1000:8.1f} ms  {self.detail}".rstrip())
 
 
-def build(root: Path, echo: Callable[[str], None] = print, config: Config | None = None) -> BuildResult:
-    """Ingest the inbox, read content/, analyse, collect, render and write site/.
+def build(config_path: Path, echo: Callable[[str], None] = print, required: bool = False) -> BuildResult:
+    """Load the config, ingest the inbox, read content/, analyse, collect, render and write site/.
+
+    ``required``: the config file must exist (it was named with --config); otherwise a missing
+    ``config.yaml`` means the defaults.
 
     Raises DigestError (often BuildErrors, listing every problem) on bad input; site/ is then
     left exactly as it was.
@@ -59,7 +59,8 @@ def build(root: Path, echo: Callable[[str], None] = print, config: Config | None
     result = BuildResult()
     stages = _Stages(result, echo)
     with stages.stage("config"):
-        config = config or load_config(root / CONFIG_NAME)
+        config = load_config(config_path, required=required)
+        result.output = config.output_dir
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
         report = ingest([config.inbox_dir], config.content_dir, config.root) if config.inbox_dir.is_dir() else None

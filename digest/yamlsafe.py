@@ -9,6 +9,7 @@ timestamps that raise ``ValueError`` on impossible dates, and nesting deep enoug
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -25,8 +26,22 @@ class _StrictLoader(yaml.SafeLoader):
     line_offset = 0
     """Added to every reported line: where the YAML starts in its file (front matter: 1)."""
 
-    # A fresh table: add_implicit_resolver below fills it with only the types we accept.
+    # Fresh tables: only the types below are recognised or built. Anything else (!!python/...,
+    # !!binary, !!set, !!timestamp) is an "unsupported YAML tag" error.
     yaml_implicit_resolvers = {}  # noqa: RUF012
+    yaml_constructors = {  # noqa: RUF012
+        tag: yaml.SafeLoader.yaml_constructors[tag]
+        for tag in (
+            "tag:yaml.org,2002:null",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:str",
+            "tag:yaml.org,2002:seq",
+            "tag:yaml.org,2002:map",
+            None,
+        )
+    }
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -86,66 +101,82 @@ _StrictLoader.add_implicit_resolver(
 )
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?$"),
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$"),
     list("-+0123456789"),
 )
 
 
-def load_yaml(text: str, line_offset: int = 0) -> Any:
-    """Parse ``text``; raise DigestError with a 1-based file line on any problem.
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    """Parsed YAML and where each key is, for error messages."""
 
-    ``line_offset`` is the number of file lines before ``text`` (1 for front matter after '---').
-    """
-    loader = _StrictLoader(text)
-    loader.line_offset = line_offset
-    try:
-        return loader.get_single_data()
-    except DigestError:
-        raise
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 + line_offset if mark is not None else None
-        problem = str(error.problem or error.context or "invalid YAML")
-        column = f", column {mark.column + 1}" if mark is not None else ""
-        if "constructor for the tag" in problem:
-            tag = problem.rsplit("tag", 1)[-1].strip(" '")
-            raise DigestError(
-                f"unsupported YAML tag {tag}",
-                line=line,
-                hint="remove the '!!' tag; only plain values, lists and mappings are read",
-            ) from None
-        raise DigestError(
-            f"invalid YAML{column}: {problem}",
-            line=line,
-            hint="check the indentation and quote values that contain ':' or '#'",
-        ) from None
-    except yaml.YAMLError as error:
-        raise DigestError(f"invalid YAML: {error}") from None
-    except RecursionError:
-        raise DigestError("nested too deeply", hint="flatten the structure") from None
-    finally:
-        loader.dispose()
+    data: Any
+    lines: dict[tuple[str | int, ...], int]
+    """Key path (``("topics", 0, "name")``) -> 1-based file line."""
 
 
-def key_lines(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each key path (``("topics", 0, "name")``) to its 1-based line, for error messages.
-
-    Call only on text that ``load_yaml`` accepted.
-    """
+def _key_lines(root: Node | None, line_offset: int) -> dict[tuple[str | int, ...], int]:
     lines: dict[tuple[str | int, ...], int] = {}
 
     def walk(node: Node, path: tuple[str | int, ...]) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
+        lines.setdefault(path, node.start_mark.line + 1 + line_offset)
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
                 key_path = (*path, str(key_node.value))
-                lines[key_path] = key_node.start_mark.line + 1
+                lines[key_path] = key_node.start_mark.line + 1 + line_offset
                 walk(value_node, key_path)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 walk(item, (*path, index))
 
-    root = yaml.compose(text, Loader=_StrictLoader)
     if root is not None:
         walk(root, ())
     return lines
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, line_offset: int) -> DigestError:
+    """A YAML error as one line a person can act on, at the line where the trouble starts."""
+    problem = str(error.problem or error.context or "invalid YAML")
+    # For an unclosed quote or bracket the start (context) is where to look, not where YAML gave up.
+    scanning = error.context is not None and str(error.context).startswith("while scanning")
+    mark = (error.context_mark if scanning else None) or error.problem_mark or error.context_mark
+    line = mark.line + 1 + line_offset if mark is not None else None
+    tag = re.search(r"constructor for the tag '([^']*)'", problem)
+    if tag:
+        name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        return DigestError(f"unsupported YAML tag {name}", line=line,
+                           hint="remove the tag; only plain text, numbers, true/false, lists and mappings are read")
+    if scanning:
+        problem = f"{error.context}: {problem}"
+    column = f", column {mark.column + 1}" if mark is not None else ""
+    return DigestError(f"invalid YAML{column}: {problem}", line=line,
+                       hint="check the indentation, and quote values that contain ':' or '#'")
+
+
+def load_yaml(text: str, line_offset: int = 0) -> YamlDocument:
+    """Parse ``text`` once; raise DigestError with a 1-based file line on any problem.
+
+    ``line_offset`` is the number of file lines before ``text`` (1 for front matter after '---').
+    """
+    loader: _StrictLoader | None = None
+    try:
+        loader = _StrictLoader(text)  # the reader already rejects control characters here
+        loader.line_offset = line_offset
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+        return YamlDocument(data, _key_lines(root, line_offset))
+    except DigestError:
+        raise
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error, line_offset) from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1 + line_offset
+        raise DigestError(f"character #x{error.character:04x} is not allowed in YAML", line=line,
+                          hint="remove the control character") from None
+    except yaml.YAMLError as error:
+        raise DigestError(f"invalid YAML: {error}") from None
+    except RecursionError:
+        raise DigestError("nested too deeply", hint="flatten the structure") from None
+    finally:
+        if loader is not None:
+            loader.dispose()

@@ -26,10 +26,11 @@ def test_json_lines_in_the_order_given_with_paths_as_given(project: Path) -> Non
         encoding="utf-8",
     )
     before = tree_bytes(project)
-    result = run_cli(project, "analyze", "content/inbox/second.md", f"content/inbox/{SEED.name}", "--json")
+    given = ["./content/inbox//second.md", str(project / "content" / "inbox" / SEED.name)]
+    result = run_cli(project, "analyze", *given, "--json")
     assert result.code == 0, result.err
     records = lines_of(result.out)
-    assert [r["path"] for r in records] == ["content/inbox/second.md", f"content/inbox/{SEED.name}"]
+    assert [r["path"] for r in records] == given  # exactly as typed, not normalised
     for record in records:
         assert list(record) == KEYS
     seed = records[1]
@@ -72,6 +73,19 @@ def test_declared_topics_from_a_config_file(project: Path) -> None:
     )
     record = lines_of(run_cli(project, "analyze", f"content/inbox/{SEED.name}", "--json", "--config", str(config)).out)[0]
     assert record["topics"] == ["war-in-europe"]
+
+
+def test_a_missing_config_named_on_the_command_line_is_an_error(project: Path) -> None:
+    result = run_cli(project, "analyze", f"content/inbox/{SEED.name}", "--config", "confg.yaml")
+    assert result.code == 1
+    assert "error: confg.yaml: config file not found" in result.err
+    assert run_cli(project, "build", "--config", "confg.yaml").code == 1
+
+
+def test_a_mistyped_command_is_named(project: Path) -> None:
+    result = run_cli(project, "analyse", f"content/inbox/{SEED.name}")
+    assert result.code == 2
+    assert "unknown command 'analyse' (did you mean 'analyze'?)" in result.err
 
 
 def test_a_bad_file_is_reported_and_the_rest_still_analysed(project: Path) -> None:

@@ -48,7 +48,11 @@ def test_duplicate_topic_slugs_are_refused(tmp_path: Path) -> None:
         ("a: &x [1]\nb: *x\n", "anchors are not allowed"),
         ("a: *x\n", "aliases are not allowed"),
         ("a: 1\nb: 2\na: 3\n", "duplicate key 'a' (first on line 1)"),
-        ("a: !!python/name:os.system\n", "unsupported YAML tag"),
+        ("a: !!python/name:os.system\n", "unsupported YAML tag !!python/name:os.system"),
+        ("a: !!binary aGVsbG8=\n", "unsupported YAML tag !!binary"),
+        ("a: !!set {x}\n", "unsupported YAML tag !!set"),
+        ("a: 'never closed\nb: 2\n", "while scanning a quoted scalar"),
+        ("a: b\x01c\n", "character #x0001 is not allowed"),
         ("a: " + "[" * 40 + "]" * 40 + "\n", "nested more than 20 levels deep"),
         ("a: [1\n", "invalid YAML"),
     ],
@@ -66,5 +70,13 @@ def test_billion_laughs_is_refused_quickly() -> None:
 
 
 def test_yaml_values_stay_what_the_user_typed() -> None:
-    data = load_yaml("title: NO\ndate: 2024-02-30\nslug: 0777\nflag: true\ncount: 3\nratio: 0.5\n")
-    assert data == {"title": "NO", "date": "2024-02-30", "slug": "0777", "flag": True, "count": 3, "ratio": 0.5}
+    document = load_yaml("title: NO\ndate: 2024-02-30\nslug: 0777\nflag: true\ncount: 3\nratio: 0.5\nx: 1e-1\n")
+    assert document.data == {
+        "title": "NO", "date": "2024-02-30", "slug": "0777", "flag": True, "count": 3, "ratio": 0.5, "x": 0.1,
+    }
+
+
+def test_key_lines_follow_the_file() -> None:
+    document = load_yaml("site:\n  title: A\ntopics:\n  - name: B\n    keywords: [c]\n", line_offset=1)
+    assert document.lines[("site", "title")] == 3
+    assert document.lines[("topics", 0, "keywords")] == 6

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from digest.analyze.text import split_sentences
+from tests.conftest import SHARED
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sentences.txt"
-CORPUS = Path("/work/shared/corpus/bbc-dev")
+CORPUS = SHARED / "corpus" / "bbc-dev"
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ import pytest
 from digest.analyze.sentences import article_sentences
 from digest.analyze.summarize import SUMMARIZERS, Summarizer, lead, textrank
 from digest.analyze.text import words
+from digest.config import SUMMARIZER_NAMES
 from digest.models import Block
+from tests.conftest import SEED, SHARED
 
-SEED = Path(__file__).resolve().parent.parent / "content" / "inbox" / "000_de7211a80492f84d.txt"
-CORPUS = Path("/work/shared/corpus/bbc-dev")
+CORPUS = SHARED / "corpus" / "bbc-dev"
 STRATEGIES = [pytest.param(textrank, id="textrank"), pytest.param(lead, id="lead")]
 
 TITLE = "Storm closes roads across the north"
@@ -62,6 +63,7 @@ def seed() -> tuple[str, tuple[Block, ...]]:
 def test_strategies_are_registered_by_name() -> None:
     assert SUMMARIZERS["textrank"] is textrank
     assert SUMMARIZERS["lead"] is lead
+    assert tuple(SUMMARIZERS) == SUMMARIZER_NAMES  # every name a config accepts is implemented
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

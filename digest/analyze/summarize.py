@@ -214,3 +214,4 @@ class Summarizer(Protocol):
 
 
 SUMMARIZERS: dict[str, Summarizer] = {"textrank": textrank, "lead": lead}
+"""Implements digest.config.SUMMARIZER_NAMES, the names a config may choose."""
