@@ -169,9 +169,15 @@ def parse_config(text: str, path: Path) -> Config:
         check.fail(("theme",), f"must be the name of a folder in themes/, got {theme!r}")
         theme = "default"
     inbox = check.text(top, "inbox", (), "content/inbox")
-    inbox_path = (path.parent / inbox).resolve()
-    if not inbox_path.is_relative_to(path.parent.resolve()):
-        check.fail(("inbox",), "must be a folder inside the project", "for example content/inbox")
+    root = path.parent.resolve()
+    inbox_path = (root / inbox).resolve()
+    # The inbox holds raw files only: never the project itself, nor what digest writes or reads.
+    owned = [root / "content" / "articles", root / "content" / "pages", root / "site", root / "themes"]
+    if not inbox_path.is_relative_to(root) or inbox_path in (root, root / "content") or any(
+        inbox_path.is_relative_to(folder) for folder in owned
+    ):
+        check.fail(("inbox",), f"must be a folder of its own inside the project, got {inbox!r}",
+                   "for example content/inbox")
         inbox = "content/inbox"
 
     summarizer = check.text(analysis, "summarizer", ("analysis",), "textrank")

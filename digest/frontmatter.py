@@ -12,6 +12,8 @@ from digest.errors import ContentError, DigestError
 from digest.yamlsafe import load_yaml
 
 MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_TITLE_CHARS = 200
+"""Longer titles are refused when read; ingest cuts them to fit."""
 _FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import BuildErrors, ContentError, DigestError, display_path
-from digest.frontmatter import Document, parse_date, split_document
+from digest.frontmatter import MAX_TITLE_CHARS, Document, parse_date, split_document
 from digest.markdown import render_markdown
 from digest.models import Article, Page, Quote
 from digest.slugs import slugify, unique_slugs
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024
-MAX_TITLE_CHARS = 300
+RESERVED_PAGE_SLUGS = {"articles", "topics", "static", "404", "index"}
 
 
 @dataclass(slots=True)
@@ -105,7 +105,7 @@ def _pinned_quote(doc: Document, path: Path) -> Quote | None:
         return None
     if isinstance(value, str) and value.strip():
         return Quote(" ".join(value.split()), None)
-    if isinstance(value, dict) and isinstance(value.get("text"), str):
+    if isinstance(value, dict) and isinstance(value.get("text"), str) and value["text"].strip():
         speaker = value.get("speaker")
         if speaker is not None and not isinstance(speaker, str):
             raise ContentError("pull_quote.speaker must be text", path=path, line=doc.lines.get("pull_quote"))
@@ -124,22 +124,24 @@ def safe_source(source: str | None) -> str | None:
     return source
 
 
-def read_document(path: Path, content_root: Path) -> tuple[Document, str]:
+def read_text(path: Path) -> str:
+    """A Markdown file's text: size-capped, strict UTF-8, newlines normalised, NFC."""
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
+        if path.stat().st_size > MAX_ARTICLE_BYTES:
             raise ContentError(f"larger than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB", path=path,
                                hint="split it into several articles")
         raw = path.read_bytes()
     except OSError as error:
         raise ContentError(f"cannot read: {error.strerror}", path=path) from None
-    text = decode_markdown(raw, path)
-    return split_document(text, path), text
+    return decode_markdown(raw, path)
 
 
-def read_article(path: Path, content_root: Path) -> Article:
-    """One Markdown file -> Article; raise ContentError naming the file and line."""
-    doc, _ = read_document(path, content_root)
+def article_from_text(text: str, path: Path) -> Article:
+    """Markdown text (front matter + body) -> Article; raise ContentError naming ``path`` and the line.
+
+    The build reads every article through here, and ingest checks what it writes with it.
+    """
+    doc = split_document(text, path)
     title = _text_field(doc, "title", path, required=True)
     assert title is not None
     if len(title) > MAX_TITLE_CHARS:
@@ -155,7 +157,6 @@ def read_article(path: Path, content_root: Path) -> Article:
     slug_text = _text_field(doc, "slug", path) or path.stem
     summary = _text_list(doc, "summary", path)
     html, blocks = render_markdown(doc.body)
-    words = sum(len(block.text.split()) for block in blocks)
     return Article(
         path=path,
         slug=slugify(slug_text),
@@ -165,7 +166,7 @@ def read_article(path: Path, content_root: Path) -> Article:
         source=safe_source(_text_field(doc, "source", path)),
         body_html=html,
         blocks=blocks,
-        word_count=words,
+        word_count=sum(len(block.text.split()) for block in blocks),
         pinned_summary=summary or None,
         pinned_topics=_text_list(doc, "topics", path) or None,
         pinned_quote=_pinned_quote(doc, path),
@@ -173,12 +174,19 @@ def read_article(path: Path, content_root: Path) -> Article:
     )
 
 
-def read_page(path: Path, content_root: Path) -> Page:
-    doc, _ = read_document(path, content_root)
+def read_article(path: Path) -> Article:
+    """One Markdown file -> Article; raise ContentError naming the file and line."""
+    return article_from_text(read_text(path), path)
+
+
+def read_page(path: Path) -> Page:
+    doc = split_document(read_text(path), path)
     title = _text_field(doc, "title", path, required=True)
     assert title is not None
     html, _ = render_markdown(doc.body)
-    return Page(path=path, slug=slugify(_text_field(doc, "slug", path) or path.stem), title=title, body_html=html)
+    slug = slugify(_text_field(doc, "slug", path) or path.stem)
+    # Pages live at the site root, beside the folders the site itself uses.
+    return Page(path=path, slug=f"{slug}-page" if slug in RESERVED_PAGE_SLUGS else slug, title=title, body_html=html)
 
 
 def read_content(content_root: Path) -> ContentReport:
@@ -187,12 +195,12 @@ def read_content(content_root: Path) -> ContentReport:
     errors: list[DigestError] = []
     for path in find_markdown(content_root / "articles", content_root, report.warnings):
         try:
-            report.articles.append(read_article(path, content_root))
+            report.articles.append(read_article(path))
         except DigestError as error:
             errors.append(error)
     for path in find_markdown(content_root / "pages", content_root, report.warnings):
         try:
-            report.pages.append(read_page(path, content_root))
+            report.pages.append(read_page(path))
         except DigestError as error:
             errors.append(error)
     if errors:
@@ -201,13 +209,9 @@ def read_content(content_root: Path) -> ContentReport:
     slugs = unique_slugs(article.slug for article in report.articles)
     report.articles = [_with_slug(article, slug) for article, slug in zip(report.articles, slugs, strict=True)]
     page_slugs = unique_slugs(page.slug for page in report.pages)
-    report.pages = [Page(p.path, slug, p.title, p.body_html) for p, slug in zip(report.pages, page_slugs, strict=True)]
+    report.pages = [replace(page, slug=slug) for page, slug in zip(report.pages, page_slugs, strict=True)]
     return report
 
 
 def _with_slug(article: Article, slug: str) -> Article:
-    if article.slug == slug:
-        return article
-    from dataclasses import replace
-
-    return replace(article, slug=slug)
+    return article if article.slug == slug else replace(article, slug=slug)

@@ -21,10 +21,9 @@ from markupsafe import Markup
 
 from digest.config import Config
 from digest.errors import ThemeError
-from digest.models import AnalyzedArticle, OutputFile, Page, Site, TopicDigest
+from digest.models import AnalyzedArticle, OutputFile, Site, TopicDigest
 
 WORDS_PER_MINUTE = 220
-RESERVED_PAGE_SLUGS = {"articles", "topics", "static", "404", "index"}
 
 
 def theme_dirs(config: Config) -> list[Path]:
@@ -107,10 +106,6 @@ def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[
     }
 
 
-def page_slug(page: Page) -> str:
-    return f"{page.slug}-page" if page.slug in RESERVED_PAGE_SLUGS else page.slug
-
-
 class Renderer:
     """Renders every page of a site with one theme and config."""
 
@@ -164,7 +159,7 @@ def render_site(site: Site, config: Config) -> list[OutputFile]:
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     topics = [topic_view(topic, articles) for topic in site.topics]
     ordered = [articles[item.article.slug] for item in site.articles]
-    pages = [{"slug": page_slug(p), "href": page_slug(p) + "/", "title": p.title,
+    pages = [{"slug": p.slug, "href": p.slug + "/", "title": p.title,
               "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
     common = {"nav_pages": pages}
     files = [renderer.page("index.html", "index.html", topics=topics, articles=ordered[:20], **common)]

@@ -30,10 +30,11 @@ def test_base_path_comes_from_base_url(tmp_path: Path) -> None:
     assert config.base_path == "/repo/"
 
 
-def test_inbox_outside_the_project_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("inbox", ["../../elsewhere", ".", "content", "content/articles", "site/raw", "themes"])
+def test_an_inbox_that_is_not_a_folder_of_its_own_is_refused(tmp_path: Path, inbox: str) -> None:
     with pytest.raises(BuildErrors) as caught:
-        parse_config("inbox: ../../elsewhere\n", tmp_path / "config.yaml")
-    assert "'inbox': must be a folder inside the project" in str(caught.value)
+        parse_config(f"inbox: '{inbox}'\n", tmp_path / "config.yaml")
+    assert "'inbox': must be a folder of its own inside the project" in str(caught.value)
 
 
 def test_duplicate_topic_slugs_are_refused(tmp_path: Path) -> None:

@@ -25,8 +25,9 @@ def test_seed_ingests_to_the_golden_markdown(project: Path) -> None:
     assert ingested(project).read_text(encoding="utf-8") == GOLDEN.read_text(encoding="utf-8")
 
 
-def test_golden_seed_follows_the_rules() -> None:
-    text = GOLDEN.read_text(encoding="utf-8")
+def test_ingested_seed_follows_the_rules(project: Path) -> None:
+    assert run_cli(project, "ingest", "content/inbox").code == 0
+    text = ingested(project).read_text(encoding="utf-8")
     title = re.search(r"^title: (.*)$", text, re.M)
     assert title is not None
     assert "[VIDEOS]" not in title.group(1)  # bracketed all-caps tags are page furniture
@@ -161,3 +162,63 @@ def test_file_written_keeps_the_users_line_endings_out(project: Path) -> None:
     data = (project / "content" / "articles" / "windows-title.md").read_bytes()
     assert b"\r" not in data
     assert os.path.getsize(project / "content" / "articles" / "windows-title.md") == len(data)
+
+
+def test_markdown_keeps_the_users_front_matter(project: Path) -> None:
+    inbox = project / "content" / "inbox"
+    (inbox / "match.md").write_text(
+        "---\ntitle: Match report\nsource: https://news.example/match\ntopics: [Sport]\n"
+        "summary: [The home side won.]\nauthor: Sam Reed\ndate: 2024-04-01\n---\n\nThe home side won 2-1.\n",
+        encoding="utf-8",
+    )
+    result = run_cli(project, "ingest", str(inbox / "match.md"))
+    assert result.code == 0, result.err
+    text = (project / "content" / "articles" / "match-report.md").read_text(encoding="utf-8")
+    assert "source: https://news.example/match" in text
+    assert "topics:\n- Sport" in text or "topics: [Sport]" in text
+    assert "summary: [The home side won.]" in text or "summary:\n- The home side won." in text
+    assert "author: Sam Reed" in text
+    assert "date_source: front-matter" in text
+    assert "ingested_from: content/inbox/match.md" in text  # so a changed match.md updates this file
+    assert is_unedited(text)
+
+
+def test_markdown_without_front_matter_takes_its_first_heading(project: Path) -> None:
+    raw = project / "content" / "inbox" / "notes.md"
+    raw.write_text("# Harbour notes\n\nThe ferry was late again.\n", encoding="utf-8")
+    assert run_cli(project, "ingest", str(raw)).code == 0
+    text = (project / "content" / "articles" / "harbour-notes.md").read_text(encoding="utf-8")
+    assert "title: Harbour notes" in text
+    assert "# Harbour notes" not in text.split("---", 2)[2]
+
+
+def test_an_article_copied_back_into_the_inbox_builds(project: Path) -> None:
+    assert run_cli(project, "ingest", "content/inbox").code == 0
+    copy = project / "content" / "inbox" / "copy.md"
+    text = ingested(project).read_text(encoding="utf-8").replace("Kyiv is under heavy", "Kyiv is under very heavy")
+    copy.write_text(text, encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert len(list((project / "content" / "articles").glob("*.md"))) == 2
+
+
+def test_a_source_whose_headline_changed_keeps_its_file(project: Path) -> None:
+    raw = project / "content" / "inbox" / "O'Brien: notes.txt"
+    raw.write_text("Story title\n\nThe first version of the story.\n", encoding="utf-8")
+    assert run_cli(project, "ingest", str(raw)).code == 0
+    raw.write_text("A completely new headline\n\nThe second version of the story.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", str(raw))
+    assert result.code == 0, result.err
+    files = sorted(p.name for p in (project / "content" / "articles").glob("*.md"))
+    assert files == ["story-title.md"]  # the URL stays; the content follows the source
+    text = (project / "content" / "articles" / "story-title.md").read_text(encoding="utf-8")
+    assert "title: A completely new headline" in text and "second version" in text
+
+
+def test_ingest_never_writes_what_the_build_would_refuse(project: Path) -> None:
+    raw = project / "content" / "inbox" / "bad-date.md"
+    raw.write_text("---\ntitle: Fine\nauthor: [not, text]\n---\n\nBody.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", str(raw))
+    assert result.code == 1
+    assert "error: content/inbox/bad-date.md: author must be text" in result.err
+    assert list((project / "content" / "articles").glob("*.md")) == []

@@ -18,19 +18,17 @@ from typing import Any
 import yaml
 
 from digest.errors import DigestError, IngestError, display_path
-from digest.frontmatter import format_date, parse_date, split_document
+from digest.frontmatter import format_date, split_document
 from digest.ingest.decode import decode_raw
+from digest.ingest.markdown import parse_markdown
 from digest.ingest.plaintext import parse_plain_text
-from digest.markdown import render_markdown
 from digest.models import Article
-from digest.read import read_article
+from digest.read import article_from_text, read_text
 from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown"}
 MAX_RAW_BYTES = 8 * 1024 * 1024
 _STAMP = re.compile(r"^ingested_sha256: ([0-9a-f]{64})\n", re.MULTILINE)
-_SOURCE_HASH = re.compile(r"^source_sha256: ['\"]?([0-9a-f]{64})", re.MULTILINE)
-_SOURCE = re.compile(r"^source: (.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +75,11 @@ def is_unedited(text: str) -> bool:
 
 
 def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: datetime | None = None) -> Ingested:
-    """Turn one raw file's bytes into an Ingested article; raise IngestError naming the file."""
+    """Turn one raw file's bytes into an Ingested article; raise IngestError naming the file.
+
+    What a Markdown file's own front matter says (source, topics, author, a pinned summary ...)
+    wins over what ingest would fill in.
+    """
     if len(raw) > MAX_RAW_BYTES:
         raise IngestError(f"larger than {MAX_RAW_BYTES // (1024 * 1024)} MB", path=path,
                           hint="split it into several articles")
@@ -85,47 +87,30 @@ def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: date
     if not text.strip():
         raise IngestError("empty article", path=path, hint="the file has no text; delete it or add the article")
     suffix = path.suffix.lower()
-    meta: dict[str, Any] = {}
+    own: dict[str, Any] = {}
     if suffix in (".md", ".markdown"):
-        doc = split_document(text, path)
-        body = doc.body.strip() + "\n"
-        title = doc.meta.get("title")
-        title_source = "front-matter"
-        if not isinstance(title, str) or not title.strip():
-            heading = re.search(r"^#{1,2}\s+(.+)$", body, re.MULTILINE)
-            first_line = next((line for line in body.split("\n") if line.strip()), "")
-            title = heading.group(1) if heading else first_line.lstrip("# ")
-            title_source = "heading" if heading else "text"
-            if heading:
-                body = body.replace(heading.group(0), "", 1).strip() + "\n"
-        extra = {key: value for key, value in doc.meta.items() if key not in ("title", "date")}
-        found_date = None
-        if doc.meta.get("date") is not None:
-            try:
-                found_date = parse_date(doc.meta["date"])
-            except ValueError as error:
-                raise IngestError(str(error), path=path, line=doc.lines.get("date")) from None
-        author = extra.pop("author", None)
+        parsed_md = parse_markdown(text, path)
+        title, title_source, body, found_date, own = (
+            parsed_md.title, parsed_md.title_source, parsed_md.body, parsed_md.date, parsed_md.meta)
+        author = None
     elif suffix == ".txt":
         parsed = parse_plain_text(text)
         title, title_source, body, author, found_date = (
             parsed.title, parsed.title_source, parsed.body, parsed.author, parsed.date)
-        extra = {}
     else:
         raise IngestError(f"cannot ingest '{suffix}' files yet", path=path,
                           hint="save the article as .txt or .md")
-    title = " ".join(str(title).split())
     if not title or not body.strip():
         raise IngestError("empty article: no title or no text", path=path,
                           hint="an article needs a first line (its title) and some text")
     if date is not None:
         found_date, date_source = date, "command-line"
     elif found_date is not None:
-        date_source = "text"
+        date_source = "front-matter" if suffix in (".md", ".markdown") else "text"
     else:
         found_date = datetime.fromtimestamp(int(path.stat().st_mtime), tz=UTC)
         date_source = "file-mtime"
-    meta["title"] = title
+    meta: dict[str, Any] = {"title": title}
     if title_source == "lead":
         meta["title_source"] = "lead"
     meta["date"] = format_date(found_date)
@@ -135,26 +120,47 @@ def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: date
     meta["source"] = source
     meta["source_sha256"] = _sha256(raw)
     meta["topics"] = []
-    meta.update({key: value for key, value in extra.items() if key not in meta})
+    meta.update(own)  # the user's fields win
+    if meta["source"] != source:  # the file names its own source: remember which raw file this was
+        meta["ingested_from"] = source
     return Ingested(slugify(title), meta, body)
 
 
-def _existing_sources(articles: Path) -> dict[str, Path]:
-    """source_sha256 -> file, for every article already in content/articles/."""
-    found: dict[str, Path] = {}
-    if not articles.is_dir():
+def raw_file_of(meta: dict[str, Any]) -> str | None:
+    """The raw file an ingested article came from: what 'follow the source' matches on."""
+    value = meta.get("ingested_from", meta.get("source"))
+    return value if isinstance(value, str) else None
+
+
+@dataclass(slots=True)
+class _Existing:
+    """What is already in content/articles/: which file each source and each source's bytes went to."""
+
+    by_hash: dict[str, Path] = field(default_factory=dict)
+    by_source: dict[str, Path] = field(default_factory=dict)
+    """Keyed by the raw file each article was ingested from (see raw_file_of)."""
+
+    @classmethod
+    def scan(cls, articles: Path) -> _Existing:
+        found = cls()
+        if not articles.is_dir():
+            return found
+        for path in sorted(articles.rglob("*.md")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                meta = split_document(read_text(path), path).meta
+            except DigestError:
+                continue  # the build reports it; ingest just won't match against it
+            found.remember(meta, path)
         return found
-    for path in sorted(articles.rglob("*.md")):
-        if path.is_symlink() or not path.is_file():
-            continue
-        try:
-            head = path.read_bytes()[:65536].decode("utf-8", "replace")
-        except OSError:
-            continue
-        match = _SOURCE_HASH.search(head)
-        if match:
-            found.setdefault(match.group(1), path)
-    return found
+
+    def remember(self, meta: dict[str, Any], path: Path) -> None:
+        if isinstance(meta.get("source_sha256"), str):
+            self.by_hash.setdefault(meta["source_sha256"], path)
+        raw_file = raw_file_of(meta)
+        if raw_file is not None:
+            self.by_source.setdefault(raw_file, path)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -189,7 +195,7 @@ def ingest(
     """Ingest every raw file named (folders recursively) into ``content_dir/articles``."""
     report = IngestReport()
     articles = content_dir / "articles"
-    known = _existing_sources(articles)
+    existing = _Existing.scan(articles)
     for path in raw_files(paths):
         name = display_path(path)
         try:
@@ -202,9 +208,9 @@ def ingest(
         except OSError as error:
             report.failed.append(IngestError(f"cannot read: {error.strerror}", path=path))
             continue
-        existing = known.get(_sha256(raw))
-        if existing is not None and not force:
-            report.unchanged.append(f"{name} -> {display_path(existing)}")
+        seen = existing.by_hash.get(_sha256(raw))
+        if seen is not None and not force:
+            report.unchanged.append(f"{name} -> {display_path(seen)}")
             continue
         try:
             source = path.resolve().relative_to(project_root.resolve()).as_posix()
@@ -212,65 +218,54 @@ def ingest(
             source = path.name
         try:
             item = convert(raw, path, source, report.warnings, date)
+            target = _choose_target(articles, item, existing, force, report, name)
+            if target is None:
+                continue
+            text = render_file(item)
+            article_from_text(text, target)  # what the build will read must be readable
         except DigestError as error:
-            report.failed.append(error)
+            report.failed.append(IngestError(error.message, path=path, hint=error.hint))
             continue
-        target = _choose_target(articles, item, source, existing, force, report, name)
-        if target is None:
-            continue
-        text = render_file(item)
         if dry_run:
             report.written.append(f"{name} -> {display_path(target)} (dry run, not written)")
             continue
         articles.mkdir(parents=True, exist_ok=True)
         replaced = target.exists()
         _write_atomic(target, text)
-        known[item.meta["source_sha256"]] = target
+        existing.remember(item.meta, target)
         report.written.append(f"{name} -> {display_path(target)}" + (" (replaced)" if replaced else ""))
     return report
 
 
 def _choose_target(
-    articles: Path, item: Ingested, source: str, existing: Path | None, force: bool, report: IngestReport, name: str
+    articles: Path, item: Ingested, existing: _Existing, force: bool, report: IngestReport, name: str
 ) -> Path | None:
-    """Where to write: the file this source wrote before, or a free ``<slug>.md`` / ``<slug>-2.md``."""
-    if existing is not None:  # --force on an unchanged source: rewrite the same file
-        return existing
+    """Where to write: the file this source wrote before (its URL stays), or a free ``<slug>.md``.
+
+    A file the user edited is never overwritten unless ``force``; None means skip.
+    """
+    before = existing.by_source.get(raw_file_of(item.meta) or "")
+    if before is not None and before.exists():
+        if force or is_unedited(read_text(before)):
+            return before
+        report.skipped.append((name, f"{display_path(before)} was edited by you; --force replaces it"))
+        return None
     number = 1
     while True:
         target = articles / (f"{item.slug}.md" if number == 1 else f"{item.slug}-{number}.md")
-        if not target.resolve().is_relative_to(articles.resolve()):
-            report.failed.append(IngestError("unsafe file name from title", path=name))
-            return None
         if not target.exists():
             return target
-        text = target.read_text(encoding="utf-8", errors="replace")
-        source_match = _SOURCE.search(text)
-        same_source = source_match is not None and source_match.group(1).strip().strip("'\"") == source
-        if same_source:
-            if is_unedited(text) or force:
-                return target
-            report.skipped.append((name, f"{display_path(target)} was edited by you; --force replaces it"))
-            return None
         number += 1
 
 
 def article_for_analysis(path: Path, warnings: list[str]) -> Article:
-    """A raw or Markdown file as an Article, as ingest would make it, without writing anything."""
-    if path.suffix.lower() in (".md", ".markdown"):
-        try:
-            return read_article(path, path.parent)
-        except DigestError as error:
-            if "title missing" not in error.message:
-                raise
+    """A raw or Markdown file as the build would see it once ingested; nothing is written."""
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise IngestError(f"cannot read: {error.strerror}", path=path) from None
     item = convert(raw, path, path.name, warnings)
-    html, blocks = render_markdown(item.body)
-    return Article(
-        path=path, slug=item.slug, title=item.meta["title"], date=parse_date(item.meta["date"]),
-        author=item.meta.get("author"), source=item.meta.get("source"), body_html=html, blocks=blocks,
-        word_count=sum(len(block.text.split()) for block in blocks),
-    )
+    try:
+        return article_from_text(render_file(item), path)
+    except DigestError as error:
+        raise IngestError(error.message, path=path, hint=error.hint) from None

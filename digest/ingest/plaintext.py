@@ -17,8 +17,10 @@ Rules, in order (documented in the README, "Ingest rules"):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from digest.frontmatter import MAX_TITLE_CHARS
 
 _TAG = re.compile(r"^\s*\[[A-Z0-9][A-Z0-9 &'-]{1,24}\]\s*|\s*\[[A-Z0-9][A-Z0-9 &'-]{1,24}\]\s*$")
 _DEBRIS = re.compile(
@@ -54,7 +56,6 @@ class ParsedText:
     """Markdown."""
     author: str | None = None
     date: datetime | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def clean_title(line: str) -> str:
@@ -123,14 +124,11 @@ def _is_caption(lines: list[str]) -> bool:
     )
 
 
-MAX_TITLE_CHARS = 200
-
-
 def shorten_title(title: str) -> str:
-    """Cut an over-long title at a word (or, with no spaces, a character) near 200 characters."""
+    """Cut an over-long title at a word (or, with no spaces, a character) to fit MAX_TITLE_CHARS."""
     if len(title) <= MAX_TITLE_CHARS:
         return title
-    cut = title[:MAX_TITLE_CHARS]
+    cut = title[: MAX_TITLE_CHARS - 1]
     if " " in cut[MAX_TITLE_CHARS // 2 :]:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:-") + "…"
