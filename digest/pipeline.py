@@ -16,6 +16,7 @@ from digest.ingest import ingest
 from digest.models import AnalyzedArticle
 from digest.read import read_content
 from digest.render import render_site
+from digest.theme import load_theme
 from digest.write import write_site
 
 
@@ -60,6 +61,7 @@ def build(config_path: Path, echo: Callable[[str], None] = print, required: bool
     stages = _Stages(result, echo)
     with stages.stage("config"):
         config = load_config(config_path, required=required)
+        theme = load_theme(config)
         result.output = config.output_dir
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
@@ -82,7 +84,7 @@ def build(config_path: Path, echo: Callable[[str], None] = print, required: bool
         site = collect(analyzed, content.pages, config)
         stages.detail = f"{len(site.topics)} topic(s)"
     with stages.stage("render"):
-        files = render_site(site, config)
+        files = render_site(site, config, theme)
         result.files = len(files)
         result.pages = sum(1 for file in files if file.path.endswith(".html"))
     with stages.stage("write"):

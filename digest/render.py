@@ -1,4 +1,4 @@
-"""Site + theme -> OutputFiles. Pure: reads templates, touches nothing else on disk.
+"""Site + Theme -> OutputFiles. Pure: touches no disk (the theme was loaded by digest.theme).
 
 Templates run in Jinja2's immutable sandbox with autoescaping on for every file, and get only
 plain values (no paths, no file or environment access). Links between pages are relative, so
@@ -11,37 +11,24 @@ from __future__ import annotations
 import math
 import posixpath
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import DictLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from digest.config import Config
 from digest.errors import ThemeError
 from digest.models import AnalyzedArticle, OutputFile, Site, TopicDigest
+from digest.theme import Theme
 
 WORDS_PER_MINUTE = 220
 
 
-def theme_dirs(config: Config) -> list[Path]:
-    """The theme's folder first, then the default theme it falls back to."""
-    themes = config.root / "themes"
-    folders = [themes / config.theme]
-    if config.theme != "default":
-        folders.append(themes / "default")
-    return folders
-
-
-def make_environment(config: Config) -> ImmutableSandboxedEnvironment:
-    folders = theme_dirs(config)
-    if not (folders[0] / "templates").is_dir():
-        raise ThemeError(f"theme '{config.theme}' has no templates folder", path=folders[0],
-                         hint="create themes/<name>/templates or set 'theme: default' in config.yaml")
+def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder / "templates")) for folder in folders]),
+        loader=DictLoader(theme.templates),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -109,9 +96,10 @@ def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[
 class Renderer:
     """Renders every page of a site with one theme and config."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, theme: Theme) -> None:
         self.config = config
-        self.env = make_environment(config)
+        self.theme = theme
+        self.env = make_environment(theme)
 
     def page(self, template: str, output: str, **context: Any) -> OutputFile:
         """Render ``template`` to ``output`` (a path under site/), with links relative to it."""
@@ -134,27 +122,19 @@ class Renderer:
             )
         except TemplateError as error:
             lineno = getattr(error, "lineno", None)
-            name = getattr(error, "filename", None) or template
-            raise ThemeError(f"template error: {error.message or error}", path=name, line=lineno,
+            name = getattr(error, "name", None) or template
+            raise ThemeError(f"template error: {error.message or error}", path=self.theme.origins.get(name, name),
+                             line=lineno,
                              hint="fix the template, or delete it to fall back to the default theme") from None
         return OutputFile(output, html.encode("utf-8"))
 
     def static_files(self) -> list[OutputFile]:
-        """The theme's static/ files, the user's theme overriding the default file by file."""
-        files: dict[str, bytes] = {}
-        for folder in reversed(theme_dirs(self.config)):
-            static = folder / "static"
-            if not static.is_dir():
-                continue
-            for path in sorted(static.rglob("*")):
-                if path.is_file() and not path.is_symlink() and not path.name.startswith("."):
-                    files["static/" + path.relative_to(static).as_posix()] = path.read_bytes()
-        return [OutputFile(path, data) for path, data in sorted(files.items())]
+        return [OutputFile("static/" + path, data) for path, data in sorted(self.theme.static.items())]
 
 
-def render_site(site: Site, config: Config) -> list[OutputFile]:
+def render_site(site: Site, config: Config, theme: Theme) -> list[OutputFile]:
     """Every file of the built site, in a stable order."""
-    renderer = Renderer(config)
+    renderer = Renderer(config, theme)
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     topics = [topic_view(topic, articles) for topic in site.topics]

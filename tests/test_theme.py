@@ -1,0 +1,58 @@
+"""A user theme overrides the default file by file and falls back to it for the rest."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def use_theme(project: Path, name: str) -> Path:
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", f"theme: {name}"))
+    folder = project / "themes" / name
+    (folder / "templates").mkdir(parents=True)
+    (folder / "static").mkdir()
+    return folder
+
+
+def test_user_theme_overrides_and_falls_back(project: Path) -> None:
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "404.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<h1>Lost at sea</h1>{% endblock %}", encoding="utf-8")
+    (mine / "static" / "extra.css").write_text("body { color: red; }", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    site = project / "site"
+    assert "<h1>Lost at sea</h1>" in (site / "404.html").read_text(encoding="utf-8")
+    assert (site / "static" / "extra.css").read_text() == "body { color: red; }"
+    default_css = (project / "themes" / "default" / "static" / "style.css").read_bytes()
+    assert (site / "static" / "style.css").read_bytes() == default_css  # fallback
+    assert "The story so far" in next((site / "topics").glob("*/index.html")).read_text(encoding="utf-8")
+
+
+def test_an_error_in_a_user_template_names_that_file(project: Path) -> None:
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "page.html").write_text("{% extends 'base.html' %}\n{% block main %}{{ page.title }\n",
+                                                  encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    assert re.search(r"^error: themes/mine/templates/page\.html:2: template error", result.err, re.M), result.err
+
+
+def test_templates_cannot_reach_files_or_the_environment(project: Path) -> None:
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "404.html").write_text(
+        "{{ url.__globals__ }}{{ ''.__class__.__mro__ }}", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    assert "template error" in result.err and "unsafe" in result.err
+
+
+def test_a_missing_theme_is_a_clear_error(project: Path) -> None:
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: nothere"))
+    result = run_cli(project)
+    assert result.code == 1
+    assert "error: themes/nothere: theme 'nothere' has no templates folder" in result.err
