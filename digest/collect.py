@@ -122,5 +122,4 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> 
         articles=tuple(ordered),
         topics=tuple(topics),
         pages=tuple(sorted(pages, key=lambda page: page.slug)),
-        by_slug={item.article.slug: item for item in ordered},
     )

@@ -44,11 +44,6 @@ class DigestError(Exception):
             text = f"{text} ({self.hint})"
         return text
 
-    def at(self, path: str | os.PathLike[str] | Path, line_offset: int = 0) -> DigestError:
-        """The same error placed in a file, its line shifted by where the snippet started."""
-        line = None if self.line is None else self.line + line_offset
-        return type(self)(self.message, path=path, line=line, hint=self.hint)
-
 
 class ConfigError(DigestError):
     """``config.yaml`` is missing, unreadable or does not fit the schema."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -135,7 +135,6 @@ class Site:
     """Newest first; undated articles last, then by slug."""
     topics: tuple[TopicDigest, ...]
     pages: tuple[Page, ...]
-    by_slug: dict[str, AnalyzedArticle] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,3 +113,22 @@ def test_stale_files_disappear_from_the_new_site(tmp_path: Path) -> None:
     write_site([OutputFile("a/index.html", b"a"), OutputFile("b/index.html", b"b")], site)
     write_site([OutputFile("a/index.html", b"a")], site)
     assert tree_bytes(site) == {"a/index.html": b"a"}
+
+
+def test_pages_named_like_site_folders_do_not_collide(project: Path) -> None:
+    pages = project / "content" / "pages"
+    (pages / "topics.md").write_text("---\ntitle: About topics\n---\n\nText.\n", encoding="utf-8")
+    (pages / "topics-page.md").write_text("---\ntitle: Another\n---\n\nText.\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert (project / "site" / "topics-page" / "index.html").exists()
+    assert (project / "site" / "topics-page-2" / "index.html").exists()
+    assert "Topics" in (project / "site" / "topics" / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_empty_pinned_pull_quote_is_an_error(project: Path) -> None:
+    (project / "content" / "articles" / "q.md").write_text(
+        "---\ntitle: Q\npull_quote:\n  text: '  '\n---\n\nBody.\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    assert "error: content/articles/q.md:3: pull_quote must be text" in result.err

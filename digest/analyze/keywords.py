@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from digest.analyze.text import STOPWORDS, stem, words
+from digest.analyze.text import STOPWORDS, stem
 from digest.models import Block
 
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\"“‘(]\s*)$")
@@ -60,7 +60,3 @@ def _mostly_capitals(text: str) -> bool:
     """True for text in capitals throughout ("BREAKING NEWS"), where capitals mark no acronym."""
     letters = [char for char in text if char.isalpha()]
     return len(letters) >= 8 and sum(char.isupper() for char in letters) > 0.6 * len(letters)
-
-
-def keyword_terms(text: str) -> set[str]:
-    return {stem(word) for word in words(text) if word not in STOPWORDS}

@@ -102,7 +102,7 @@ def _clean(text: str) -> str:
 
 
 def is_scare_quote(text: str) -> bool:
-    """One to four words, or no sentence inside: 'heroes', 'target number one'."""
+    """One to four words: 'heroes', 'target number one'. Such quotes are never pull-quotes."""
     return len(words(text)) < 5
 
 
