@@ -103,3 +103,14 @@ def parse_date(value: Any) -> datetime:
 
 def format_date(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
+
+
+def document_date(doc: Document, path: Path) -> datetime | None:
+    """The front matter's ``date``, checked; ContentError naming the line when it is not a date."""
+    if doc.meta.get("date") is None:
+        return None
+    try:
+        return parse_date(doc.meta["date"])
+    except ValueError as error:
+        raise ContentError(str(error), path=path, line=doc.lines.get("date"),
+                           hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+00:00") from None

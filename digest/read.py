@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import BuildErrors, ContentError, DigestError, display_path
-from digest.frontmatter import MAX_TITLE_CHARS, Document, parse_date, split_document
+from digest.frontmatter import MAX_TITLE_CHARS, Document, document_date, split_document
 from digest.markdown import render_markdown
 from digest.models import Article, Page, Quote
 from digest.slugs import slugify, unique_slugs
@@ -147,13 +147,7 @@ def article_from_text(text: str, path: Path) -> Article:
     if len(title) > MAX_TITLE_CHARS:
         raise ContentError(f"title longer than {MAX_TITLE_CHARS} characters", path=path,
                            line=doc.lines.get("title"), hint="shorten it")
-    date = None
-    if doc.meta.get("date") is not None:
-        try:
-            date = parse_date(doc.meta["date"])
-        except ValueError as error:
-            raise ContentError(str(error), path=path, line=doc.lines.get("date"),
-                               hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+00:00") from None
+    date = document_date(doc, path)
     slug_text = _text_field(doc, "slug", path) or path.stem
     summary = _text_list(doc, "summary", path)
     html, blocks = render_markdown(doc.body)

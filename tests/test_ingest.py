@@ -222,3 +222,11 @@ def test_ingest_never_writes_what_the_build_would_refuse(project: Path) -> None:
     assert result.code == 1
     assert "error: content/inbox/bad-date.md: author must be text" in result.err
     assert list((project / "content" / "articles").glob("*.md")) == []
+
+
+def test_a_bad_date_in_raw_markdown_names_its_line(project: Path) -> None:
+    raw = project / "content" / "inbox" / "dated.md"
+    raw.write_text("---\ntitle: Dated\nauthor: A\ndate: 2024-02-30\n---\n\nBody.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", str(raw))
+    assert result.code == 1
+    assert "error: content/inbox/dated.md:4: date '2024-02-30' is not a valid date" in result.err

@@ -224,7 +224,9 @@ def ingest(
             text = render_file(item)
             article_from_text(text, target)  # what the build will read must be readable
         except DigestError as error:
-            report.failed.append(IngestError(error.message, path=path, hint=error.hint))
+            # Lines of an error in the file ingest would write mean nothing to the user: drop them.
+            from_raw = error.path == path
+            report.failed.append(error if from_raw else IngestError(error.message, path=path, hint=error.hint))
             continue
         if dry_run:
             report.written.append(f"{name} -> {display_path(target)} (dry run, not written)")

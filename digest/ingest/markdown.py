@@ -8,8 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from digest.errors import IngestError
-from digest.frontmatter import parse_date, split_document
+from digest.frontmatter import document_date, split_document
 from digest.ingest.plaintext import shorten_title
 
 # Fields ingest computes itself: copies of them in an incoming file are dropped, not duplicated.
@@ -42,12 +41,6 @@ def parse_markdown(text: str, path: Path) -> ParsedMarkdown:
         else:
             title = next((line for line in body.split("\n") if line.strip()), "")
             title_source = "text"
-    date = None
-    if doc.meta.get("date") is not None:
-        try:
-            date = parse_date(doc.meta["date"])
-        except ValueError as error:
-            raise IngestError(str(error), path=path, line=doc.lines.get("date"),
-                              hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+00:00") from None
+    date = document_date(doc, path)
     meta = {key: value for key, value in doc.meta.items() if key not in INGEST_OWNED}
     return ParsedMarkdown(shorten_title(" ".join(str(title).split())), title_source, body, date, meta)
