@@ -1,4 +1,4 @@
-"""Raw articles (plain text, Markdown) -> ``content/articles/<slug>.md`` the user then owns.
+"""Raw articles (plain text, HTML, Markdown) -> ``content/articles/<slug>.md`` the user then owns.
 
 Re-ingesting the same source changes nothing; a file the user edited is never overwritten
 unless ``force`` is given. Every file ingest writes is stamped with ``ingested_sha256``, the
@@ -20,13 +20,14 @@ import yaml
 from digest.errors import DigestError, IngestError, display_path
 from digest.frontmatter import format_date, split_document
 from digest.ingest.decode import decode_raw
+from digest.ingest.language import detect_language
 from digest.ingest.markdown import parse_markdown
 from digest.ingest.plaintext import parse_plain_text
 from digest.models import Article
 from digest.read import article_from_text, read_text
 from digest.slugs import slugify
 
-RAW_SUFFIXES = {".txt", ".md", ".markdown"}
+RAW_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAX_RAW_BYTES = 8 * 1024 * 1024
 _STAMP = re.compile(r"^ingested_sha256: ([0-9a-f]{64})\n", re.MULTILINE)
 
@@ -74,56 +75,90 @@ def is_unedited(text: str) -> bool:
     return _sha256(_STAMP.sub("", text, count=1).encode("utf-8")) == match.group(1)
 
 
+@dataclass(slots=True)
+class Draft:
+    """What one format's parser found, before ingest adds its own fields."""
+
+    title: str
+    body: str
+    title_source: str = "text"
+    author: str | None = None
+    date: datetime | None = None
+    date_source: str = "text"
+    url: str | None = None
+    """The original's URL, when the file gives one (an HTML page's canonical link)."""
+    site_name: str | None = None
+    language: str | None = None
+    own: dict[str, Any] = field(default_factory=dict)
+    """A Markdown file's own front-matter fields: they win over everything ingest fills in."""
+
+
+def _draft(raw: bytes, path: Path, warnings: list[str]) -> Draft:
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        if raw.count(b"\x00") * 4 >= max(len(raw), 1):
+            raise IngestError("not text: NUL bytes", path=path, hint="save the page as HTML text")
+        # Imported here: trafilatura and lxml take a third of a second to load, and most builds
+        # ingest no HTML at all.
+        from digest.ingest.html import decode_html, parse_html
+
+        page = parse_html(decode_html(raw, path, warnings), path)
+        return Draft(page.title, page.body, title_source=page.title_source, author=page.author,
+                     date=page.date, date_source="html",
+                     url=page.url, site_name=page.site_name, language=page.language)
+    text = decode_raw(raw, path, warnings)
+    if not text.strip():
+        raise IngestError("empty article", path=path, hint="the file has no text; delete it or add the article")
+    if suffix in (".md", ".markdown"):
+        markdown = parse_markdown(text, path)
+        return Draft(markdown.title, markdown.body, title_source=markdown.title_source, date=markdown.date,
+                     date_source="front-matter", own=markdown.meta)
+    if suffix == ".txt":
+        plain = parse_plain_text(text)
+        return Draft(plain.title, plain.body, title_source=plain.title_source, author=plain.author, date=plain.date)
+    raise IngestError(f"cannot ingest '{suffix}' files", path=path,
+                      hint="save the article as .txt, .md or .html")
+
+
 def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: datetime | None = None) -> Ingested:
     """Turn one raw file's bytes into an Ingested article; raise IngestError naming the file.
 
-    What a Markdown file's own front matter says (source, topics, author, a pinned summary ...)
-    wins over what ingest would fill in.
+    Front matter is written in a stable order: title, date, date_source, author, source,
+    source_sha256, language, topics, then what the format gave. What a Markdown file's own front
+    matter says (source, topics, author, a pinned summary ...) wins over what ingest fills in.
     """
     if len(raw) > MAX_RAW_BYTES:
         raise IngestError(f"larger than {MAX_RAW_BYTES // (1024 * 1024)} MB", path=path,
                           hint="split it into several articles")
-    text = decode_raw(raw, path, warnings)
-    if not text.strip():
-        raise IngestError("empty article", path=path, hint="the file has no text; delete it or add the article")
-    suffix = path.suffix.lower()
-    own: dict[str, Any] = {}
-    if suffix in (".md", ".markdown"):
-        parsed_md = parse_markdown(text, path)
-        title, title_source, body, found_date, own = (
-            parsed_md.title, parsed_md.title_source, parsed_md.body, parsed_md.date, parsed_md.meta)
-        author = None
-    elif suffix == ".txt":
-        parsed = parse_plain_text(text)
-        title, title_source, body, author, found_date = (
-            parsed.title, parsed.title_source, parsed.body, parsed.author, parsed.date)
-    else:
-        raise IngestError(f"cannot ingest '{suffix}' files yet", path=path,
-                          hint="save the article as .txt or .md")
-    if not title or not body.strip():
+    draft = _draft(raw, path, warnings)
+    if not draft.title or not draft.body.strip():
         raise IngestError("empty article: no title or no text", path=path,
-                          hint="an article needs a first line (its title) and some text")
+                          hint="an article needs a title and some text")
     if date is not None:
         found_date, date_source = date, "command-line"
-    elif found_date is not None:
-        date_source = "front-matter" if suffix in (".md", ".markdown") else "text"
+    elif draft.date is not None:
+        found_date, date_source = draft.date, draft.date_source
     else:
-        found_date = datetime.fromtimestamp(int(path.stat().st_mtime), tz=UTC)
-        date_source = "file-mtime"
-    meta: dict[str, Any] = {"title": title}
-    if title_source == "lead":
+        found_date, date_source = datetime.fromtimestamp(int(path.stat().st_mtime), tz=UTC), "file-mtime"
+    meta: dict[str, Any] = {"title": draft.title}
+    if draft.title_source == "lead":
         meta["title_source"] = "lead"
     meta["date"] = format_date(found_date)
     meta["date_source"] = date_source
-    if author:
-        meta["author"] = author
-    meta["source"] = source
+    if draft.author:
+        meta["author"] = draft.author
+    meta["source"] = draft.url or source
     meta["source_sha256"] = _sha256(raw)
+    language = draft.language or detect_language(draft.title + "\n" + draft.body)
+    if language:
+        meta["language"] = language
     meta["topics"] = []
-    meta.update(own)  # the user's fields win
-    if meta["source"] != source:  # the file names its own source: remember which raw file this was
+    if draft.site_name:
+        meta["site_name"] = draft.site_name
+    meta.update(draft.own)  # the user's fields win
+    if meta["source"] != source:  # the article names its own source: remember which raw file it was
         meta["ingested_from"] = source
-    return Ingested(slugify(title), meta, body)
+    return Ingested(slugify(draft.title), meta, draft.body)
 
 
 def raw_file_of(meta: dict[str, Any]) -> str | None:

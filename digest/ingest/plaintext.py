@@ -5,9 +5,11 @@ Rules, in order (documented in the README, "Ingest rules"):
    end (``[VIDEOS]``, ``[PHOTOS]``, ``[WATCH]``) is page furniture and is dropped.
 2. Whole lines of page debris are dropped: "• Updated", "Advertisement", "Share this article",
    "Read more", share/subscribe/cookie lines, bare URLs.
-3. "By Jane Doe" lines become ``author``; datelines ("Updated 25 Feb 2022", "Published: 2022-02-25",
-   or a short line holding only a date) become ``date``; dates inside the prose are left alone.
-4. Blocks are separated by blank lines. A one-line block of at most 10 words, starting with a
+3. "By Jane Doe" and "Jane Doe, Reuters" lines become ``author``; datelines ("Updated 25 Feb 2022",
+   "Published: 2022-02-25", or a short line holding only a date) become ``date``; dates inside the
+   prose are left alone.
+4. A wire dateline opening the story ("(CNN)", "LONDON (Reuters) -") is dropped from the text.
+5. Blocks are separated by blank lines. A one-line block of at most 10 words, starting with a
    capital and without closing punctuation, is a ``##`` heading. A block of two short lines, each
    starting with a capital and neither ending in punctuation, is an image caption (title +
    caption/credit). Lines starting
@@ -31,7 +33,15 @@ _DEBRIS = re.compile(
     r"|https?://\S+)\s*$",
     re.IGNORECASE,
 )
-_BYLINE = re.compile(r"^(?:[Bb]y|[Ww]ritten [Bb]y)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})(?:,.*)?$")
+_NAME_WORDS = r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3}"
+_BYLINE = re.compile(
+    rf"^(?:[Bb]y|[Ww]ritten [Bb]y)\s+(?P<name>{_NAME_WORDS}(?:\s+and\s+{_NAME_WORDS})?)(?:,.*|\s+[|-–—].*)?$"
+)
+# "Jane Doe, Reuters": a name, then a news agency or paper.
+_AGENCY_BYLINE = re.compile(
+    rf"^(?P<name>{_NAME_WORDS}),\s*(?:Reuters|AP|AFP|Associated Press|Bloomberg|BBC News|CNN|"
+    r"The Guardian|The New York Times|The Washington Post|Press Association|PA Media|dpa|EFE)\.?$"
+)
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _DATE_LINE = re.compile(
@@ -134,11 +144,17 @@ def shorten_title(title: str) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+# A wire dateline opening the story: "(CNN)", "LONDON, England (CNN) --", "PARIS (Reuters) -".
+_WIRE_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|Reuters|AP|AFP|dpa)\)\s*(?:--|—|–|-)?\s*"
+)
+
+
 def _lead_title(paragraph: str) -> str:
     from digest.analyze.text import split_sentences
 
     first = split_sentences(paragraph)[0] if paragraph.strip() else paragraph
-    first = re.sub(r"^\(CNN\)\s*(?:--\s*)?", "", first).strip()
+    first = _WIRE_DATELINE.sub("", first).strip()
     words = first.rstrip(".").split()
     return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
 
@@ -162,8 +178,8 @@ def parse_plain_text(text: str) -> ParsedText:
             continue
         if _DEBRIS.match(line):
             continue
-        byline = _BYLINE.match(line)
-        if byline and author is None and len(line.split()) <= 8:
+        byline = _BYLINE.match(line) or _AGENCY_BYLINE.match(line)
+        if byline and author is None and len(line.split()) <= 12:
             author = byline.group("name")
             continue
         kept.append(line)
@@ -179,7 +195,7 @@ def parse_plain_text(text: str) -> ParsedText:
 
     first = blocks[0]
     title_line = clean_title(first[0])
-    if len(first) == 1 and len(title_line.split()) <= 30 and not re.match(r"^\(CNN\)", title_line):
+    if len(first) == 1 and len(title_line.split()) <= 30 and not _WIRE_DATELINE.match(title_line):
         title, title_source = title_line, "text"
         # A one-line article is its own title and text, so it still gets a page.
         blocks = blocks[1:] or [[title_line]]
@@ -190,6 +206,9 @@ def parse_plain_text(text: str) -> ParsedText:
         title, title_source = _lead_title(" ".join(first)), "lead"
 
     title = shorten_title(title)
+    # The wire dateline is where the story was filed, not part of its first sentence.
+    if blocks and _WIRE_DATELINE.match(blocks[0][0]):
+        blocks[0] = [_WIRE_DATELINE.sub("", blocks[0][0], count=1), *blocks[0][1:]]
     out: list[str] = []
     for block in blocks:
         if _is_heading(block) and out:

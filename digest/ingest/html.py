@@ -1,0 +1,131 @@
+"""Saved HTML pages -> title, metadata and Markdown body, with trafilatura (the field's reference
+extractor): navigation, ads, scripts, styles and comments are left out.
+
+The publication time is read from the page's own metadata (``article:published_time``,
+``datePublished``, ``<time datetime>``) so it keeps its time zone; trafilatura's date (a day) is
+the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+from digest.errors import IngestError
+from digest.ingest.plaintext import escape_markdown, shorten_title
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
+_DATE_PATHS = (
+    "//meta[@property='article:published_time']/@content",
+    "//meta[@property='og:published_time']/@content",
+    "//meta[@name='date']/@content",
+    "//meta[@itemprop='datePublished']/@content",
+    "//*[@itemprop='datePublished']/@datetime",
+    "//time[@datetime]/@datetime",
+)
+MAX_HTML_ELEMENTS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedHtml:
+    title: str
+    title_source: str
+    """'html' (the page's title) or 'text' (its first line: the page had no title)."""
+    body: str
+    """Markdown."""
+    author: str | None
+    date: datetime | None
+    url: str | None
+    """The page's canonical URL, when it gives one."""
+    site_name: str | None
+    language: str | None
+
+
+def decode_html(raw: bytes, path: Path, warnings: list[str]) -> str:
+    """UTF-8 when the bytes are UTF-8 (whatever the page claims), else the declared charset, else cp1252."""
+    declared_match = _META_CHARSET.search(raw[:4096])
+    declared = declared_match.group(1).decode("ascii", "replace").lower() if declared_match else None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if declared and declared.replace("_", "-") not in ("utf-8", "utf8") and not raw.isascii():
+            warnings.append(f"{path}: page says charset {declared}, but its bytes are UTF-8; read as UTF-8")
+        return text
+    if declared:
+        try:
+            return raw.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    warnings.append(f"{path}: not valid UTF-8 and no usable charset; decoded as cp1252")
+    return raw.decode("cp1252", errors="replace")
+
+
+def _published(tree: lxml.html.HtmlElement) -> datetime | None:
+    for xpath in _DATE_PATHS:
+        for value in tree.xpath(xpath):
+            text = str(value).strip().replace("Z", "+00:00")
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                continue
+            if 1900 <= parsed.year <= 2200:
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _first(tree: lxml.html.HtmlElement, xpath: str) -> str | None:
+    values = [str(value).strip() for value in tree.xpath(xpath) if str(value).strip()]
+    return values[0] if values else None
+
+
+def parse_html(text: str, path: Path) -> ParsedHtml:
+    """The article in an HTML page; IngestError when the page holds no article text."""
+    if text.count("<") > MAX_HTML_ELEMENTS:
+        raise IngestError(f"more than {MAX_HTML_ELEMENTS} HTML tags", path=path,
+                          hint="save only the article's page, not a whole archive")
+    try:
+        tree = lxml.html.document_fromstring(text)
+    except (ParserError, ValueError) as error:
+        raise IngestError(f"not an HTML page: {error}", path=path) from None
+    document = trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False)
+    body = trafilatura.extract(
+        tree, output_format="markdown", include_formatting=True, include_comments=False,
+        include_tables=True, include_images=False, include_links=False,
+    ) or ""
+    if not body.strip():
+        # Too little text for trafilatura's heuristics: its baseline takes the page's text as is.
+        _, text, _ = trafilatura.baseline(tree)
+        body = "\n\n".join(escape_markdown(line.strip()) for line in text.split("\n") if line.strip())
+    title = getattr(document, "title", None) or _first(tree, "//title/text()") or ""
+    title_source = "html"
+    if not title.strip() and body.strip():
+        title, title_source = body.strip().split("\n", 1)[0].lstrip("#").strip().replace("\\", ""), "text"
+    title = shorten_title(" ".join(title.split()))
+    # trafilatura repeats the page's <h1> at the top of the body: the title is in front matter.
+    body = re.sub(rf"^#\s+{re.escape(title)}\s*\n", "", body.strip() + "\n") if title else body
+    day = getattr(document, "date", None)
+    date = _published(tree)
+    if date is None and day:
+        try:
+            date = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        except ValueError:
+            date = None
+    url = _first(tree, "//link[@rel='canonical']/@href") or _first(tree, "//meta[@property='og:url']/@content")
+    return ParsedHtml(
+        title=title,
+        title_source=title_source,
+        body=body,
+        author=getattr(document, "author", None),
+        date=date,
+        url=url if url and re.match(r"^https?://", url) else None,
+        site_name=getattr(document, "sitename", None),
+        language=_first(tree, "/html/@lang"),
+    )
