@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument("--force", action="store_true", help="replace files even if you edited them")
     ingest_cmd.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
     ingest_cmd.add_argument("--date", help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
+    ingest_cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                            help="processes converting a large batch (default: one per core)")
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
     # Kept as typed: the JSON 'path' is exactly what was given on the command line.
@@ -78,6 +80,16 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(done: int, total: int) -> None:
+    """A one-line progress bar on stderr, only on a terminal and only for batches worth watching."""
+    if total < 20 or not sys.stderr.isatty():
+        return
+    width = 30
+    filled = width * done // total
+    end = "\n" if done == total else ""
+    print(f"\ringest [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
 def run_ingest(args: argparse.Namespace) -> int:
     config = config_of(args)
     date = None
@@ -86,19 +98,24 @@ def run_ingest(args: argparse.Namespace) -> int:
             date = parse_date(args.date)
         except ValueError as problem:
             raise DigestError(f"--date: {problem}") from None
-    report = ingest_paths(args.paths, config.content_dir, config.root,
-                          force=args.force, dry_run=args.dry_run, date=date)
+    if args.workers < 1:
+        raise DigestError("--workers must be at least 1")
+    report = ingest_paths(args.paths, config.content_dir, config.root, force=args.force, dry_run=args.dry_run,
+                          date=date, workers=args.workers, progress=_progress_bar)
     for line in report.written:
         print(f"written    {line}")
     for line in report.unchanged:
         print(f"unchanged  {line}")
-    for name, why in report.skipped:
-        print(f"skipped    {name}: {why}")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for failure in report.failed:
         print(f"error: {failure}", file=sys.stderr)
+    # The closing table: every file counted once, with why for what was not written.
     print(f"ingest: {report.summary()}")
+    for name, why in report.skipped:
+        print(f"  skipped  {name}: {why}")
+    for failure in report.failed:
+        print(f"  failed   {failure}")
     return 1 if report.failed else 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from digest.ingest import is_unedited
 from digest.ingest.plaintext import parse_plain_text
-from tests.conftest import REPO, SEED, run_cli, tree_bytes
+from tests.conftest import REPO, SEED, SHARED, make_project, run_cli, tree_bytes
 
 GOLDEN = REPO / "tests" / "golden" / "seed.md"
 SEED_SLUG = "russia-ukraine-war-kyiv-under-heavy-bombing-russian-tanks-20"
@@ -230,3 +230,33 @@ def test_a_bad_date_in_raw_markdown_names_its_line(project: Path) -> None:
     result = run_cli(project, "ingest", str(raw))
     assert result.code == 1
     assert "error: content/inbox/dated.md:4: date '2024-02-30' is not a valid date" in result.err
+
+
+def test_a_pool_of_workers_gives_the_same_files_as_one(tmp_path: Path) -> None:
+    stories = sorted((SHARED / "corpus" / "cnn-dev" / "stories").glob("*.txt"))
+    if len(stories) < 64:
+        import pytest
+
+        pytest.skip("needs the CNN dev stories to make a batch large enough for the pool")
+    trees = []
+    for workers in ("1", "2"):
+        project = make_project(tmp_path / f"w{workers}", with_seed=False)
+        for story in stories:
+            copy = project / "content" / "inbox" / story.name
+            copy.write_bytes(story.read_bytes())
+            os.utime(copy, (1700000000, 1700000000))
+        result = run_cli(project, "ingest", "--workers", workers, "content/inbox")
+        assert result.code == 0, result.err[-2000:]
+        assert f"ingest: {len(stories)} written" in result.out
+        trees.append(tree_bytes(project / "content" / "articles"))
+    assert trees[0] == trees[1]
+
+
+def test_the_closing_table_says_why(project: Path) -> None:
+    inbox = project / "content" / "inbox"
+    (inbox / "empty.txt").write_text("\n", encoding="utf-8")
+    result = run_cli(project, "ingest", "content/inbox")
+    assert result.code == 1
+    table = result.out[result.out.index("ingest: "):]
+    assert table.startswith("ingest: 1 written, 0 unchanged, 0 skipped, 1 failed")
+    assert "  failed   content/inbox/empty.txt: empty article" in table

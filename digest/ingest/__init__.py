@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 MAX_RAW_BYTES = 8 * 1024 * 1024
+POOL_THRESHOLD = 64
+"""Below this many files a process pool costs more to start than it saves."""
 _STAMP = re.compile(r"^ingested_sha256: ([0-9a-f]{64})\n", re.MULTILINE)
 
 
@@ -218,6 +223,62 @@ def raw_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One raw file converted and checked, ready to write: the part that can run in any process."""
+
+    path: Path
+    sha256: str
+    item: Ingested | None = None
+    text: str = ""
+    error: DigestError | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _prepare(path: Path, project_root: Path, date: datetime | None, known_hashes: frozenset[str]) -> _Prepared:
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(project_root.resolve()):
+            raise IngestError("symlink points outside the project; not read", path=path)
+        raw = path.read_bytes()
+    except IngestError as error:
+        return _Prepared(path, "", error=error)
+    except OSError as error:
+        return _Prepared(path, "", error=IngestError(f"cannot read: {error.strerror}", path=path))
+    digest = _sha256(raw)
+    if digest in known_hashes:
+        return _Prepared(path, digest)
+    try:
+        source = path.resolve().relative_to(project_root.resolve()).as_posix()
+    except ValueError:
+        source = path.name
+    warnings: list[str] = []
+    try:
+        item = convert(raw, path, source, warnings, date)
+    except DigestError as error:
+        return _Prepared(path, digest, error=error, warnings=tuple(warnings))
+    text = render_file(item)
+    try:
+        article_from_text(text, path)  # what the build will read must be readable
+    except DigestError as error:
+        # Its line is in the file ingest would have written, which means nothing to the user: drop it.
+        problem = IngestError(error.message, path=path, hint=error.hint)
+        return _Prepared(path, digest, error=problem, warnings=tuple(warnings))
+    return _Prepared(path, digest, item, text, warnings=tuple(warnings))
+
+
+def _prepare_all(
+    paths: list[Path], project_root: Path, date: datetime | None, known: frozenset[str], workers: int
+) -> Iterator[_Prepared]:
+    """Convert in input order; in a process pool when there are enough files to pay for it."""
+    if workers <= 1 or len(paths) < POOL_THRESHOLD:
+        for path in paths:
+            yield _prepare(path, project_root, date, known)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_prepare, paths, repeat(project_root), repeat(date), repeat(known),
+                            chunksize=max(1, len(paths) // (workers * 8)))
+
+
 def ingest(
     paths: list[Path],
     content_dir: Path,
@@ -226,50 +287,41 @@ def ingest(
     force: bool = False,
     dry_run: bool = False,
     date: datetime | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
-    """Ingest every raw file named (folders recursively) into ``content_dir/articles``."""
+    """Ingest every raw file named (folders recursively) into ``content_dir/articles``.
+
+    Files are converted (in ``workers`` processes for large batches) and then written one by
+    one in the order given, so the result does not depend on the number of workers.
+    """
     report = IngestReport()
     articles = content_dir / "articles"
     existing = _Existing.scan(articles)
-    for path in raw_files(paths):
-        name = display_path(path)
-        try:
-            if path.is_symlink() and not path.resolve().is_relative_to(project_root.resolve()):
-                raise IngestError("symlink points outside the project; not read", path=path)
-            raw = path.read_bytes()
-        except IngestError as error:
-            report.failed.append(error)
+    files = raw_files(paths)
+    known = frozenset() if force else frozenset(existing.by_hash)
+    for done, prepared in enumerate(_prepare_all(files, project_root, date, known, workers), start=1):
+        if progress is not None:
+            progress(done, len(files))
+        path, name = prepared.path, display_path(prepared.path)
+        report.warnings.extend(prepared.warnings)
+        if prepared.error is not None:
+            report.failed.append(prepared.error)
             continue
-        except OSError as error:
-            report.failed.append(IngestError(f"cannot read: {error.strerror}", path=path))
+        seen = existing.by_hash.get(prepared.sha256)
+        if prepared.item is None or (seen is not None and not force):
+            report.unchanged.append(f"{name} -> {display_path(seen or path)}")
             continue
-        seen = existing.by_hash.get(_sha256(raw))
-        if seen is not None and not force:
-            report.unchanged.append(f"{name} -> {display_path(seen)}")
-            continue
-        try:
-            source = path.resolve().relative_to(project_root.resolve()).as_posix()
-        except ValueError:
-            source = path.name
-        try:
-            item = convert(raw, path, source, report.warnings, date)
-            target = _choose_target(articles, item, existing, force, report, name)
-            if target is None:
-                continue
-            text = render_file(item)
-            article_from_text(text, target)  # what the build will read must be readable
-        except DigestError as error:
-            # Lines of an error in the file ingest would write mean nothing to the user: drop them.
-            from_raw = error.path == path
-            report.failed.append(error if from_raw else IngestError(error.message, path=path, hint=error.hint))
+        target = _choose_target(articles, prepared.item, existing, force, report, name)
+        if target is None:
             continue
         if dry_run:
             report.written.append(f"{name} -> {display_path(target)} (dry run, not written)")
             continue
         articles.mkdir(parents=True, exist_ok=True)
         replaced = target.exists()
-        _write_atomic(target, text)
-        existing.remember(item.meta, target)
+        _write_atomic(target, prepared.text)
+        existing.remember(prepared.item.meta, target)
         report.written.append(f"{name} -> {display_path(target)}" + (" (replaced)" if replaced else ""))
     return report
 
@@ -283,7 +335,11 @@ def _choose_target(
     """
     before = existing.by_source.get(raw_file_of(item.meta) or "")
     if before is not None and before.exists():
-        if force or is_unedited(read_text(before)):
+        try:
+            unedited = is_unedited(read_text(before))
+        except DigestError:
+            unedited = False  # unreadable: certainly not what ingest wrote
+        if force or unedited:
             return before
         report.skipped.append((name, f"{display_path(before)} was edited by you; --force replaces it"))
         return None
