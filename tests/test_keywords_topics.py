@@ -184,13 +184,21 @@ def test_discover_never_reuses_a_taken_slug() -> None:
 
 def test_discovered_slugs_are_unique_among_themselves() -> None:
     # Two groups with no keyword in common but the same two top keywords would share a name.
-    keyword_lists = [["Alpha", "Beta", "gamma", "delta", "epsilon", "zeta"], ["Alpha", "Beta", "x1", "x2", "x3", "x4"]]
-    topics = discover_topics(keyword_lists, set())
+    first = ["Alpha", "Beta", "gamma", "delta", "epsilon", "zeta"]
+    second = ["Alpha", "Beta", "x1", "x2", "x3", "x4"]
+    topics = discover_topics([first, second, first, second], set())
     assert [topic.name for topic in topics] == ["Alpha, Beta", "Alpha, Beta"]
     assert [topic.slug for topic in topics] == ["alpha-beta", "alpha-beta-2"]
 
 
 def test_articles_without_keywords_share_one_group() -> None:
-    topics = discover_topics([[], ["Kyiv", "Ukraine"], []], set())
-    assert [(topic.name, topic.members) for topic in topics] == [("Other", (0, 2)), ("Kyiv, Ukraine", (1,))]
+    topics = discover_topics([[], ["Kyiv", "Ukraine"], [], ["Kyiv", "Ukraine", "war"]], set())
+    assert [(topic.name, topic.members) for topic in topics] == [("Other", (0, 2)), ("Kyiv, Ukraine", (1, 3))]
     assert discover_topics([], set()) == []
+
+
+def test_articles_alike_to_no_other_are_pooled_into_one_topic() -> None:
+    topics = discover_topics([["Kyiv", "Ukraine"], ["harbour", "ferry"], ["budget", "council"]], {"other"})
+    assert [(topic.name, topic.slug, topic.members) for topic in topics] == [("Other", "other-2", (0, 1, 2))]
+    alone = discover_topics([["Kyiv", "Ukraine"]], set())
+    assert [(topic.name, topic.members) for topic in alone] == [("Kyiv, Ukraine", (0,))]

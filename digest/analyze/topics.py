@@ -79,6 +79,9 @@ class DiscoveredTopic:
     """Indexes into the list of articles given to ``discover_topics``."""
 
 
+OTHER = "Other"
+
+
 def discover_topics(keyword_lists: Sequence[Sequence[str]], taken: set[str]) -> list[DiscoveredTopic]:
     """Group articles by shared keywords (greedy, in the order given) and name each group.
 
@@ -105,10 +108,15 @@ def discover_topics(keyword_lists: Sequence[Sequence[str]], taken: set[str]) -> 
             groups[best][1].append(index)
         else:
             groups.append((set(terms), [index]))
+    # Articles alike to no other are pooled into one "Other" topic rather than a page each.
+    loners = [members for terms, members in groups if len(members) == 1 or not terms]
+    if len(loners) >= 2:
+        groups = [group for group in groups if not (len(group[1]) == 1 or not group[0])]
+        groups.append((set(), sorted(index for members in loners for index in members)))
     topics: list[DiscoveredTopic] = []
     used = set(taken)
-    for _, members in groups:
-        name = discovered_name([keyword_lists[i] for i in members])
+    for terms, members in groups:
+        name = discovered_name([keyword_lists[i] for i in members]) if terms else OTHER
         base = slugify(name, fallback="other")
         slug, number = base, 2
         while slug in used:
