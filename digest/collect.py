@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from digest.analyze.quotes import pull_quote_score, shorten
 from digest.analyze.summarize import cosine
 from digest.analyze.text import content_terms
-from digest.analyze.topics import discover_topics
+from digest.analyze.topics import OTHER, discover_topics
 from digest.config import Config
 from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDigest, TopicQuote
 
@@ -102,7 +102,9 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> 
             if slug not in slugs_in_use:
                 slugs_in_use.append(slug)
     order = [topic.slug for topic in config.topics if topic.slug in slugs_in_use]
-    order += sorted(slug for slug in slugs_in_use if slug not in declared)
+    # Discovered topics by slug, the catch-all "Other" last.
+    order += sorted((slug for slug in slugs_in_use if slug not in declared),
+                    key=lambda slug: (discovered.get(slug) == OTHER, slug))
     topics: list[TopicDigest] = []
     for slug in order:
         members = [item for item in ordered if slug in item.analysis.topics]

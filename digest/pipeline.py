@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,7 +66,11 @@ def build(config_path: Path, echo: Callable[[str], None] = print, required: bool
         result.output = config.output_dir
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
-        report = ingest([config.inbox_dir], config.content_dir, config.root) if config.inbox_dir.is_dir() else None
+        report = (
+            ingest([config.inbox_dir], config.content_dir, config.root, workers=os.cpu_count() or 1)
+            if config.inbox_dir.is_dir()
+            else None
+        )
         if report is not None:
             result.warnings.extend(report.warnings)
             result.warnings.extend(f"{name}: skipped: {why}" for name, why in report.skipped)
