@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -136,12 +137,38 @@ def read_text(path: Path) -> str:
     return decode_markdown(raw, path)
 
 
-def article_from_text(text: str, path: Path) -> Article:
+_LATE_FENCE = re.compile(r"\A(?:[ \t]*\n)+---[ \t]*\n")
+_HEADING = re.compile(r"^#{1,2}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def _without_front_matter(doc: Document, text: str, path: Path, warnings: list[str]) -> Document:
+    """A file with no front matter takes its title from its first heading (or first line)."""
+    late = _LATE_FENCE.match(text)
+    if late:
+        line = text.count("\n", 0, late.end())
+        warnings.append(f"{display_path(path)}:{line}: looks like front matter, but front matter must start "
+                        "on line 1; read as text")
+    heading = _HEADING.search(doc.body)
+    if heading:
+        title = heading.group(1)
+        body = doc.body[: heading.start()] + doc.body[heading.end() :]
+    else:
+        title = next((line.strip() for line in doc.body.split("\n") if line.strip()), "")
+        body = doc.body
+    if title:
+        warnings.append(f"{display_path(path)}: no front matter; title taken from the text: {title[:60]!r}")
+    return Document({"title": title[:MAX_TITLE_CHARS]} if title else {}, body, doc.body_line, {})
+
+
+def article_from_text(text: str, path: Path, warnings: list[str] | None = None) -> Article:
     """Markdown text (front matter + body) -> Article; raise ContentError naming ``path`` and the line.
 
-    The build reads every article through here, and ingest checks what it writes with it.
+    The build reads every article through here, and ingest checks what it writes with it. A file
+    with front matter must give a title; a file with none takes it from its first heading or line.
     """
     doc = split_document(text, path)
+    if not doc.meta and not text.lstrip("\ufeff").startswith("---"):
+        doc = _without_front_matter(doc, text, path, warnings if warnings is not None else [])
     title = _text_field(doc, "title", path, required=True)
     assert title is not None
     if len(title) > MAX_TITLE_CHARS:
@@ -168,9 +195,9 @@ def article_from_text(text: str, path: Path) -> Article:
     )
 
 
-def read_article(path: Path) -> Article:
+def read_article(path: Path, warnings: list[str] | None = None) -> Article:
     """One Markdown file -> Article; raise ContentError naming the file and line."""
-    return article_from_text(read_text(path), path)
+    return article_from_text(read_text(path), path, warnings)
 
 
 def read_page(path: Path) -> Page:
@@ -189,7 +216,7 @@ def read_content(content_root: Path) -> ContentReport:
     errors: list[DigestError] = []
     for path in find_markdown(content_root / "articles", content_root, report.warnings):
         try:
-            report.articles.append(read_article(path))
+            report.articles.append(read_article(path, report.warnings))
         except DigestError as error:
             errors.append(error)
     for path in find_markdown(content_root / "pages", content_root, report.warnings):

@@ -13,6 +13,9 @@ from digest.models import Block
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\"“‘(]\s*)$")
 
 
+MAX_KEYWORD_CHARS = 40
+
+
 def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
     """Top terms, shown in the form the article uses most (``Kyiv``, ``missile``)."""
     if limit <= 0:
@@ -28,6 +31,8 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
         shouting = _mostly_capitals(text)
         for match in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text):
             word = match.group(0)
+            if len(word) > MAX_KEYWORD_CHARS:  # a run with no spaces is no keyword
+                continue
             lower = word.lower().replace("’", "'")
             stopword = lower in STOPWORDS  # before the possessive goes: "let's" is one
             if lower.endswith("'s"):

@@ -8,6 +8,7 @@ the fallback.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ import trafilatura
 from lxml.etree import ParserError
 
 from digest.errors import IngestError
-from digest.ingest.plaintext import escape_markdown, shorten_title
+from digest.ingest.plaintext import escape_markdown, shorten_title, unescape_markdown
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _DATE_PATHS = (
@@ -30,6 +31,9 @@ _DATE_PATHS = (
     "//time[@datetime]/@datetime",
 )
 MAX_HTML_ELEMENTS = 200_000
+# Stand-ins while trafilatura works: plain letters, which it neither strips nor escapes.
+_BACKSLASH, _AMPERSAND = "QzxBackslashQzx", "QzxAmpersandQzx"
+_PROTECT = str.maketrans({"\\": _BACKSLASH, "&": _AMPERSAND})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,22 +99,34 @@ def parse_html(text: str, path: Path) -> ParsedHtml:
         tree = lxml.html.document_fromstring(text)
     except (ParserError, ValueError) as error:
         raise IngestError(f"not an HTML page: {error}", path=path) from None
-    document = trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False)
+    document = trafilatura.bare_extraction(copy.deepcopy(tree), with_metadata=True, include_comments=False)
+    # trafilatura's Markdown escapes * _ [ ] < itself, but decodes entities a second time
+    # ("&amp;amp;" -> "&") and leaves backslashes alone: hide both from it, restore them escaped.
+    protected = copy.deepcopy(tree)
+    for element in protected.iter():
+        if isinstance(element.tag, str) and element.text:
+            element.text = element.text.translate(_PROTECT)
+        if element.tail:
+            element.tail = element.tail.translate(_PROTECT)
     body = trafilatura.extract(
-        tree, output_format="markdown", include_formatting=True, include_comments=False,
+        protected, output_format="markdown", include_formatting=True, include_comments=False,
         include_tables=True, include_images=False, include_links=False,
     ) or ""
+    body = body.replace(_BACKSLASH, "\\\\").replace(_AMPERSAND, "\\&")
     if not body.strip():
-        # Too little text for trafilatura's heuristics: its baseline takes the page's text as is.
-        _, text, _ = trafilatura.baseline(tree)
+        # Too little text for trafilatura's heuristics: its baseline gives the page's plain text.
+        _, text, _ = trafilatura.baseline(copy.deepcopy(tree))
         body = "\n\n".join(escape_markdown(line.strip()) for line in text.split("\n") if line.strip())
     title = getattr(document, "title", None) or _first(tree, "//title/text()") or ""
     title_source = "html"
-    if not title.strip() and body.strip():
-        title, title_source = body.strip().split("\n", 1)[0].lstrip("#").strip().replace("\\", ""), "text"
+    lines = body.strip().split("\n")
+    if not title.strip() and lines[0]:
+        title, title_source = unescape_markdown(lines[0].lstrip("#").strip()), "text"
     title = shorten_title(" ".join(title.split()))
     # trafilatura repeats the page's <h1> at the top of the body: the title is in front matter.
-    body = re.sub(rf"^#\s+{re.escape(title)}\s*\n", "", body.strip() + "\n") if title else body
+    if lines[0].startswith("# ") and " ".join(unescape_markdown(lines[0][2:]).split()) == title:
+        lines = lines[1:]
+    body = "\n".join(lines).strip() + "\n"
     day = getattr(document, "date", None)
     date = _published(tree)
     if date is None and day:

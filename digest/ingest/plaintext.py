@@ -107,20 +107,29 @@ def _find_any_date(text: str) -> datetime | None:
     return None
 
 
-_ESCAPE_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+_ESCAPE_INLINE = re.compile(r"([\\`*_\[\]<>|]|&(?=#?\w+;))")
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d{1,9}[.)]|:{3})")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def escape_markdown(text: str) -> str:
-    """Make scraped text read literally as Markdown: no accidental emphasis, links or headings."""
+    """Make scraped text read literally as Markdown: no accidental emphasis, links, headings or
+    entities (``&amp;`` in the text stays ``&amp;`` on the page)."""
     text = _ESCAPE_INLINE.sub(r"\\\1", text)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def unescape_markdown(text: str) -> str:
+    """The plain text of escaped Markdown text (for a title taken from the body)."""
+    return _ESCAPED.sub(r"\1", text)
 
 
 def _is_heading(lines: list[str]) -> bool:
     if len(lines) != 1:
         return False
     line = lines[0]
+    if len(line) > 200:
+        return False
     count = len(line.split())
     return 1 <= count <= 10 and line[:1].isupper() and not line.endswith(_CLOSING) and not _LIST_ITEM.match(line)
 
@@ -153,7 +162,8 @@ _WIRE_DATELINE = re.compile(
 def _lead_title(paragraph: str) -> str:
     from digest.analyze.text import split_sentences
 
-    first = split_sentences(paragraph)[0] if paragraph.strip() else paragraph
+    # The first sentence is near the start: do not split a whole 5 MB paragraph to find it.
+    first = split_sentences(paragraph[:2000])[0] if paragraph.strip() else paragraph
     first = _WIRE_DATELINE.sub("", first).strip()
     words = first.rstrip(".").split()
     return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
@@ -194,7 +204,7 @@ def parse_plain_text(text: str) -> ParsedText:
         return ParsedText("", "text", "", author, date)
 
     first = blocks[0]
-    title_line = clean_title(first[0])
+    title_line = clean_title(first[0][:2000])  # a title is short; a 1 MB line is not one
     if len(first) == 1 and len(title_line.split()) <= 30 and not _WIRE_DATELINE.match(title_line):
         title, title_source = title_line, "text"
         # A one-line article is its own title and text, so it still gets a page.
