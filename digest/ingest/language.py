@@ -50,7 +50,7 @@ def detect_language(text: str) -> str | None:
     if script != "latin":
         return script
     tokens = re.findall(r"[^\W\d_]+", sample.lower())
-    if len(tokens) < 5:
+    if len(tokens) < 12:  # too few words to tell
         return None
     scores = {language: sum(token in words for token in tokens) for language, words in _WORD_SETS.items()}
     best = max(scores, key=lambda language: (scores[language], language == "en"))
