@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     build_cmd = sub.add_parser("build", help="ingest the inbox, analyse content/ and write site/ (the default)")
     build_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
+    build_cmd.add_argument("--no-cache", action="store_true",
+                           help="analyse every article again instead of reusing .cache/ (same output)")
+    build_cmd.add_argument("--workers", type=int, default=0, metavar="N",
+                           help="processes for analysis and ingest of large batches (default: one per core)")
 
     ingest_cmd = sub.add_parser("ingest", help="turn raw articles into content/articles/<slug>.md")
     ingest_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH",
@@ -72,7 +76,10 @@ def config_of(args: argparse.Namespace) -> Config:
 
 def run_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    result = build(args.config or Path(CONFIG_NAME), required=args.config is not None)
+    if args.workers < 0:
+        raise DigestError("--workers must be 1 or more (0: one per core)")
+    result = build(args.config or Path(CONFIG_NAME), required=args.config is not None,
+                   use_cache=not args.no_cache, workers=args.workers)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"

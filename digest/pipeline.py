@@ -9,12 +9,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.analyze import analyze_article
+from digest.cache import AnalysisCache, analyze_all
 from digest.collect import collect
 from digest.config import load_config
 from digest.errors import BuildErrors
 from digest.ingest import ingest
-from digest.models import AnalyzedArticle
 from digest.read import read_content
 from digest.render import render_site
 from digest.theme import load_theme
@@ -49,11 +48,19 @@ class _Stages:
         self.echo(f"{name:<8} {seconds * 1000:8.1f} ms  {self.detail}".rstrip())
 
 
-def build(config_path: Path, echo: Callable[[str], None] = print, required: bool = False) -> BuildResult:
+def build(
+    config_path: Path,
+    echo: Callable[[str], None] = print,
+    required: bool = False,
+    use_cache: bool = True,
+    workers: int = 0,
+) -> BuildResult:
     """Load the config, ingest the inbox, read content/, analyse, collect, render and write site/.
 
     ``required``: the config file must exist (it was named with --config); otherwise a missing
-    ``config.yaml`` means the defaults.
+    ``config.yaml`` means the defaults. ``use_cache``: reuse per-article analyses from
+    ``.cache/`` (the output is the same either way). ``workers``: processes for a cold analysis
+    and a large inbox (0: one per core).
 
     Raises DigestError (often BuildErrors, listing every problem) on bad input; site/ is then
     left exactly as it was.
@@ -67,7 +74,7 @@ def build(config_path: Path, echo: Callable[[str], None] = print, required: bool
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
         report = (
-            ingest([config.inbox_dir], config.content_dir, config.root, workers=os.cpu_count() or 1)
+            ingest([config.inbox_dir], config.content_dir, config.root, workers=workers or os.cpu_count() or 1)
             if config.inbox_dir.is_dir()
             else None
         )
@@ -84,7 +91,9 @@ def build(config_path: Path, echo: Callable[[str], None] = print, required: bool
         result.warnings.extend(content.warnings)
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
     with stages.stage("analyze"):
-        analyzed = [AnalyzedArticle(article, analyze_article(article, config)) for article in content.articles]
+        cache = AnalysisCache(config.root, result.warnings.append) if use_cache else None
+        analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1)
+        stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect"):
         site = collect(analyzed, content.pages, config)
         stages.detail = f"{len(site.topics)} topic(s)"
@@ -96,4 +105,6 @@ def build(config_path: Path, echo: Callable[[str], None] = print, required: bool
         written = write_site(files, config.output_dir)
         result.changed = written.changed
         stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
+        if cache is not None:  # only after a complete build: a failed one leaves the cache as it was
+            cache.save()
     return result

@@ -23,9 +23,9 @@ class Run:
     err: str
 
 
-def run_cli(project: Path, *args: str, timeout: float = 120) -> Run:
+def run_cli(project: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> Run:
     """Run ``python build.py ARGS`` in ``project`` as a user would, with this checkout's code."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     done = subprocess.run(
         [sys.executable, str(REPO / "build.py"), *args],
         cwd=project, capture_output=True, text=True, timeout=timeout, env=env, check=False,

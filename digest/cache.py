@@ -1,0 +1,130 @@
+"""The analysis cache: what one article alone yields, kept between builds.
+
+An entry is keyed on everything its analysis reads (the article's title, body blocks and pinned
+fields), the analysis settings and ANALYSIS_VERSION, so an unchanged article is never analysed
+twice and any change to it, to the settings or to the code's version makes a fresh entry. Whole
+pages are never cached: they depend on other articles. The cache is one JSON file under
+``.cache/``, rewritten atomically after a build with only the entries that build used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+from digest import __version__
+from digest.analyze import analyze_article
+from digest.config import Config
+from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
+
+ANALYSIS_VERSION = f"{__version__}-a1"
+"""Bump the suffix whenever the analysis code changes what it returns."""
+CACHE_FILE = Path(".cache") / "analysis.json"
+POOL_THRESHOLD = 48
+"""Below this many articles to analyse, a process pool costs more to start than it saves."""
+
+
+def settings_key(config: Config) -> str:
+    """The analysis settings an entry depends on."""
+    topics = [(t.slug, t.name, t.description, list(t.keywords)) for t in config.topics]
+    return json.dumps(
+        [ANALYSIS_VERSION, config.summarizer, config.summary_sentences, config.summary_words,
+         config.digest_sentences, config.keywords_per_article, config.topic_threshold, topics],
+        ensure_ascii=False,
+    )
+
+
+def article_key(article: Article, settings: str) -> str:
+    payload = json.dumps(
+        [settings, article.title, [(b.kind, b.text) for b in article.blocks], article.pinned_summary,
+         article.pinned_topics, None if article.pinned_quote is None else asdict(article.pinned_quote)],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _to_json(analysis: Analysis) -> dict[str, Any]:
+    return asdict(analysis)
+
+
+def _from_json(data: dict[str, Any]) -> Analysis:
+    return Analysis(
+        summary=tuple(data["summary"]),
+        quotes=tuple(Quote(q["text"], q["speaker"]) for q in data["quotes"]),
+        keywords=tuple(data["keywords"]),
+        topics=tuple(data["topics"]),
+        candidates=tuple(Candidate(c["text"], c["position"], c["score"]) for c in data["candidates"]),
+    )
+
+
+class AnalysisCache:
+    """Entries loaded from and saved to ``<root>/.cache/analysis.json``."""
+
+    def __init__(self, root: Path, warn: Callable[[str], None]) -> None:
+        self.path = root / CACHE_FILE
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        if self.path.is_file() and not self.path.is_symlink():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("version") == ANALYSIS_VERSION:
+                    self.entries = dict(data.get("entries", {}))
+            except (OSError, ValueError) as error:
+                warn(f"{self.path}: analysis cache unreadable ({error}); analysing everything again")
+
+    def get(self, key: str) -> Analysis | None:
+        data = self.entries.get(key)
+        if data is None:
+            return None
+        try:
+            analysis = _from_json(data)
+        except (KeyError, TypeError, ValueError):
+            return None
+        self.used.add(key)
+        return analysis
+
+    def put(self, key: str, analysis: Analysis) -> None:
+        self.entries[key] = _to_json(analysis)
+        self.used.add(key)
+
+    def save(self) -> None:
+        """Write the entries this build used (and only those), atomically."""
+        kept = {key: self.entries[key] for key in sorted(self.used)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"version": ANALYSIS_VERSION, "entries": kept}, ensure_ascii=False),
+                             encoding="utf-8")
+        os.replace(temporary, self.path)
+
+
+def analyze_all(
+    articles: Sequence[Article], config: Config, cache: AnalysisCache | None, workers: int
+) -> tuple[list[AnalyzedArticle], int]:
+    """Every article with its analysis, from the cache where possible; returns how many were analysed.
+
+    Misses are analysed in a process pool when there are many; the results are the same values
+    a single process computes, in the same order.
+    """
+    settings = settings_key(config)
+    keys = [article_key(article, settings) for article in articles]
+    found = [cache.get(key) if cache is not None else None for key in keys]
+    missing = [index for index, analysis in enumerate(found) if analysis is None]
+    todo = [articles[index] for index in missing]
+    if workers > 1 and len(todo) >= POOL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            fresh = list(pool.map(analyze_article, todo, repeat(config), chunksize=max(1, len(todo) // (workers * 8))))
+    else:
+        fresh = [analyze_article(article, config) for article in todo]
+    for index, analysis in zip(missing, fresh, strict=True):
+        found[index] = analysis
+        if cache is not None:
+            cache.put(keys[index], analysis)
+    return [AnalyzedArticle(article, analysis) for article, analysis in zip(articles, found, strict=True)
+            if analysis is not None], len(todo)

@@ -1,0 +1,81 @@
+"""The analysis cache and the process pool change how fast a build is, never what it writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED, make_project, run_cli, tree_bytes
+
+
+def analysed(out: str) -> tuple[int, int]:
+    match = re.search(r"^analyze\s+[\d.]+ ms\s+(\d+) analysed, (\d+) from cache", out, re.M)
+    assert match is not None, out
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_an_unchanged_article_is_analysed_once(project: Path) -> None:
+    first = run_cli(project)
+    assert first.code == 0, first.err
+    assert analysed(first.out) == (1, 0)
+    site = tree_bytes(project / "site")
+    again = run_cli(project)
+    assert analysed(again.out) == (0, 1)
+    assert tree_bytes(project / "site") == site
+    assert (project / ".cache" / "analysis.json").is_file()
+
+
+def test_edits_and_settings_make_fresh_analyses(project: Path) -> None:
+    (project / "content" / "articles" / "other.md").write_text(
+        "---\ntitle: Harbour reopens\ndate: 2024-01-02\n---\n\nThe harbour reopened on Monday after repairs.\n",
+        encoding="utf-8",
+    )
+    assert analysed(run_cli(project).out) == (2, 0)
+    other = project / "content" / "articles" / "other.md"
+    other.write_text(other.read_text(encoding="utf-8").replace("Monday", "Tuesday"), encoding="utf-8")
+    assert analysed(run_cli(project).out) == (1, 1)
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace("summary_sentences: 3", "summary_sentences: 2"))
+    assert analysed(run_cli(project).out) == (2, 0)
+
+
+def test_a_corrupt_cache_is_ignored_with_a_warning(project: Path) -> None:
+    assert run_cli(project).code == 0
+    site = tree_bytes(project / "site")
+    (project / ".cache" / "analysis.json").write_text("{not json", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "analysis cache unreadable" in result.err
+    assert analysed(result.out) == (1, 0)
+    assert tree_bytes(project / "site") == site
+
+
+def test_no_cache_gives_the_same_site(project: Path) -> None:
+    assert run_cli(project).code == 0
+    cached = tree_bytes(project / "site")
+    shutil.rmtree(project / "site")
+    result = run_cli(project, "build", "--no-cache")
+    assert analysed(result.out) == (1, 0)
+    assert tree_bytes(project / "site") == cached
+
+
+def test_one_or_two_workers_and_any_hash_seed_give_identical_sites(tmp_path: Path) -> None:
+    stories = sorted((SHARED / "corpus" / "cnn-dev" / "stories").glob("*.txt"))
+    if len(stories) < 60:
+        pytest.skip(f"needs the CNN dev stories under {SHARED / 'corpus'} for a batch big enough for the pool")
+    sites = []
+    for workers, seed in (("1", "1"), ("2", "2")):
+        project = make_project(tmp_path / f"w{workers}", with_seed=False)
+        for story in stories:
+            copy = project / "content" / "inbox" / story.name
+            copy.write_bytes(story.read_bytes())
+            os.utime(copy, (1700000000, 1700000000))
+        result = run_cli(project, "build", "--workers", workers, env={"PYTHONHASHSEED": seed})
+        assert result.code == 0, result.err[-2000:]
+        assert analysed(result.out) == (len(stories), 0)
+        sites.append(tree_bytes(project / "site"))
+    assert sites[0] == sites[1]
