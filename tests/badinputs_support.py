@@ -401,7 +401,8 @@ def _run_case(case: Case, battery: Path, baseline: Path, workdir: Path) -> Outco
         _plant_marker(case, case_dir, articles)
 
     def outside() -> dict[str, str]:
-        found = snapshot(case_dir, frozenset({site, content}))
+        # .cache/ holds digest's analysis cache (DESIGN.md): the one other folder a build may write.
+        found = snapshot(case_dir, frozenset({site, content, project / ".cache"}))
         if case.group == "raw":  # the raw file is read where it is: it must stay as it was
             found.update({f"<battery>/{p.name}": "file " + _sha(p.read_bytes()) for p in sources})
         return found
