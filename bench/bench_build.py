@@ -177,6 +177,10 @@ class SizeResult:
     bare_cold: list[float] = field(default_factory=list)
     digest_warm: list[float] = field(default_factory=list)
     bare_warm: list[float] = field(default_factory=list)
+    digest_cached: list[float] = field(default_factory=list)
+    """Whole process, fresh site/ but the analysis cache of the previous run kept."""
+    digest_nochange: list[float] = field(default_factory=list)
+    """Whole process, nothing changed since the last build: site/ and the cache in place."""
     stages: dict[str, list[float]] = field(default_factory=dict)
     digest_pages: int = 0
     bare_pages: int = 0
@@ -198,9 +202,14 @@ def bench_size(project: Path, count: int, repeats: int) -> SizeResult:
     tools = bare_tools()
     site, bare_site = project / "site", project / "bare-site"
     for repeat in range(repeats):
-        # 1. Whole processes, cold: fresh interpreter, fresh output folder.
+        # 1. Whole processes, cold: fresh interpreter, fresh output folder, no analysis cache.
         shutil.rmtree(site, ignore_errors=True)
+        shutil.rmtree(project / ".cache", ignore_errors=True)
         result.digest_cold.append(timed_subprocess([sys.executable, str(REPO / "build.py")], project))
+        # The same with the analysis cached (fresh site/), then a rebuild with nothing changed.
+        shutil.rmtree(site, ignore_errors=True)
+        result.digest_cached.append(timed_subprocess([sys.executable, str(REPO / "build.py")], project))
+        result.digest_nochange.append(timed_subprocess([sys.executable, str(REPO / "build.py")], project))
         shutil.rmtree(bare_site, ignore_errors=True)
         result.bare_cold.append(timed_subprocess([sys.executable, str(Path(__file__).resolve()), "--bare-loop",
                                                   str(project)], project))
@@ -208,7 +217,7 @@ def bench_size(project: Path, count: int, repeats: int) -> SizeResult:
         shutil.rmtree(site, ignore_errors=True)
         gc.collect()
         start = time.perf_counter()
-        built = build(project / "config.yaml", echo=lambda _line: None)
+        built = build(project / "config.yaml", echo=lambda _line: None, use_cache=False, workers=1)
         result.digest_warm.append(time.perf_counter() - start)
         result.digest_pages = built.pages
         for name, seconds, _detail in built.timings:
@@ -319,9 +328,11 @@ def spread(values: Sequence[float], scale: float = 1.0, digits: int = 2) -> str:
 def build_report(results: Sequence[SizeResult], repeats: int) -> list[str]:
     lines: list[str] = []
     for title, digest_field, bare_field in (
-        ("Build, whole process, cold (fresh interpreter, imports and fresh output folder included)",
+        ("Build, whole process, cold (fresh interpreter, imports, fresh output folder, no analysis cache)",
          "digest_cold", "bare_cold"),
-        ("Build, in-process (imports done; digest's in-memory caches warm after run 1), fresh output folder",
+        ("Build, whole process, analysis cached in .cache/ (fresh output folder)", "digest_cached", "bare_cold"),
+        ("Rebuild, whole process, nothing changed (site/ and .cache/ in place)", "digest_nochange", "bare_cold"),
+        ("Build, in-process, one process, no analysis cache, fresh output folder",
          "digest_warm", "bare_warm"),
     ):
         rows = []
