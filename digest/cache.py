@@ -24,7 +24,7 @@ from digest.analyze import analyze_article
 from digest.config import Config
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
 
-ANALYSIS_VERSION = f"{__version__}-a1"
+ANALYSIS_VERSION = f"{__version__}-a2"
 """Bump the suffix whenever the analysis code changes what it returns."""
 CACHE_FILE = Path(".cache") / "analysis.json"
 POOL_THRESHOLD = 48
@@ -61,6 +61,7 @@ def _from_json(data: dict[str, Any]) -> Analysis:
         keywords=tuple(data["keywords"]),
         topics=tuple(data["topics"]),
         candidates=tuple(Candidate(c["text"], c["position"], c["score"]) for c in data["candidates"]),
+        signature=tuple(data["signature"]),
     )
 
 

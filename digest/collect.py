@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from digest.analyze.dedup import duplicate_groups
 from digest.analyze.quotes import pull_quote_score, shorten
 from digest.analyze.summarize import cosine
 from digest.analyze.text import content_terms
@@ -91,13 +92,31 @@ def topic_quotes(members: list[AnalyzedArticle], limit: int) -> tuple[TopicQuote
     return tuple(chosen)
 
 
+def find_duplicates(items: list[AnalyzedArticle]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Near-duplicate groups as (the article shown: the oldest, then by slug; the others)."""
+    found = []
+    for group in duplicate_groups([item.analysis.signature for item in items]):
+        members = sorted((items[i] for i in group),
+                         key=lambda item: ((item.article.date or _OLDEST).timestamp(), item.article.slug))
+        found.append((members[0].article.slug, tuple(item.article.slug for item in members[1:])))
+    return tuple(sorted(found))
+
+
 def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> Site:
-    """The whole site model, built from values; nothing here touches the disk."""
+    """The whole site model, built from values; nothing here touches the disk.
+
+    A near-duplicate keeps its own page, but is listed, summarised and quoted once: as its group's
+    first article, which names the other sources.
+    """
     items, discovered = with_discovered_topics(items, config)
+    duplicates = find_duplicates(items)
+    repeated = {slug for _, others in duplicates for slug in others}
     ordered = newest_first(items)
     declared = {topic.slug: topic for topic in config.topics}
     slugs_in_use: list[str] = []
     for item in ordered:
+        if item.article.slug in repeated:
+            continue
         for slug in item.analysis.topics:
             if slug not in slugs_in_use:
                 slugs_in_use.append(slug)
@@ -107,7 +126,7 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> 
                     key=lambda slug: (discovered.get(slug) == OTHER, slug))
     topics: list[TopicDigest] = []
     for slug in order:
-        members = [item for item in ordered if slug in item.analysis.topics]
+        members = [item for item in ordered if slug in item.analysis.topics and item.article.slug not in repeated]
         topic = declared.get(slug)
         topics.append(
             TopicDigest(
@@ -124,4 +143,5 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> 
         articles=tuple(ordered),
         topics=tuple(topics),
         pages=tuple(sorted(pages, key=lambda page: page.slug)),
+        duplicates=duplicates,
     )

@@ -78,6 +78,8 @@ class Analysis:
     """Slugs of the topics the article belongs to."""
     candidates: tuple[Candidate, ...] = ()
     """The article's best sentences for a topic digest, best first."""
+    signature: tuple[int, ...] = ()
+    """MinHash of the body's word shingles, to find near-duplicates across the site."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,8 @@ class Site:
     """Newest first; undated articles last, then by slug."""
     topics: tuple[TopicDigest, ...]
     pages: tuple[Page, ...]
+    duplicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Near-duplicate stories: (the slug shown, the slugs of the same story from elsewhere)."""
 
 
 @dataclass(frozen=True, slots=True)

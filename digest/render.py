@@ -74,6 +74,8 @@ def article_view(item: AnalyzedArticle, topic_names: dict[str, str]) -> dict[str
         "quotes": [{"text": q.text, "speaker": q.speaker} for q in analysis.quotes],
         "keywords": list(analysis.keywords),
         "topics": [{"slug": s, "name": topic_names.get(s, s), "href": topic_href(s)} for s in analysis.topics],
+        "also": [],
+        "same_story": None,
     }
 
 
@@ -138,11 +140,18 @@ def render_site(site: Site, config: Config, theme: Theme) -> list[OutputFile]:
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     topics = [topic_view(topic, articles) for topic in site.topics]
+    # A near-duplicate names the other sources of its story; the home page lists each story once.
+    for shown, others in site.duplicates:
+        articles[shown]["also"] = [articles[slug] for slug in others]
+        for slug in others:
+            articles[slug]["same_story"] = articles[shown]
+    repeated = {slug for _, others in site.duplicates for slug in others}
     ordered = [articles[item.article.slug] for item in site.articles]
+    listed = [article for article in ordered if article["slug"] not in repeated]
     pages = [{"slug": p.slug, "href": p.slug + "/", "title": p.title,
               "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
     common = {"nav_pages": pages}
-    files = [renderer.page("index.html", "index.html", topics=topics, articles=ordered[:20], **common)]
+    files = [renderer.page("index.html", "index.html", topics=topics, articles=listed[:20], **common)]
     files.append(renderer.page("topics.html", "topics/index.html", topics=topics, **common))
     for topic in topics:
         files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html", topic=topic, **common))

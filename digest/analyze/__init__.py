@@ -5,6 +5,7 @@ Each strategy is a plain function; what the user pinned in front matter always w
 
 from __future__ import annotations
 
+from digest.analyze.dedup import signature
 from digest.analyze.keywords import keywords
 from digest.analyze.quotes import pull_quotes
 from digest.analyze.sentences import article_sentences
@@ -63,4 +64,5 @@ def analyze_article(article: Article, config: Config) -> Analysis:
         keywords=tuple(keywords(article.title, blocks, config.keywords_per_article)),
         topics=topics,
         candidates=candidates,
+        signature=signature(" ".join(block.text for block in blocks if block.kind != "caption")),
     )

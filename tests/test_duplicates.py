@@ -1,0 +1,46 @@
+"""The same story twice (two sources, or one file copied) is listed and digested once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from digest.analyze.dedup import duplicate_groups, signature, similarity
+from tests.conftest import SEED, run_cli
+
+STORY = SEED.read_text(encoding="utf-8").split("\n", 1)[1]
+
+
+def reworded(text: str, every: int) -> str:
+    words = text.split()
+    return " ".join("CHANGED" if i % every == 0 else word for i, word in enumerate(words))
+
+
+def test_signatures_find_the_same_story_and_only_it() -> None:
+    other = ("The city council approved its budget for next year on Monday after a long debate about "
+             "schools, parks and roads, and the mayor said the vote showed the town could agree. ") * 5
+    first, second, third = signature(STORY), signature(reworded(STORY, 40)), signature(other)
+    assert similarity(first, second) >= 0.6
+    assert similarity(first, third) < 0.2
+    assert duplicate_groups([first, third, second, ()]) == [[0, 2]]
+    assert signature("too short to compare") == ()
+
+
+def test_a_story_from_two_sources_is_shown_once_with_both(project: Path) -> None:
+    articles = project / "content" / "articles"
+    (articles / "wire-copy.md").write_text(
+        "---\ntitle: Kyiv bombarded as Russian tanks close in\ndate: '2022-02-26T10:00:00+00:00'\n"
+        "source: https://wire.example.com/kyiv\n---\n\n" + reworded(STORY, 50) + "\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    site = project / "site"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    latest = home[home.index("Latest articles"):]
+    assert len(re.findall(r'<article class="card">', latest)) == 1  # listed once
+    topic = next((site / "topics").glob("*/index.html")).read_text(encoding="utf-8")
+    assert len(re.findall(r'<article class="card">', topic)) == 1
+    seed_page = next(p for p in (site / "articles").glob("russia-*/index.html"))
+    assert "Also reported by: <a href=\"../../articles/wire-copy/\">wire.example.com</a>" in seed_page.read_text(
+        encoding="utf-8")
+    copy_page = (site / "articles" / "wire-copy" / "index.html").read_text(encoding="utf-8")
+    assert "The same story as <a href=\"../../articles/russia-" in copy_page  # its own page still works
