@@ -23,7 +23,7 @@ from digest.ingest import ingest as ingest_paths
 from digest.models import AnalyzedArticle
 from digest.pipeline import build
 
-COMMANDS = ("build", "ingest", "analyze")
+COMMANDS = ("build", "ingest", "analyze", "serve")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument("--date", help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
     ingest_cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                             help="processes converting a large batch (default: one per core)")
+
+    serve_cmd = sub.add_parser("serve", help="preview the site: rebuild on every save and reload the browser")
+    serve_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="address to listen on (default 127.0.0.1; anything else is visible to your network)")
+    serve_cmd.add_argument("--port", type=int, help="port (default 8000, or the next free one)")
+    serve_cmd.add_argument("--open", action="store_true", help="open the preview in your browser")
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
     # Kept as typed: the JSON 'path' is exactly what was given on the command line.
@@ -191,6 +198,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ingest(args)
         if args.command == "analyze":
             return run_analyze(args)
+        if args.command == "serve":
+            from digest.serve import serve  # only the preview needs watchdog and the HTTP server
+
+            config_of(args)  # a bad or missing --config is reported before anything starts
+            return serve(args.config or Path(CONFIG_NAME), host=args.host, port=args.port or 8000,
+                         explicit_port=args.port is not None, open_browser=args.open)
         return run_build(args)
     except DigestError as error:
         _report_error(error)

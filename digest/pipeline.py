@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from digest.cache import AnalysisCache, analyze_all
@@ -14,7 +14,7 @@ from digest.collect import collect
 from digest.config import load_config
 from digest.errors import BuildErrors
 from digest.ingest import ingest
-from digest.read import read_content
+from digest.read import ReadMemo, read_content
 from digest.render import render_site
 from digest.theme import load_theme
 from digest.write import write_site
@@ -48,19 +48,32 @@ class _Stages:
         self.echo(f"{name:<8} {seconds * 1000:8.1f} ms  {self.detail}".rstrip())
 
 
+@dataclass(slots=True)
+class BuildMemory:
+    """What a long-running process (the preview server) keeps between builds, so a rebuild after
+    one edit rereads and reanalyses one article. Only speed depends on it, never the output."""
+
+    articles: ReadMemo = field(default_factory=dict)
+    cache: AnalysisCache | None = None
+
+
 def build(
     config_path: Path,
     echo: Callable[[str], None] = print,
     required: bool = False,
     use_cache: bool = True,
     workers: int = 0,
+    output: Path | None = None,
+    base_url: str | None = None,
+    memory: BuildMemory | None = None,
 ) -> BuildResult:
     """Load the config, ingest the inbox, read content/, analyse, collect, render and write site/.
 
     ``required``: the config file must exist (it was named with --config); otherwise a missing
     ``config.yaml`` means the defaults. ``use_cache``: reuse per-article analyses from
     ``.cache/`` (the output is the same either way). ``workers``: processes for a cold analysis
-    and a large inbox (0: one per core).
+    and a large inbox (0: one per core). ``output`` and ``base_url`` replace site/ and the
+    configured base URL (the preview server builds elsewhere, for its own address).
 
     Raises DigestError (often BuildErrors, listing every problem) on bad input; site/ is then
     left exactly as it was.
@@ -69,8 +82,10 @@ def build(
     stages = _Stages(result, echo)
     with stages.stage("config"):
         config = load_config(config_path, required=required)
+        if base_url is not None:
+            config = replace(config, base_url=base_url)
         theme = load_theme(config)
-        result.output = config.output_dir
+        result.output = output or config.output_dir
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
         report = (
@@ -87,11 +102,15 @@ def build(
         else:
             stages.detail = "no inbox folder"
     with stages.stage("read"):
-        content = read_content(config.content_dir)
+        content = read_content(config.content_dir, memory.articles if memory is not None else None)
         result.warnings.extend(content.warnings)
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
     with stages.stage("analyze"):
-        cache = AnalysisCache(config.root, result.warnings.append) if use_cache else None
+        cache = None
+        if use_cache:
+            if memory is not None and memory.cache is None:
+                memory.cache = AnalysisCache(config.root, result.warnings.append)
+            cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
         analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1)
         stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect"):
@@ -102,7 +121,7 @@ def build(
         result.files = len(files)
         result.pages = sum(1 for file in files if file.path.endswith(".html"))
     with stages.stage("write"):
-        written = write_site(files, config.output_dir)
+        written = write_site(files, result.output)
         result.changed = written.changed
         stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
         if cache is not None:  # only after a complete build: a failed one leaves the cache as it was

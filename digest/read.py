@@ -210,13 +210,41 @@ def read_page(path: Path) -> Page:
     return Page(path=path, slug=f"{slug}-page" if slug in RESERVED_PAGE_SLUGS else slug, title=title, body_html=html)
 
 
-def read_content(content_root: Path) -> ContentReport:
+ReadMemo = dict[Path, tuple[tuple[int, int], Article, tuple[str, ...]]]
+"""Articles read by an earlier build in this process, by file, with the file's (mtime, size)
+when read and the warnings it gave: the preview server rereads only files that changed."""
+
+
+def _read_remembered(path: Path, memo: ReadMemo | None, warnings: list[str]) -> Article:
+    if memo is None:
+        return read_article(path, warnings)
+    try:
+        status = path.stat()
+        stamp = (status.st_mtime_ns, status.st_size)
+    except OSError:
+        return read_article(path, warnings)
+    remembered = memo.get(path)
+    if remembered is not None and remembered[0] == stamp:
+        warnings.extend(remembered[2])
+        return remembered[1]
+    own: list[str] = []
+    article = read_article(path, own)
+    memo[path] = (stamp, article, tuple(own))
+    warnings.extend(own)
+    return article
+
+
+def read_content(content_root: Path, memo: ReadMemo | None = None) -> ContentReport:
     """Read every article and page; report all problems together, not only the first."""
     report = ContentReport()
     errors: list[DigestError] = []
-    for path in find_markdown(content_root / "articles", content_root, report.warnings):
+    paths = find_markdown(content_root / "articles", content_root, report.warnings)
+    if memo is not None:
+        for gone in set(memo) - set(paths):
+            del memo[gone]
+    for path in paths:
         try:
-            report.articles.append(read_article(path, report.warnings))
+            report.articles.append(_read_remembered(path, memo, report.warnings))
         except DigestError as error:
             errors.append(error)
     for path in find_markdown(content_root / "pages", content_root, report.warnings):

@@ -1,0 +1,364 @@
+"""The preview server: builds into .cache/preview/, serves it on 127.0.0.1, rebuilds on every save
+and reloads open pages (a long-polled build number: no extra dependency, no websocket).
+
+A failed rebuild keeps the last good site on screen and shows the error over it; fixing the file
+removes the overlay. Only files inside the preview folder are ever served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import html
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from digest.config import Config, load_config
+from digest.errors import BuildErrors, DigestError
+from digest.pipeline import BuildMemory, build
+
+PREVIEW = Path(".cache") / "preview"
+RELOAD_PATH = "/__digest/reload"
+LONG_POLL_SECONDS = 25.0
+DEBOUNCE_SECONDS = 0.08
+MAX_WAIT_SECONDS = 1.0
+"""A burst of saves is built once it has been quiet for DEBOUNCE_SECONDS, or at most after this."""
+MAX_PATH_CHARS = 2048
+_IGNORED_PARTS = {".git", ".cache", "site", "__pycache__", ".venv", "node_modules"}
+_IGNORED_SUFFIXES = (".swp", ".swx", ".swo", "~", ".tmp", ".part", ".crdownload")
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript",
+    ".xml": "application/xml", ".json": "application/json", ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".gif": "image/gif", ".webp": "image/webp", ".ico": "image/x-icon", ".woff2": "font/woff2",
+}
+
+# Injected before </body> of every page served: reload when the build number moves, keep the
+# scroll position across the reload, and show the last build's error over the page.
+_CLIENT = """<script>(() => {
+  const key = "digest-scroll:" + location.pathname;
+  const saved = sessionStorage.getItem(key);
+  if (saved !== null) { sessionStorage.removeItem(key); window.scrollTo(0, Number(saved)); }
+  let epoch = %(epoch)d;
+  async function poll() {
+    try {
+      const response = await fetch("%(endpoint)s?epoch=" + epoch, {cache: "no-store"});
+      const state = await response.json();
+      if (state.epoch !== epoch) {
+        sessionStorage.setItem(key, String(window.scrollY));
+        location.reload();
+        return;
+      }
+    } catch (error) { await new Promise((done) => setTimeout(done, 1000)); }
+    poll();
+  }
+  poll();
+})();</script>
+"""
+_OVERLAY = (
+    '<div id="digest-error" role="alert" style="position:fixed;inset:0;z-index:2147483647;overflow:auto;'
+    "background:rgba(20,20,20,.94);color:#fff;font:16px/1.5 ui-monospace,monospace;padding:2rem\">"
+    '<h2 style="color:#ff8a80;margin-top:0">Build failed: the page shows the last good build</h2>'
+    '<pre style="white-space:pre-wrap">%s</pre><p>Fix the file and save: this page reloads by itself.</p></div>'
+)
+
+
+_NOTHING_YET = b"<!doctype html><html><body><p>Nothing built yet.</p></body></html>"
+
+
+@dataclass(slots=True)
+class BuildState:
+    """The latest build, as the request handlers see it."""
+
+    epoch: int = 0
+    error: str | None = None
+
+
+class Preview:
+    """Builds the site into the preview folder and tells waiting pages when it changed."""
+
+    def __init__(self, config_path: Path, folder: Path, base_url: str, echo: Callable[[str], None]) -> None:
+        self.config_path = config_path
+        self.folder = folder
+        self.base_url = base_url
+        self.echo = echo
+        self.memory = BuildMemory()
+        self.state = BuildState()
+        self.changed = threading.Condition()
+
+    def rebuild(self) -> None:
+        start = time.perf_counter()
+        error: str | None = None
+        try:
+            build(self.config_path, echo=lambda _line: None, output=self.folder, base_url=self.base_url,
+                  memory=self.memory)
+        except DigestError as failure:
+            problems = failure.errors if isinstance(failure, BuildErrors) else [failure]
+            error = "\n".join(str(problem) for problem in problems)
+            for problem in problems:
+                self.echo(f"error: {problem}")
+            self.echo("build failed; still serving the last good build")
+        except Exception as failure:  # a bug in digest: keep serving, say so
+            error = f"internal error: {type(failure).__name__}: {failure}"
+            self.echo(error)
+        else:
+            self.echo(f"rebuilt in {(time.perf_counter() - start) * 1000:.0f} ms")
+        with self.changed:
+            self.state.epoch += 1
+            self.state.error = error
+            self.changed.notify_all()
+
+    def wait(self, epoch: int, timeout: float) -> BuildState:
+        with self.changed:
+            self.changed.wait_for(lambda: self.state.epoch != epoch, timeout=timeout)
+            return BuildState(self.state.epoch, self.state.error)
+
+
+class _Debouncer(FileSystemEventHandler):
+    """Collects file events; a worker thread rebuilds once a burst of saves has settled."""
+
+    def __init__(self, root: Path, preview: Preview) -> None:
+        self.root = root
+        self.preview = preview
+        self.pending = threading.Event()
+        self.first_event = 0.0
+        self.last_event = 0.0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="digest-rebuild", daemon=True)
+        self.thread.start()
+
+    def relevant(self, path: str) -> bool:
+        try:
+            relative = Path(path).resolve().relative_to(self.root)
+        except (ValueError, OSError):
+            return False
+        name = relative.name
+        if any(part in _IGNORED_PARTS for part in relative.parts) or name.startswith((".#", "#")):
+            return False
+        if name.endswith(_IGNORED_SUFFIXES) or name == "4913" or (name.startswith(".") and name.endswith(".tmp")):
+            return False
+        watched = relative.parts[:1] in (("content",), ("themes",)) or relative == Path("config.yaml")
+        return watched
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        paths = [os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", "") or "")]
+        if event.event_type in ("opened", "closed_no_write") or not any(p and self.relevant(p) for p in paths):
+            return
+        now = time.monotonic()
+        if not self.pending.is_set():
+            self.first_event = now
+        self.last_event = now
+        self.pending.set()
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            if not self.pending.wait(timeout=0.2):
+                continue
+            # Let the burst settle: quiet for DEBOUNCE_SECONDS, but never wait more than MAX_WAIT_SECONDS.
+            while True:
+                now = time.monotonic()
+                if now - self.last_event >= DEBOUNCE_SECONDS or now - self.first_event >= MAX_WAIT_SECONDS:
+                    break
+                time.sleep(DEBOUNCE_SECONDS / 4)
+            self.pending.clear()
+            self.preview.rebuild()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+
+def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
+    folder = preview.folder.resolve()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "digest-preview"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_HEAD(self) -> None:
+            self._serve(head=True)
+
+        def do_GET(self) -> None:
+            self._serve(head=False)
+
+        def _refuse(self) -> None:
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD")
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+
+        def _send(self, status: int, body: bytes, content_type: str, head: bool) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def _serve(self, head: bool) -> None:
+            raw_path = urlsplit(self.path).path
+            if raw_path == RELOAD_PATH:
+                self._reload()
+                return
+            target = self._resolve(raw_path)
+            if target is None:
+                not_found = folder / "404.html"
+                page = not_found.read_bytes() if not_found.is_file() else _NOTHING_YET
+                body = self._page(page)
+                self._send(HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8", head)
+                return
+            content_type = _CONTENT_TYPES.get(target.suffix.lower(), "application/octet-stream")
+            data = target.read_bytes()
+            if target.suffix.lower() == ".html":
+                data = self._page(data)
+            self._send(HTTPStatus.OK, data, content_type, head)
+
+        def _resolve(self, raw_path: str) -> Path | None:
+            """The file for a URL path, only ever inside the preview folder; None means 404."""
+            if len(raw_path) > MAX_PATH_CHARS or not raw_path.startswith(base_path.rstrip("/") or "/"):
+                return None
+            relative = unquote(raw_path[len(base_path.rstrip("/")) :], errors="replace")
+            if "\x00" in relative or "\\" in relative:
+                return None
+            parts = [part for part in relative.split("/") if part not in ("", ".")]
+            if any(part == ".." for part in parts):
+                return None
+            candidate = folder.joinpath(*parts)
+            if candidate.is_dir() or relative.endswith("/") or not parts:
+                candidate = candidate / "index.html"
+            try:
+                resolved = candidate.resolve(strict=True)
+            except (OSError, RuntimeError):
+                return None
+            if not resolved.is_relative_to(folder) or not resolved.is_file():
+                return None
+            return resolved
+
+        def _page(self, data: bytes) -> bytes:
+            state = preview.state
+            extra = _CLIENT % {"epoch": state.epoch, "endpoint": RELOAD_PATH}
+            if state.error:
+                extra = _OVERLAY % html.escape(state.error) + extra
+            text = data.decode("utf-8", "replace")
+            index = text.rfind("</body>")
+            text = text[:index] + extra + text[index:] if index >= 0 else text + extra
+            return text.encode("utf-8")
+
+        def _reload(self) -> None:
+            query = urlsplit(self.path).query
+            try:
+                epoch = int(dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("epoch", "-1"))
+            except ValueError:
+                epoch = -1
+            state = preview.wait(epoch, LONG_POLL_SECONDS)
+            body = json.dumps({"epoch": state.epoch, "error": state.error}).encode()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the page went away
+                self._send(HTTPStatus.OK, body, "application/json", head=False)
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A visitor closing the connection early is not worth a traceback in the terminal.
+        error = sys.exc_info()[1]
+        if not isinstance(error, (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+def _bind(host: str, port: int, explicit_port: bool, handler: type[BaseHTTPRequestHandler]) -> _Server:
+    last: OSError | None = None
+    for candidate in [port] if explicit_port else range(port, port + 20):
+        try:
+            server = _Server((host, candidate), handler)
+            server.timeout = 1
+            return server
+        except OSError as error:
+            last = error
+            if error.errno != errno.EADDRINUSE:
+                break
+    if explicit_port:
+        raise DigestError(f"port {port} is already in use", hint="stop what uses it, or pick another with --port")
+    raise DigestError(f"no free port from {port} to {port + 19}: {last}", hint="pick one with --port")
+
+
+def serve(
+    config_path: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    explicit_port: bool = False,
+    open_browser: bool = False,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Build, serve and watch until Ctrl-C; returns the exit code."""
+    config: Config = load_config(config_path)
+    folder = config.root / PREVIEW
+    base_path = config.base_path
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        echo(f"warning: serving on {host}: other machines on your network can see this preview")
+    preview = Preview(config_path, folder, "", echo)
+    server = _bind(host, port, explicit_port, _handler(preview, base_path))
+    actual_port = server.server_address[1]
+    shown_host = host if ":" not in host else f"[{host}]"
+    address = f"http://{shown_host}:{actual_port}{base_path}"
+    preview.base_url = address
+    if not explicit_port and actual_port != port:
+        echo(f"port {port} is in use; using {actual_port}")
+    preview.rebuild()
+    watcher = _Debouncer(config.root.resolve(), preview)
+    observer = Observer()
+    for name in ("content", "themes"):
+        if (config.root / name).is_dir():
+            observer.schedule(watcher, str(config.root / name), recursive=True)
+    observer.schedule(watcher, str(config.root), recursive=False)
+    observer.start()
+    thread = threading.Thread(target=server.serve_forever, name="digest-http", daemon=True)
+    thread.start()
+    echo(f"serving {address} (Ctrl-C to stop)")
+    if open_browser:
+        webbrowser.open(address)
+    try:
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        echo("stopping")
+    finally:
+        server.shutdown()
+        server.server_close()
+        observer.stop()
+        observer.join(timeout=5)
+        watcher.stop()
+        with preview.changed:  # wake long-polls so their threads end
+            preview.state.epoch += 1
+            preview.changed.notify_all()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
