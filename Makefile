@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
+BENCH_STAMP   := $(VENV)/.bench-installed
 
-.PHONY: site build test lint typecheck bench clean
+.PHONY: site build test lint typecheck bench clean chromium serve
 
 # Install the pinned runtime dependencies and build the example site into site/.
 site: $(RUNTIME_STAMP)
@@ -13,8 +14,12 @@ site: $(RUNTIME_STAMP)
 
 build: site
 
-# Install the dev tools and run the whole suite: lint, types, tests.
-test: $(DEV_STAMP)
+# Install, build the example and preview it at http://127.0.0.1:8000/ (rebuilds and reloads on save).
+serve: $(RUNTIME_STAMP)
+	$(BIN)/python build.py serve
+
+# Install the dev tools (and Debian's Chromium for the browser tests) and run the whole suite.
+test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check digest tests bench build.py
 	$(BIN)/mypy --strict digest
 	$(BIN)/python -m pytest -q
@@ -26,8 +31,10 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict digest
 
 # Benchmarks: print figures against named peers; see bench/README.md.
-bench: $(DEV_STAMP)
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_ingest.py
 
 $(RUNTIME_STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "digest needs Python 3.11 or newer; run: make PYTHON=python3.11")'
@@ -38,6 +45,17 @@ $(RUNTIME_STAMP): requirements.txt
 $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+$(BENCH_STAMP): requirements-bench.txt $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+# Headless Chromium for the browser tests: Debian's package (Playwright drives it; it never downloads one).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { \
+	  echo "could not install chromium: run 'sudo apt-get install chromium', then make test again"; exit 1; }
 
 clean:
 	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache
