@@ -46,17 +46,30 @@ def _recover(output: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _same_as_disk(files: list[OutputFile], output: Path) -> bool:
+def _unchanged(files: list[OutputFile], output: Path) -> list[bool]:
+    """For each file, whether site/ already holds exactly these bytes at that path."""
     if not output.is_dir():
-        return False
-    on_disk = sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file() or p.is_symlink())
-    if on_disk != sorted(file.path for file in files):
-        return False
-    return all((output / file.path).read_bytes() == file.data for file in files)
+        return [False] * len(files)
+    same = []
+    for file in files:
+        try:
+            same.append((output / file.path).read_bytes() == file.data)
+        except OSError:
+            same.append(False)
+    return same
+
+
+def _existing_files(output: Path) -> set[str]:
+    return {p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file() or p.is_symlink()}
 
 
 def write_site(files: list[OutputFile], output: Path) -> WriteReport:
-    """Write ``files`` as the new content of ``output``, atomically."""
+    """Write ``files`` as the new content of ``output``, atomically.
+
+    The new site is assembled beside the old one and swapped in; files whose bytes did not
+    change are hard links to the old ones (no rewrite, same mtime), and a build that changes
+    nothing touches nothing.
+    """
     if output.is_symlink() or (output.exists() and not output.is_dir()):
         raise DigestError("the output folder is not a plain folder", path=output,
                           hint="remove it; site/ is made by digest and never edited by hand")
@@ -65,17 +78,24 @@ def write_site(files: list[OutputFile], output: Path) -> WriteReport:
         raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
     output.parent.mkdir(parents=True, exist_ok=True)
     _recover(output)
-    if _same_as_disk(files, output):
+    same = _unchanged(files, output)
+    if all(same) and _existing_files(output) == {file.path for file in files}:
         return WriteReport(len(files), changed=False)
     temporary = output.parent / f"{_TEMP_PREFIX}{os.getpid()}"
     try:
         temporary.mkdir()
         made: set[Path] = {temporary}
-        for file, relative in zip(files, paths, strict=True):
+        for file, relative, unchanged in zip(files, paths, same, strict=True):
             target = temporary.joinpath(*relative.parts)
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
+            if unchanged:
+                try:
+                    os.link(output.joinpath(*relative.parts), target)
+                    continue
+                except OSError:
+                    pass  # no hard links here: write the bytes
             target.write_bytes(file.data)
         old = output.parent / f"{_OLD_PREFIX}{os.getpid()}"
         if output.exists():
