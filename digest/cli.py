@@ -23,7 +23,7 @@ from digest.ingest import ingest as ingest_paths
 from digest.models import AnalyzedArticle
 from digest.pipeline import build
 
-COMMANDS = ("build", "ingest", "analyze", "serve")
+COMMANDS = ("build", "ingest", "analyze", "serve", "deploy")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     budget = analyze_cmd.add_mutually_exclusive_group()
     budget.add_argument("--summary-sentences", type=int, metavar="N", help="summary length in sentences")
     budget.add_argument("--summary-words", type=int, metavar="N", help="summary length in words")
+
+    deploy_cmd = sub.add_parser("deploy", help="build, then commit site/ onto the gh-pages branch and push it")
+    deploy_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
+    deploy_cmd.add_argument("--no-build", action="store_true", help="publish site/ as it is, without building")
+    deploy_cmd.add_argument("--dry-run", action="store_true",
+                            help="show what would be pushed (files, tree, parent); commit and push nothing")
+    deploy_cmd.add_argument("--force", action="store_true",
+                            help="replace the branch's history with this one commit (force-push)")
+    deploy_cmd.add_argument("--branch", metavar="B", help="the branch to publish to (default: deploy.branch, gh-pages)")
+    deploy_cmd.add_argument("--remote", metavar="R", help="the git remote to push to (default: deploy.remote, origin)")
+    deploy_cmd.add_argument("--message", metavar="M",
+                            help="the commit's first line (the source commit and time are always recorded)")
     return parser
 
 
@@ -184,6 +196,28 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def run_deploy(args: argparse.Namespace) -> int:
+    from digest.publish import Publisher  # only deploy runs git
+
+    config = config_of(args)
+    publisher = Publisher(config, args.config, remote=args.remote, branch=args.branch)
+    publisher.prepare()  # the repository, the remote and base_url are checked before a build is spent
+    if not args.no_build:
+        start = time.perf_counter()
+        try:
+            result = build(args.config or Path(CONFIG_NAME), required=args.config is not None)
+        except DigestError as error:
+            _report_error(error)
+            print("build stopped; site/ was left as it was; nothing was pushed", file=sys.stderr)
+            return 1
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"
+              f" -> {display_path(result.output)}")
+    publisher.publish(message=args.message, force=args.force, dry_run=args.dry_run)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
@@ -198,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ingest(args)
         if args.command == "analyze":
             return run_analyze(args)
+        if args.command == "deploy":
+            return run_deploy(args)
         if args.command == "serve":
             from digest.serve import serve  # only the preview needs watchdog and the HTTP server
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ CONFIG_NAME = "config.yaml"
 SUMMARIZER_NAMES = ("textrank", "lead")
 """The summary strategies a config may name; digest.analyze.summarize.SUMMARIZERS implements them."""
 MAX_CONFIG_BYTES = 256 * 1024
+BASE_URL_ENV = "DIGEST_BASE_URL"
+"""When set (and not empty), replaces ``site.base_url``: CI passes the Pages address this way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,13 @@ class Config:
     topic_threshold: float = 0.3
     """How well an article must match a declared topic's words to join it (0 to 1)."""
     topics: tuple[TopicConfig, ...] = ()
+    deploy_branch: str = "gh-pages"
+    """``deploy.branch``: the branch ``deploy`` commits site/ onto."""
+    deploy_remote: str = "origin"
+    """``deploy.remote``: the git remote ``deploy`` fetches from and pushes to."""
+    deploy_cname: str | None = None
+    """``deploy.cname``: a custom domain written to the published ``CNAME`` file. Without it, a
+    CNAME already on the branch is kept."""
 
     @property
     def base_path(self) -> str:
@@ -92,7 +103,9 @@ _ANALYSIS_KEYS = {
     "keywords_per_article",
     "topic_threshold",
 }
-_TOP_KEYS = {"site", "theme", "inbox", "analysis", "topics"}
+_TOP_KEYS = {"site", "theme", "inbox", "analysis", "topics", "deploy"}
+_DEPLOY_KEYS = {"branch", "remote", "cname"}
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 _TOPIC_KEYS = {"name", "slug", "description", "keywords"}
 
 
@@ -159,11 +172,18 @@ def parse_config(text: str, path: Path) -> Config:
     analysis = check.mapping(top.get("analysis"), ("analysis",), _ANALYSIS_KEYS)
 
     base_url = check.text(site, "base_url", ("site",), "/")
+    from_environment = os.environ.get(BASE_URL_ENV, "").strip()
+    if from_environment:  # CI passes the Pages address; a trailing '/' is implied
+        base_url = from_environment if from_environment.endswith("/") else from_environment + "/"
     parts = urlsplit(base_url)
     absolute_url = parts.scheme in ("http", "https") and bool(parts.netloc)
     if not (absolute_url or (not parts.scheme and not parts.netloc and base_url.startswith("/"))):
-        check.fail(("site", "base_url"), f"must be an http(s) URL or a path starting with '/', got {base_url!r}",
-                   "for example https://user.github.io/repo/ or /repo/")
+        problem = f"must be an http(s) URL or a path starting with '/', got {base_url!r}"
+        if from_environment:
+            check.errors.append(ConfigError(f"{BASE_URL_ENV} (replaces 'site.base_url'): {problem}",
+                                            hint="for example https://user.github.io/repo/ or /repo/"))
+        else:
+            check.fail(("site", "base_url"), problem, "for example https://user.github.io/repo/ or /repo/")
     theme = check.text(top, "theme", (), "default")
     if not theme or slugify(theme, fallback="") != theme.lower() or "/" in theme:
         check.fail(("theme",), f"must be the name of a folder in themes/, got {theme!r}")
@@ -206,6 +226,7 @@ def parse_config(text: str, path: Path) -> Config:
         keywords_per_article=check.integer(analysis, "keywords_per_article", ("analysis",), 8, 0, 50) or 0,
         topic_threshold=float(threshold),
         topics=_topics(top.get("topics"), check),
+        **_deploy(top.get("deploy"), check),
     )
     if check.errors:
         raise BuildErrors(check.errors)
@@ -247,13 +268,45 @@ def _topics(value: Any, check: _Checker) -> tuple[TopicConfig, ...]:
     return tuple(topics)
 
 
+def _valid_branch(name: str) -> bool:
+    """A branch name git accepts (the rules of ``git check-ref-format --branch``)."""
+    return (
+        bool(name)
+        and not name.startswith(("-", "/", "."))
+        and not name.endswith(("/", ".", ".lock"))
+        and not any(bad in name for bad in ("..", "@{", "//", "/."))
+        and name != "@"
+        and not re.search(r"[\x00-\x20\x7f~^:?*\[\\]", name)
+    )
+
+
+def _deploy(value: Any, check: _Checker) -> dict[str, Any]:
+    """The optional ``deploy:`` section, as keyword arguments of Config."""
+    keys: tuple[str | int, ...] = ("deploy",)
+    data = check.mapping(value, keys, _DEPLOY_KEYS)
+    branch = check.text(data, "branch", keys, "gh-pages").strip()
+    if not _valid_branch(branch):
+        check.fail((*keys, "branch"), f"not a valid git branch name: {branch!r}", "for example gh-pages")
+        branch = "gh-pages"
+    remote = check.text(data, "remote", keys, "origin").strip()
+    if not remote or remote.startswith("-") or re.search(r"[\x00-\x20\x7f]", remote):
+        check.fail((*keys, "remote"), f"not a git remote name: {remote!r}", "for example origin")
+        remote = "origin"
+    cname: str | None = check.text(data, "cname", keys, "").strip().rstrip(".").lower() or None
+    if cname is not None and not _HOSTNAME.fullmatch(cname):
+        check.fail((*keys, "cname"), f"must be a domain name, got {cname!r}",
+                   "for example www.example.org, without https:// or a path")
+        cname = None
+    return {"deploy_branch": branch, "deploy_remote": remote, "deploy_cname": cname}
+
+
 def load_config(path: Path, required: bool = False) -> Config:
     """Read and validate a config file; a missing ``config.yaml`` that was not asked for gives the defaults."""
     if not path.exists():
         if required:
             raise ConfigError("config file not found", path=path, hint="check the --config path")
         if path.parent.is_dir():
-            return Config(root=path.parent.resolve())
+            return parse_config("", path)  # the defaults, with DIGEST_BASE_URL applied
         raise ConfigError("project folder not found", path=path.parent)
     try:
         raw = path.read_bytes()
