@@ -133,8 +133,9 @@ class Preview:
 class _Debouncer(FileSystemEventHandler):
     """Collects file events; a worker thread rebuilds once a burst of saves has settled."""
 
-    def __init__(self, root: Path, preview: Preview) -> None:
+    def __init__(self, root: Path, preview: Preview, inbox: Path) -> None:
         self.root = root
+        self.inbox = inbox
         self.preview = preview
         self.pending = threading.Event()
         self.first_event = 0.0
@@ -153,8 +154,9 @@ class _Debouncer(FileSystemEventHandler):
             return False
         if name.endswith(_IGNORED_SUFFIXES) or name == "4913" or (name.startswith(".") and name.endswith(".tmp")):
             return False
-        watched = relative.parts[:1] in (("content",), ("themes",)) or relative == Path("config.yaml")
-        return watched
+        inbox = self.inbox.relative_to(self.root).parts if self.inbox.is_relative_to(self.root) else ()
+        return (relative.parts[:1] in (("content",), ("themes",)) or relative == Path("config.yaml")
+                or (bool(inbox) and relative.parts[: len(inbox)] == inbox))
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         paths = [os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", "") or "")]
@@ -314,11 +316,11 @@ def serve(
 ) -> int:
     """Build, serve and watch until Ctrl-C; returns the exit code."""
     config: Config = load_config(config_path)
-    folder = config.root / PREVIEW
+    preview_dir = config.root / PREVIEW  # the preview build: removed again on exit
     base_path = config.base_path
     if host not in ("127.0.0.1", "localhost", "::1"):
         echo(f"warning: serving on {host}: other machines on your network can see this preview")
-    preview = Preview(config_path, folder, "", echo)
+    preview = Preview(config_path, preview_dir, "", echo)
     server = _bind(host, port, explicit_port, _handler(preview, base_path))
     actual_port = server.server_address[1]
     shown_host = host if ":" not in host else f"[{host}]"
@@ -327,11 +329,13 @@ def serve(
     if not explicit_port and actual_port != port:
         echo(f"port {port} is in use; using {actual_port}")
     preview.rebuild()
-    watcher = _Debouncer(config.root.resolve(), preview)
+    watcher = _Debouncer(config.root.resolve(), preview, config.inbox_dir.resolve())
     observer = Observer()
-    for name in ("content", "themes"):
-        if (config.root / name).is_dir():
-            observer.schedule(watcher, str(config.root / name), recursive=True)
+    watched = {config.root / "content", config.root / "themes", config.inbox_dir}
+    for source in sorted(watched):
+        inside_another = any(source != other and source.is_relative_to(other) for other in watched)
+        if source.is_dir() and not inside_another:
+            observer.schedule(watcher, str(source), recursive=True)
     observer.schedule(watcher, str(config.root), recursive=False)
     observer.start()
     thread = threading.Thread(target=server.serve_forever, name="digest-http", daemon=True)
@@ -353,7 +357,9 @@ def serve(
         with preview.changed:  # wake long-polls so their threads end
             preview.state.epoch += 1
             preview.changed.notify_all()
-        shutil.rmtree(folder, ignore_errors=True)
+        # Only ever the preview folder under .cache/: nothing the user wrote.
+        if preview_dir.resolve().is_relative_to((config.root / ".cache").resolve()):
+            shutil.rmtree(preview_dir, ignore_errors=True)
     return 0
 
 

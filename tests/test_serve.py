@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, tree_bytes
 from tests.serving import free_port, running
 
 
@@ -23,6 +23,8 @@ def article_file(project: Path) -> Path:
 
 
 def test_serves_the_site_with_live_reload_and_a_real_404(project: Path) -> None:
+    themes, pages, config = (tree_bytes(project / "themes"), tree_bytes(project / "content" / "pages"),
+                             (project / "config.yaml").read_bytes())
     with running(project) as server:
         status, home = server.get("/")
         assert status == 200
@@ -34,6 +36,10 @@ def test_serves_the_site_with_live_reload_and_a_real_404(project: Path) -> None:
     assert server.process.returncode == 0
     assert "Traceback" not in server.output()
     assert not (project / ".cache" / "preview").exists()  # Ctrl-C leaves no preview folder
+    # ... and nothing the user wrote is touched.
+    assert tree_bytes(project / "themes") == themes
+    assert tree_bytes(project / "content" / "pages") == pages
+    assert (project / "config.yaml").read_bytes() == config
 
 
 def test_an_edit_is_rebuilt_and_announced_to_waiting_pages(project: Path) -> None:
