@@ -35,6 +35,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_serve.py
 
 $(RUNTIME_STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "digest needs Python 3.11 or newer; run: make PYTHON=python3.11")'

@@ -9,15 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 from digest.cache import AnalysisCache, analyze_all
 from digest.collect import collect
 from digest.config import load_config
 from digest.errors import BuildErrors
 from digest.ingest import ingest
 from digest.read import ReadMemo, read_content
-from digest.render import render_site
+from digest.render import make_environment, render_site
 from digest.theme import load_theme
-from digest.write import write_site
+from digest.write import update_in_place, write_site
 
 
 @dataclass(slots=True)
@@ -55,6 +57,11 @@ class BuildMemory:
 
     articles: ReadMemo = field(default_factory=dict)
     cache: AnalysisCache | None = None
+    """Saved to disk by the owner (not after every build: that is off the edit-to-screen path)."""
+    written: dict[str, bytes] = field(default_factory=dict)
+    """Digest of each file last written to the output, so a rebuild writes only what changed."""
+    templates: tuple[dict[str, str], ImmutableSandboxedEnvironment] | None = None
+    """The compiled templates of the last build, reused while the theme's files are the same."""
 
 
 def build(
@@ -117,13 +124,23 @@ def build(
         site = collect(analyzed, content.pages, config)
         stages.detail = f"{len(site.topics)} topic(s)"
     with stages.stage("render"):
-        files = render_site(site, config, theme)
+        env = None
+        if memory is not None:
+            if memory.templates is None or memory.templates[0] != theme.templates:
+                memory.templates = (theme.templates, make_environment(theme))
+            env = memory.templates[1]
+        files = render_site(site, config, theme, env)
         result.files = len(files)
         result.pages = sum(1 for file in files if file.path.endswith(".html"))
     with stages.stage("write"):
-        written = write_site(files, result.output)
+        if memory is not None and output is not None:  # the preview: update in place
+            written = update_in_place(files, result.output, memory.written)
+        else:
+            written = write_site(files, result.output)
         result.changed = written.changed
         stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
-        if cache is not None:  # only after a complete build: a failed one leaves the cache as it was
+        # Only after a complete build (a failed one leaves the cache as it was); a long-running
+        # owner of the memory saves it itself.
+        if cache is not None and memory is None:
             cache.save()
     return result

@@ -98,10 +98,10 @@ def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[
 class Renderer:
     """Renders every page of a site with one theme and config."""
 
-    def __init__(self, config: Config, theme: Theme) -> None:
+    def __init__(self, config: Config, theme: Theme, env: ImmutableSandboxedEnvironment | None = None) -> None:
         self.config = config
         self.theme = theme
-        self.env = make_environment(theme)
+        self.env = env or make_environment(theme)
 
     def page(self, template: str, output: str, **context: Any) -> OutputFile:
         """Render ``template`` to ``output`` (a path under site/), with links relative to it."""
@@ -134,9 +134,12 @@ class Renderer:
         return [OutputFile("static/" + path, data) for path, data in sorted(self.theme.static.items())]
 
 
-def render_site(site: Site, config: Config, theme: Theme) -> list[OutputFile]:
-    """Every file of the built site, in a stable order."""
-    renderer = Renderer(config, theme)
+def render_site(
+    site: Site, config: Config, theme: Theme, env: ImmutableSandboxedEnvironment | None = None
+) -> list[OutputFile]:
+    """Every file of the built site, in a stable order. ``env``: an environment made earlier by
+    ``make_environment`` for this same theme, to reuse its compiled templates."""
+    renderer = Renderer(config, theme, env)
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     topics = [topic_view(topic, articles) for topic in site.topics]

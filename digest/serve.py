@@ -36,7 +36,7 @@ from digest.pipeline import BuildMemory, build
 PREVIEW = Path(".cache") / "preview"
 RELOAD_PATH = "/__digest/reload"
 LONG_POLL_SECONDS = 25.0
-DEBOUNCE_SECONDS = 0.08
+DEBOUNCE_SECONDS = 0.05
 MAX_WAIT_SECONDS = 1.0
 """A burst of saves is built once it has been quiet for DEBOUNCE_SECONDS, or at most after this."""
 MAX_PATH_CHARS = 2048
@@ -320,6 +320,8 @@ def serve(
     base_path = config.base_path
     if host not in ("127.0.0.1", "localhost", "::1"):
         echo(f"warning: serving on {host}: other machines on your network can see this preview")
+    if preview_dir.is_dir():  # left by a session that was killed: start from nothing
+        shutil.rmtree(preview_dir, ignore_errors=True)
     preview = Preview(config_path, preview_dir, "", echo)
     server = _bind(host, port, explicit_port, _handler(preview, base_path))
     actual_port = server.server_address[1]
@@ -354,6 +356,9 @@ def serve(
         observer.stop()
         observer.join(timeout=5)
         watcher.stop()
+        if preview.memory.cache is not None:  # keep what this session analysed for the next build
+            with contextlib.suppress(OSError):
+                preview.memory.cache.save()
         with preview.changed:  # wake long-polls so their threads end
             preview.state.epoch += 1
             preview.changed.notify_all()

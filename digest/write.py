@@ -7,6 +7,7 @@ byte-identical to what is there touches nothing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -106,3 +107,35 @@ def write_site(files: list[OutputFile], output: Path) -> WriteReport:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return WriteReport(len(files), changed=True)
+
+
+def update_in_place(files: list[OutputFile], output: Path, known: dict[str, bytes]) -> WriteReport:
+    """The preview's writer: replace only files whose bytes changed (each atomically), remove the
+    ones that went away. ``known`` maps each path to the digest of what is on disk (kept by the
+    caller between builds), so unchanged files are not even read. Not for site/: a reader could
+    see a mix of two builds for a moment, which a preview can afford.
+    """
+    paths = [safe_relative(file.path) for file in files]
+    if len(set(paths)) != len(paths):
+        raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
+    if not output.is_dir() or output.is_symlink():
+        known.clear()
+        output.mkdir(parents=True, exist_ok=True)
+    changed = False
+    for file, relative in zip(files, paths, strict=True):
+        digest = hashlib.blake2b(file.data, digest_size=16).digest()
+        if known.get(file.path) == digest:
+            continue
+        target = output.joinpath(*relative.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(file.data)
+        os.replace(temporary, target)
+        known[file.path] = digest
+        changed = True
+    wanted = {file.path for file in files}
+    for stale in sorted(set(known) - wanted):
+        (output / stale).unlink(missing_ok=True)
+        del known[stale]
+        changed = True
+    return WriteReport(len(files), changed=changed)

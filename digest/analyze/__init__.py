@@ -9,7 +9,7 @@ from digest.analyze.dedup import signature
 from digest.analyze.keywords import keywords
 from digest.analyze.quotes import pull_quotes
 from digest.analyze.sentences import article_sentences
-from digest.analyze.summarize import SUMMARIZERS, rank_sentences
+from digest.analyze.summarize import SUMMARIZERS, centrality, rank_sentences
 from digest.analyze.topics import assign_topics, pinned_topic_slugs
 from digest.config import Config
 from digest.models import Analysis, Article, Block, Candidate
@@ -39,14 +39,15 @@ def analyze_article(article: Article, config: Config) -> Analysis:
     """Summary, quotes, keywords and declared topics of one article."""
     blocks = analyzed_blocks(article.blocks)
     sentences = article_sentences(blocks)
-    # One ranking serves both the summary (textrank) and the topic-digest candidates.
-    scores = rank_sentences(sentences, article.title)
+    # One centrality computation serves both the summary (textrank) and the topic-digest candidates.
+    central = centrality(sentences)
+    scores = rank_sentences(sentences, article.title, central=central)
     if article.pinned_summary:
         summary = article.pinned_summary
     else:
         summarize = SUMMARIZERS[config.summarizer]
         summary = tuple(
-            summarize(sentences, article.title, config.summary_sentences, config.summary_words, ranking=scores)
+            summarize(sentences, article.title, config.summary_sentences, config.summary_words, central=central)
         )
     best = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[: config.digest_sentences * 2]
     candidates = tuple(Candidate(sentences[i].text, i, round(scores[i], 6)) for i in best if scores[i] > 0)

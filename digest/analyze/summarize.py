@@ -99,19 +99,53 @@ def standalone_factor(text: str) -> float:
     return factor
 
 
-def rank_sentences(sentences: Sequence[Sentence], title: str = "") -> list[float]:
-    """Score each sentence: centrality, a prior for the lead, and standalone penalties."""
+LEAD_WEIGHT = 0.8
+"""Weight of the lead prior against centrality (0.6) when the summary is a small part of the article."""
+CENTRALITY_WEIGHT = 0.6
+
+
+def budget_share(sentences: Sequence[Sentence], max_sentences: int, max_words: int | None) -> float:
+    """How much of the article a summary of this budget covers, from 0 to 1: its words (or sentences,
+    without a word budget) over the article's."""
+    if not sentences:
+        return 0.0
+    if max_words is not None:
+        total = sum(len(sentence.text.split()) for sentence in sentences)
+        return min(1.0, max_words / total) if total else 1.0
+    return min(1.0, max(0, max_sentences) / len(sentences))
+
+
+def rank_sentences(
+    sentences: Sequence[Sentence],
+    title: str = "",
+    share: float = 0.0,
+    central: Sequence[float] | None = None,
+) -> list[float]:
+    """Score each sentence: centrality, a prior for the lead, and standalone penalties.
+
+    ``share`` is the part of the article the summary will cover (``budget_share``). A short summary
+    (a headline's worth, share near 0) should be the lead, and every sentence in it must stand alone.
+    A long one (half the article) takes what is central wherever it is, and the sentence a dependent
+    one leans on is likely in it too. So with ``context = 1 - share`` the lead prior weighs
+    ``LEAD_WEIGHT * context**2`` and each standalone penalty ``f`` becomes ``f ** context**4``. The
+    first sentence is never penalised: nothing comes before it to lean on, and a news lead is written
+    to open the story. ``central`` is ``centrality(sentences)`` when the caller already has it.
+    """
     if not sentences:
         return []
-    central = centrality(sentences)
-    top = max(central) or 1.0
+    scores_central = list(central) if central is not None else centrality(sentences)
+    top = max(scores_central) or 1.0
+    context = 1.0 - min(1.0, max(0.0, share))
+    lead_weight = LEAD_WEIGHT * context**2
+    strictness = context**4
     scores: list[float] = []
-    for sentence, score in zip(sentences, central, strict=True):
-        position_prior = 1.0 / math.sqrt(1 + sentence.position)
-        value = (0.6 * score / top + 0.8 * position_prior) * standalone_factor(sentence.text)
+    for sentence, score in zip(sentences, scores_central, strict=True):
         if repeats_title(sentence.text, title):
-            value = 0.0  # never repeat the title
-        scores.append(value)
+            scores.append(0.0)  # never repeat the title
+            continue
+        position_prior = 1.0 / math.sqrt(1 + sentence.position)
+        factor = 1.0 if sentence.position == 0 else standalone_factor(sentence.text) ** strictness
+        scores.append((CENTRALITY_WEIGHT * score / top + lead_weight * position_prior) * factor)
     return scores
 
 
@@ -177,13 +211,15 @@ def textrank(
     title: str,
     max_sentences: int,
     max_words: int | None,
-    ranking: Sequence[float] | None = None,
+    central: Sequence[float] | None = None,
 ) -> list[str]:
-    """Centrality (TextRank over TF-IDF cosine) with a lead prior and standalone penalties.
+    """Centrality (TextRank over TF-IDF cosine) with a lead prior and standalone penalties, both
+    weighed by how much of the article the budget covers (see ``rank_sentences``).
 
-    ``ranking`` is ``rank_sentences(sentences, title)`` when the caller already has it.
+    ``central`` is ``centrality(sentences)`` when the caller already has it.
     """
-    scores = ranking if ranking is not None else rank_sentences(sentences, title)
+    share = budget_share(sentences, max_sentences, max_words)
+    scores = rank_sentences(sentences, title, share, central)
     return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
 
 
@@ -192,9 +228,9 @@ def lead(
     title: str,
     max_sentences: int,
     max_words: int | None,
-    ranking: Sequence[float] | None = None,
+    central: Sequence[float] | None = None,
 ) -> list[str]:
-    """The first sentences: the baseline every summary must beat. ``ranking`` is not used."""
+    """The first sentences: the baseline every summary must beat. ``central`` is not used."""
     scores = [0.0 if repeats_title(s.text, title) else 1.0 / (1 + s.position) for s in sentences]
     return [sentence.text for sentence in select(sentences, scores, max_sentences, max_words)]
 
@@ -208,9 +244,8 @@ class Summarizer(Protocol):
         title: str,
         max_sentences: int,
         max_words: int | None,
-        ranking: Sequence[float] | None = None,
+        central: Sequence[float] | None = None,
     ) -> list[str]: ...
-
 
 
 SUMMARIZERS: dict[str, Summarizer] = {"textrank": textrank, "lead": lead}

@@ -39,6 +39,9 @@ _QUOTE_MARK = re.compile(r"[\"“”«»„「」『』]")
 # Which closing marks end a quotation opened by each mark ("„" closes with "“" in German).
 _CLOSERS = {'"': '"', "“": "”", "„": "“”", "«": "»", "「": "」", "『": "』"}
 _FEET_INCHES = re.compile(r"\d['’]\d{1,2}$")
+# Joined initials ("A.J. Pero", "J.R.R. Tolkien"): like "U.S.", they end a sentence only before a
+# capitalised pronoun or article, or a quotation.
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 
 STOPWORDS = word_set(
     """
@@ -102,11 +105,15 @@ def _straight_role(text: str, index: int, pending: bool) -> str | None:
     return "close" if pending else ("open" if opens else None)
 
 
-def quote_spans(text: str) -> list[QuoteSpan]:
+def quote_spans(text: str, open_tail: bool = False) -> list[QuoteSpan]:
     """Quotations in ``text``, paired mark by mark in one pass; a mark left unpaired quotes nothing.
 
     Pairing by direction (rather than counting marks) keeps an unclosed quote, an inch mark or a
     German „…“ from turning everything up to some later, unrelated quotation into one quote.
+
+    With ``open_tail``, a quotation still open when ``text`` ends, after a sentence end, is given too
+    (``closed=False``, up to that end): the first paragraph of a quote running over paragraphs,
+    which closes only in a later one. The caller decides whether the next paragraph carries it on.
     """
     spans: list[QuoteSpan] = []
     pending: list[tuple[str, int]] = []  # opening marks not closed yet, innermost last
@@ -135,6 +142,11 @@ def quote_spans(text: str) -> list[QuoteSpan]:
             if matching:
                 spans.append(QuoteSpan(pending[matching[-1]][1], index + 1, closed=True))
                 del pending[matching[-1] :]
+    if open_tail and pending:
+        end = len(text.rstrip())
+        tail = text[:end].rstrip("\"”’'»)")
+        if tail.endswith((".", "!", "?", "…")) and pending[0][1] < end - 1:
+            spans.append(QuoteSpan(pending[0][1], end, closed=False))
     return sorted(spans, key=lambda span: (span.start, -span.end))
 
 
@@ -145,7 +157,7 @@ def _continues_after_abbreviation(abbreviation: str, after: str) -> bool:
     if abbreviation in ("a.m", "p.m"):
         # "8 p.m. ET", "9 a.m. Friday", "9 a.m. Moscow time"; otherwise a new sentence.
         return next_word in _AFTER_TIME or (len(words_after) > 1 and words_after[1] == "time")
-    if abbreviation in _SENTENCE_FINAL:
+    if abbreviation in _SENTENCE_FINAL or (abbreviation not in ABBREVIATIONS and _INITIALS.fullmatch(abbreviation)):
         return not (next_word in _SENTENCE_STARTERS or after[:1] in OPENING_QUOTES)
     return True
 
@@ -182,7 +194,8 @@ def split_sentences(text: str) -> list[str]:
             if match.group(1) == ".":
                 word = _abbreviation_before(text, match.start(1))
                 bare = word.rstrip(".")
-                if (bare in ABBREVIATIONS or (len(bare) == 1 and bare.isalpha())) and _continues_after_abbreviation(
+                initials = bare in ABBREVIATIONS or (len(bare) == 1 and bare.isalpha()) or _INITIALS.fullmatch(bare)
+                if initials and _continues_after_abbreviation(
                     bare, after
                 ):
                     continue
