@@ -11,7 +11,7 @@ from digest.analyze.dedup import duplicate_groups
 from digest.analyze.quotes import pull_quote_score, shorten
 from digest.analyze.summarize import cosine
 from digest.analyze.text import content_terms
-from digest.analyze.topics import OTHER, discover_topics
+from digest.analyze.topics import OTHER, TopicText, discover_topics
 from digest.config import Config
 from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDigest, TopicQuote
 
@@ -26,11 +26,24 @@ def newest_first(items: list[AnalyzedArticle]) -> list[AnalyzedArticle]:
 def with_discovered_topics(
     items: list[AnalyzedArticle], config: Config
 ) -> tuple[list[AnalyzedArticle], dict[str, str]]:
-    """Articles matching no topic are grouped by keywords; returns the articles and new topic names."""
+    """Articles matching no topic are grouped by what they are about (``discover_topics``: their title
+    and best sentences, newest first); returns the articles and the new topics' names."""
     loose = [index for index, item in enumerate(items) if not item.analysis.topics]
+    # Newest first, ties by slug: the grouping does not depend on the order the articles come in.
+    loose.sort(key=lambda index: (-(items[index].article.date or _OLDEST).timestamp(), items[index].article.slug))
     declared = {topic.slug for topic in config.topics}
     taken = declared | {slug for item in items for slug in item.analysis.topics}
-    found = discover_topics([items[i].analysis.keywords for i in loose], taken)
+    found = discover_topics(
+        [
+            TopicText(
+                items[i].article.title,
+                " ".join(candidate.text for candidate in items[i].analysis.candidates),
+                items[i].analysis.keywords,
+            )
+            for i in loose
+        ],
+        taken,
+    )
     names: dict[str, str] = {}
     result = list(items)
     for topic in found:

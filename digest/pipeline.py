@@ -17,7 +17,7 @@ from digest.config import load_config
 from digest.errors import BuildErrors
 from digest.ingest import ingest
 from digest.read import ReadMemo, read_content
-from digest.render import make_environment, render_site
+from digest.render import PageMemo, make_environment, render_site
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -62,6 +62,8 @@ class BuildMemory:
     """Digest of each file last written to the output, so a rebuild writes only what changed."""
     templates: tuple[dict[str, str], ImmutableSandboxedEnvironment] | None = None
     """The compiled templates of the last build, reused while the theme's files are the same."""
+    pages: PageMemo = field(default_factory=dict)
+    """Pages rendered by the last builds with those templates, reused when their values match."""
 
 
 def build(
@@ -128,8 +130,9 @@ def build(
         if memory is not None:
             if memory.templates is None or memory.templates[0] != theme.templates:
                 memory.templates = (theme.templates, make_environment(theme))
+                memory.pages.clear()  # rendered with other templates
             env = memory.templates[1]
-        files = render_site(site, config, theme, env)
+        files = render_site(site, config, theme, env, memory.pages if memory is not None else None)
         result.files = len(files)
         result.pages = sum(1 for file in files if file.path.endswith(".html"))
     with stages.stage("write"):

@@ -8,6 +8,8 @@ the same ``site/`` works at a domain root and under any sub-path; only canonical
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import posixpath
 from datetime import datetime
@@ -24,6 +26,16 @@ from digest.models import AnalyzedArticle, OutputFile, Site, TopicDigest
 from digest.theme import Theme
 
 WORDS_PER_MINUTE = 220
+
+
+def digest_of(value: Any) -> str:
+    """A short, stable digest of template values (dates and markup as their text)."""
+    serialised = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(serialised.encode("utf-8"), digest_size=16).hexdigest()
+
+
+PageMemo = dict[str, tuple[str, bytes]]
+"""Output path -> (digest of the values it was rendered from, its bytes)."""
 
 
 def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
@@ -98,13 +110,23 @@ def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[
 class Renderer:
     """Renders every page of a site with one theme and config."""
 
-    def __init__(self, config: Config, theme: Theme, env: ImmutableSandboxedEnvironment | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        theme: Theme,
+        env: ImmutableSandboxedEnvironment | None = None,
+        pages: PageMemo | None = None,
+    ) -> None:
         self.config = config
         self.theme = theme
         self.env = env or make_environment(theme)
+        self.pages = pages
 
-    def page(self, template: str, output: str, **context: Any) -> OutputFile:
-        """Render ``template`` to ``output`` (a path under site/), with links relative to it."""
+    def page(self, template: str, output: str, inputs: list[str] | None = None, **context: Any) -> OutputFile:
+        """Render ``template`` to ``output`` (a path under site/), with links relative to it.
+
+        ``inputs``: digests of everything ``context`` holds, for reusing an earlier rendering.
+        """
         depth = output.count("/")
         root = self.config.base_path if output == "404.html" else "../" * depth or "./"
 
@@ -114,6 +136,15 @@ class Renderer:
         canonical_base = self.config.base_url if urlsplit(self.config.base_url).scheme else None
         public_path = posixpath.dirname(output) + "/" if output.endswith("index.html") else output
         public_path = "" if public_path == "/" else public_path
+        key = None
+        if self.pages is not None and inputs is not None:
+            # Same template, same place, same values: the same bytes (templates are the same:
+            # the caller drops this memory with the environment when the theme changes).
+            key = digest_of([template, output, self.config.base_url, self.config.title,
+                             self.config.description, self.config.language, *inputs])
+            remembered = self.pages.get(output)
+            if remembered is not None and remembered[0] == key:
+                return OutputFile(output, remembered[1])
         try:
             html = self.env.get_template(template).render(
                 site={"title": self.config.title, "description": self.config.description,
@@ -128,44 +159,75 @@ class Renderer:
             raise ThemeError(f"template error: {error.message or error}", path=self.theme.origins.get(name, name),
                              line=lineno,
                              hint="fix the template, or delete it to fall back to the default theme") from None
-        return OutputFile(output, html.encode("utf-8"))
+        data = html.encode("utf-8")
+        if self.pages is not None and key is not None:
+            self.pages[output] = (key, data)
+        return OutputFile(output, data)
 
     def static_files(self) -> list[OutputFile]:
         return [OutputFile("static/" + path, data) for path, data in sorted(self.theme.static.items())]
 
 
 def render_site(
-    site: Site, config: Config, theme: Theme, env: ImmutableSandboxedEnvironment | None = None
+    site: Site,
+    config: Config,
+    theme: Theme,
+    env: ImmutableSandboxedEnvironment | None = None,
+    page_memo: PageMemo | None = None,
 ) -> list[OutputFile]:
     """Every file of the built site, in a stable order. ``env``: an environment made earlier by
-    ``make_environment`` for this same theme, to reuse its compiled templates."""
-    renderer = Renderer(config, theme, env)
+    ``make_environment`` for this same theme, to reuse its compiled templates; ``page_memo``: the
+    pages it rendered before, reused when their template values are the same (the preview)."""
+    renderer = Renderer(config, theme, env, page_memo)
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     topics = [topic_view(topic, articles) for topic in site.topics]
     # A near-duplicate names the other sources of its story; the home page lists each story once.
+    def reference(slug: str) -> dict[str, Any]:  # a flat summary: article views never nest each other
+        view = articles[slug]
+        return {key: view[key] for key in ("slug", "href", "title", "source_url", "source_host")}
+
     for shown, others in site.duplicates:
-        articles[shown]["also"] = [articles[slug] for slug in others]
+        articles[shown]["also"] = [reference(slug) for slug in others]
         for slug in others:
-            articles[slug]["same_story"] = articles[shown]
+            articles[slug]["same_story"] = reference(shown)
     repeated = {slug for _, others in site.duplicates for slug in others}
     ordered = [articles[item.article.slug] for item in site.articles]
     listed = [article for article in ordered if article["slug"] not in repeated]
     pages = [{"slug": p.slug, "href": p.slug + "/", "title": p.title,
               "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
     common = {"nav_pages": pages}
-    files = [renderer.page("index.html", "index.html", topics=topics, articles=listed[:20], **common)]
-    files.append(renderer.page("topics.html", "topics/index.html", topics=topics, **common))
+    # Digests of each value once, so a page can be reused without serialising the whole site.
+    keys: dict[str, str] = {}
+    if page_memo is not None:
+        keys = {view["slug"]: digest_of(view) for view in ordered}
+        keys |= {"topic:" + t["slug"]: digest_of([{k: v for k, v in t.items() if k != "articles"},
+                                                  [a["slug"] for a in t["articles"]],
+                                                  [keys[a["slug"]] for a in t["articles"]]]) for t in topics}
+        keys["nav"] = digest_of(pages)
+    every_topic = [keys.get("topic:" + t["slug"], "") for t in topics]
+
+    def inputs(*parts: str) -> list[str] | None:
+        return [*parts, keys["nav"]] if page_memo is not None else None
+
+    files = [renderer.page("index.html", "index.html", inputs(*every_topic, *(keys.get(a["slug"], "") for a in
+                                                                               listed[:20])),
+                           topics=topics, articles=listed[:20], **common)]
+    files.append(renderer.page("topics.html", "topics/index.html", inputs(*every_topic), topics=topics, **common))
     for topic in topics:
-        files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html", topic=topic, **common))
+        files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html",
+                                   inputs(keys.get("topic:" + topic["slug"], "")), topic=topic, **common))
     for index, article in enumerate(ordered):
+        newer = ordered[index - 1] if index > 0 else None
+        older = ordered[index + 1] if index + 1 < len(ordered) else None
         files.append(renderer.page(
-            "article.html", f"articles/{article['slug']}/index.html", article=article,
-            newer=ordered[index - 1] if index > 0 else None,
-            older=ordered[index + 1] if index + 1 < len(ordered) else None, **common))
+            "article.html", f"articles/{article['slug']}/index.html",
+            inputs(keys.get(article["slug"], ""), keys.get(newer["slug"], "") if newer else "",
+                   keys.get(older["slug"], "") if older else ""),
+            article=article, newer=newer, older=older, **common))
     for page in pages:
-        files.append(renderer.page("page.html", f"{page['slug']}/index.html", page=page, **common))
-    files.append(renderer.page("404.html", "404.html", **common))
+        files.append(renderer.page("page.html", f"{page['slug']}/index.html", inputs(), page=page, **common))
+    files.append(renderer.page("404.html", "404.html", inputs(), **common))
     files.extend(renderer.static_files())
     files.append(OutputFile(".nojekyll", b""))
     return files

@@ -1,7 +1,20 @@
-"""Topics: front matter wins; else the declared topics an article matches; else discovered groups."""
+"""Topics: front matter wins; else the declared topics an article matches; else discovered groups.
+
+Declared topics (``assign_topics``): an article's words are matched with each topic's name, keywords
+and description, word families matched as one ("politics", "political", "politician"). The
+evidence for a topic is the sum of ``log(1 + count)`` over its keywords found (description words
+count half). The article joins its best topic when that holds at least ``topic_threshold`` of the
+evidence for all declared topics together, and any other topic that matches nearly as well. So the
+decision is relative: one keyword mention can decide, if no other topic is mentioned at all.
+
+Discovered topics (``discover_topics``): articles that join no declared topic are grouped by
+average-linkage clustering of their TF-IDF content-word vectors (title counted twice), and each group
+is named after the keywords its articles share. Articles alike to no other go to one "Other" topic.
+"""
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -11,10 +24,43 @@ from digest.analyze.text import content_terms
 from digest.config import TopicConfig
 from digest.slugs import slugify
 
+# Derivational endings stripped to match a word family: "political" ~ "politics", "economic" ~ "economy".
+_FAMILY_SUFFIXES = (
+    "ational", "ations", "ation", "ically", "icians", "ician", "ical", "ians", "ian", "ists", "ist",
+    "isms", "ism", "ments", "ment", "ships", "ship", "ables", "able", "ions", "ion", "ics", "ic", "ers",
+    "er", "ors", "or", "ity", "al",
+)  # fmt: skip
+
+
+def word_family(term: str) -> str:
+    """A stemmed content word reduced to its family: 'politic' and 'political' -> 'polit'; 'jobs' ->
+    'job'; 'economy', 'economic', 'economist' -> 'econom'. At least four letters always stay."""
+    if term.endswith("s") and not term.endswith(("ss", "us", "is")) and len(term) >= 4:
+        term = term[:-1]
+    if term.endswith("e") and term[:-1].endswith(("ch", "sh", "x", "ss", "z")):
+        term = term[:-1]  # "matches" -> "matche" -> "match"
+    for suffix in _FAMILY_SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 4:
+            return term[: -len(suffix)]
+    if term.endswith("y") and len(term) >= 6:  # "economy", "policy"; not "party", which is no "part"
+        return term[:-1]
+    return term
+
+
+def word_families(terms: Sequence[str]) -> Counter[str]:
+    """How often each word family occurs among stemmed content words."""
+    return Counter(word_family(term) for term in terms)
+
+
+MIN_EVIDENCE = math.log(2)
+"""The least evidence that can put an article in a declared topic: one of its keywords, once."""
+CLOSE_SECOND = 0.8
+"""Another topic with at least this share of the best one's evidence is assigned too."""
+
 
 @dataclass(frozen=True, slots=True)
 class TopicMatcher:
-    """A declared topic as a set of stemmed words from its name, description and keywords."""
+    """A declared topic as word families from its name, keywords and description."""
 
     slug: str
     keyword_terms: frozenset[str]
@@ -22,16 +68,25 @@ class TopicMatcher:
 
     @classmethod
     def from_config(cls, topic: TopicConfig) -> TopicMatcher:
-        keywords = frozenset(content_terms(" ".join([topic.name, *topic.keywords])))
-        return cls(topic.slug, keywords, frozenset(content_terms(topic.description)) - keywords)
+        keywords = frozenset(map(word_family, content_terms(" ".join([topic.name, *topic.keywords]))))
+        description = frozenset(map(word_family, content_terms(topic.description)))
+        return cls(topic.slug, keywords, description - keywords)
+
+    def evidence(self, families: Counter[str]) -> float:
+        """How much an article's words (``word_families`` of them) point at this topic: the sum of
+        ``log(1 + count)`` over the keywords found, description words counting half."""
+        hits = sum(math.log1p(count) for term, count in families.items() if term in self.keyword_terms)
+        hits += 0.5 * sum(math.log1p(count) for term, count in families.items() if term in self.description_terms)
+        return hits
 
     def score(self, counts: Counter[str], total: int) -> float:
-        """0 to 1: how strongly the article's words are this topic's words."""
+        """0 to 1: how strongly the article's words (stemmed content words, counted) are this topic's."""
         if not total:
             return 0.0
-        hits = sum(math.log1p(counts[term]) for term in self.keyword_terms if term in counts)
-        hits += 0.5 * sum(math.log1p(counts[term]) for term in self.description_terms if term in counts)
-        return 1.0 - math.exp(-hits / 4.0)
+        families: Counter[str] = Counter()
+        for term, count in counts.items():
+            families[word_family(term)] += count
+        return 1.0 - math.exp(-self.evidence(families) / 4.0)
 
 
 def assign_topics(
@@ -40,15 +95,30 @@ def assign_topics(
     declared: Sequence[TopicConfig],
     threshold: float,
 ) -> tuple[str, ...]:
-    """Slugs of the declared topics this article matches: the best, and any close second."""
-    terms = content_terms(title) * 2 + content_terms(text)
-    counts = Counter(terms)
-    scored = [(TopicMatcher.from_config(topic).score(counts, len(terms)), topic.slug) for topic in declared]
-    scored = [(score, slug) for score, slug in scored if score >= threshold]
-    if not scored:
+    """Slugs of the declared topics this article matches, best first.
+
+    The best topic is assigned when the article mentions at least one of its keywords and it holds
+    at least ``threshold`` (0 to 1) of the evidence for all declared topics together (see
+    ``TopicMatcher.evidence``): 0.3 asks that it clearly lead, 0 takes the best topic whatever the
+    others score, 1 only a topic no other matches at all. Any other topic that holds ``threshold``
+    too and has at least ``CLOSE_SECOND`` of the best one's evidence is assigned as well.
+    """
+    if not declared:
         return ()
-    best = max(score for score, _ in scored)
-    return tuple(slug for score, slug in sorted(scored, key=lambda item: (-item[0], item[1])) if score >= 0.8 * best)
+    families = word_families(content_terms(title) * 2 + content_terms(text))
+    evidence = sorted(
+        ((TopicMatcher.from_config(topic).evidence(families), topic.slug) for topic in declared),
+        key=lambda item: (-item[0], item[1]),
+    )
+    total = sum(value for value, _ in evidence)
+    best = evidence[0][0]
+    if best < MIN_EVIDENCE - 1e-9:
+        return ()
+    return tuple(
+        slug
+        for value, slug in evidence
+        if value >= CLOSE_SECOND * best and value / total >= threshold - 1e-9 and value >= MIN_EVIDENCE - 1e-9
+    )
 
 
 def pinned_topic_slugs(names: Sequence[str], declared: Sequence[TopicConfig]) -> tuple[str, ...]:
@@ -79,44 +149,150 @@ class DiscoveredTopic:
     """Indexes into the list of articles given to ``discover_topics``."""
 
 
+@dataclass(frozen=True, slots=True)
+class TopicText:
+    """What ``discover_topics`` reads of an article."""
+
+    title: str
+    text: str
+    """What it is about: its best sentences (its analysis's candidates), or its body."""
+    keywords: tuple[str, ...]
+    """Its keywords, best first: they name the group; they stand in for the text when it has none."""
+
+
 OTHER = "Other"
+LINK_SIMILARITY = 0.07
+"""Average-linkage cut: two groups join while the mean cosine similarity between their articles is at
+least this. Articles on one subject share names and subject words; unrelated ones share almost none."""
+MAX_CLUSTERED = 300
+"""Clustering compares every pair, so only the first (newest) this many articles are clustered; each
+one after them joins the group it is most alike to on average, if that reaches LINK_SIMILARITY."""
+VECTOR_TERMS = 60
+"""Each article is compared on its this many strongest words (TF-IDF)."""
 
 
-def discover_topics(keyword_lists: Sequence[Sequence[str]], taken: set[str]) -> list[DiscoveredTopic]:
-    """Group articles by shared keywords (greedy, in the order given) and name each group.
+def _vectors(articles: Sequence[TopicText]) -> list[dict[str, float]]:
+    """Unit TF-IDF vectors of word families (title counted twice), over words at least two share."""
+    counts: list[Counter[str]] = []
+    for article in articles:
+        terms = content_terms(article.title) * 2 + content_terms(article.text)
+        if not article.text.strip():
+            terms += content_terms(" ".join(article.keywords))
+        counts.append(word_families(terms))
+    document_frequency: Counter[str] = Counter()
+    for count in counts:
+        document_frequency.update(count.keys())
+    total = len(articles)
+    vectors: list[dict[str, float]] = []
+    for count in counts:
+        weights = [
+            (term, (1 + math.log(n)) * math.log(total / document_frequency[term]))
+            for term, n in count.items()
+            if document_frequency[term] > 1
+        ]
+        weights = sorted((item for item in weights if item[1] > 0), key=lambda item: (-item[1], item[0]))
+        weights = weights[:VECTOR_TERMS]
+        norm = math.sqrt(sum(weight * weight for _, weight in weights))
+        vectors.append({term: weight / norm for term, weight in weights} if norm else {})
+    return vectors
 
-    ``taken`` holds slugs already in use (declared topics), so a discovered one never collides.
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(weight * b[term] for term, weight in a.items() if term in b)
+
+
+def _average_linkage(vectors: Sequence[dict[str, float]], cut: float) -> list[list[int]]:
+    """Groups of indexes: the two most alike groups (mean pairwise cosine) join while that is >= cut."""
+    count = len(vectors)
+    similarity = [[0.0] * count for _ in range(count)]
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for index, vector in enumerate(vectors):
+        for term, weight in vector.items():
+            postings.setdefault(term, []).append((index, weight))
+    for entries in postings.values():  # only pairs that share a word: a sparse all-pairs product
+        for position, (i, weight_i) in enumerate(entries):
+            row = similarity[i]
+            for j, weight_j in entries[position + 1 :]:
+                row[j] += weight_i * weight_j
+    for i in range(count):
+        for j in range(i + 1, count):
+            similarity[j][i] = similarity[i][j]
+    size = [1] * count
+    members: dict[int, list[int]] = {i: [i] for i in range(count)}
+    heap = [(-similarity[i][j], i, j) for i in range(count) for j in range(i + 1, count) if similarity[i][j] >= cut]
+    heapq.heapify(heap)
+    while heap:
+        negative, i, j = heapq.heappop(heap)
+        if i not in members or j not in members or -negative != similarity[i][j]:
+            continue  # a group merged since, or a similarity since updated
+        # j joins i; the new group's mean similarity to each other group (Lance-Williams).
+        members[i] += members.pop(j)
+        for k in members:
+            if k == i:
+                continue
+            value = (size[i] * similarity[i][k] + size[j] * similarity[j][k]) / (size[i] + size[j])
+            similarity[i][k] = similarity[k][i] = value
+            if value >= cut:
+                heapq.heappush(heap, (-value, min(i, k), max(i, k)))
+        size[i] += size[j]
+    return [sorted(group) for group in members.values()]
+
+
+def discover_topics(articles: Sequence[TopicText], taken: set[str]) -> list[DiscoveredTopic]:
+    """Group articles by what they are about and name each group after its shared keywords.
+
+    Give the articles newest first: past MAX_CLUSTERED, older ones only join groups the newer ones
+    form. Deterministic: the result depends only on the articles and their order. ``taken`` holds
+    slugs already in use (declared topics), so a discovered one never collides.
     """
-    groups: list[tuple[set[str], list[int]]] = []
-    for index, keywords in enumerate(keyword_lists):
-        terms = {word.lower() for word in keywords[:6]}
-        if not terms:
-            # Articles with no keywords share one group rather than getting an "Other" topic each.
-            empty = [group for group in groups if not group[0]]
-            if empty:
-                empty[0][1].append(index)
-            else:
-                groups.append((set(), [index]))
+    vectors = _vectors(articles)
+    clustered = [index for index in range(min(len(articles), MAX_CLUSTERED)) if vectors[index]]
+    linked = _average_linkage([vectors[index] for index in clustered], LINK_SIMILARITY)
+    groups = [[clustered[i] for i in group] for group in linked]
+    # Older articles join the group they are most alike to on average, if alike enough.
+    sums: list[dict[str, float]] = []
+    for group in groups:
+        total: dict[str, float] = {}
+        for index in group:
+            for term, weight in vectors[index].items():
+                total[term] = total.get(term, 0.0) + weight
+        sums.append(total)
+    late: dict[int, list[int]] = {}
+    unmatched: list[list[int]] = []
+    for index in range(MAX_CLUSTERED, len(articles)):
+        if not vectors[index]:
             continue
-        best, best_overlap = None, 0.0
-        for group_index, (group_terms, _) in enumerate(groups):
-            overlap = len(terms & group_terms) / max(1, min(len(terms), len(group_terms)))
-            if overlap > best_overlap:
-                best, best_overlap = group_index, overlap
-        if best is not None and best_overlap >= 0.34:
-            groups[best][0].update(terms)
-            groups[best][1].append(index)
+        scored = [
+            (_dot(vectors[index], total) / len(group), number)
+            for number, (group, total) in enumerate(zip(groups, sums, strict=True))
+            if len(group) > 1
+        ]
+        best = max(scored, key=lambda item: (item[0], -item[1]), default=(0.0, -1))
+        if best[0] >= LINK_SIMILARITY:
+            late.setdefault(best[1], []).append(index)
         else:
-            groups.append((set(terms), [index]))
-    # Articles alike to no other are pooled into one "Other" topic rather than a page each.
-    loners = [members for terms, members in groups if len(members) == 1 or not terms]
-    if len(loners) >= 2:
-        groups = [group for group in groups if not (len(group[1]) == 1 or not group[0])]
-        groups.append((set(), sorted(index for members in loners for index in members)))
+            unmatched.append([index])
+    grouped = [sorted(group + late.get(number, [])) for number, group in enumerate(groups)] + unmatched
+    # Articles with no words to compare, and articles alike to no other, share one "Other" topic
+    # (a lone article keeps a topic of its own only when it is the only one left over).
+    loners = sorted(
+        [index for index in range(len(articles)) if not vectors[index]]
+        + [index for group in grouped if len(group) == 1 for index in group]
+    )
+    kept = [group for group in grouped if len(group) > 1]
+    if len(loners) == 1 and all(vectors[index] or articles[index].keywords for index in loners):
+        kept.append(loners)
+        loners = []
+    result: list[tuple[str, list[int]]] = [(discovered_name([articles[i].keywords for i in group]), group)
+                                          for group in kept]
+    if loners:
+        result.append((OTHER, loners))
+    result.sort(key=lambda item: item[1][0])
     topics: list[DiscoveredTopic] = []
     used = set(taken)
-    for terms, members in groups:
-        name = discovered_name([keyword_lists[i] for i in members]) if terms else OTHER
+    for name, members in result:
         base = slugify(name, fallback="other")
         slug, number = base, 2
         while slug in used:
