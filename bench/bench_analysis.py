@@ -38,10 +38,8 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -50,6 +48,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_build import machine_lines, table
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -439,16 +440,6 @@ def bench_time(docs: Sequence[Doc], config: Any, repeats: int) -> list[float]:
 # --- reporting ------------------------------------------------------------------------------------------
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(cell.rjust(width) if i else cell.ljust(width)
-                         for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return [line(headers), line(["-" * width for width in widths]), *(line(row) for row in rows)]
-
-
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -456,37 +447,6 @@ def verdict(ok: bool) -> str:
 def excerpt(text: str, limit: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def machine_lines(started_at: datetime, load: str) -> list[str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    versions = []
-    for package in ("rouge-score", "sumy", "nltk", "numpy"):
-        try:
-            versions.append(f"{package} {version(package)}")
-        except PackageNotFoundError:
-            versions.append(f"{package} ?")
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True, check=False).stdout.strip()
-    return [
-        f"date:    {started_at.isoformat(timespec='seconds')} (start); load average at start: {load}",
-        f"machine: {usable} usable core(s) (nproc), {model}; {platform.system()} {platform.release()}",
-        f"python:  {platform.python_implementation()} {platform.python_version()} ({sys.executable})",
-        f"libs:    {', '.join(versions)}; nltk punkt data: {punkt_state()}",
-        f"digest:  commit {commit}{' + uncommitted changes' if dirty else ''}",
-    ]
 
 
 def punkt_state() -> str:
@@ -739,7 +699,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats_flag = "" if args.repeats == 3 else f" --repeats {args.repeats}"
     out = [
         "digest analysis quality (bench/bench_analysis.py, issue 4)",
-        *machine_lines(started_at, load),
+        *machine_lines(started_at, load, ("rouge-score", "sumy", "nltk", "numpy"), f"nltk punkt data: {punkt_state()}"),
         f"input:   {sum(d.dataset == 'bbc' for d in docs)} BBC + {sum(d.dataset == 'cnn' for d in docs)} CNN dev "
         f"articles from {corpus}, read with digest.ingest.article_for_analysis",
         "sumy:    ObjectDocumentModel of digest's sentence splits; words by nltk NLTKWordTokenizer (no punkt),"

@@ -274,7 +274,13 @@ def bench_analysis(paths: Sequence[Path], repeats: int) -> tuple[list[str], list
 # --- reporting ------------------------------------------------------------------------------------------
 
 
-def machine_lines(started_at: datetime, load: str) -> list[str]:
+def machine_lines(
+    started_at: datetime,
+    load: str,
+    packages: Sequence[str] = ("markdown-it-py", "mdit-py-plugins", "jinja2", "pyyaml"),
+    libs_note: str | None = None,
+) -> list[str]:
+    """The header every benchmark prints: when, on what machine, with which libraries and commit."""
     model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -285,7 +291,7 @@ def machine_lines(started_at: datetime, load: str) -> list[str]:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = []
-    for package in ("markdown-it-py", "mdit-py-plugins", "jinja2", "pyyaml"):
+    for package in packages:
         try:
             from importlib.metadata import version
 
@@ -302,7 +308,8 @@ def machine_lines(started_at: datetime, load: str) -> list[str]:
         f"date:    {started_at.isoformat(timespec='seconds')} (start); load average at start: {load}",
         f"machine: {usable} usable core(s) (nproc), {model}; {platform.system()} {platform.release()}",
         f"python:  {platform.python_implementation()} {platform.python_version()} ({sys.executable})",
-        f"libs:    {', '.join(versions)}; libyaml CSafeLoader: {'yes' if hasattr(yaml, 'CSafeLoader') else 'no'}",
+        f"libs:    {', '.join(versions)}; "
+        + (libs_note or f"libyaml CSafeLoader: {'yes' if hasattr(yaml, 'CSafeLoader') else 'no'}"),
         f"digest:  commit {commit}{' + uncommitted changes' if dirty else ''}",
     ]
 
