@@ -6,6 +6,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -160,12 +161,26 @@ def _without_front_matter(doc: Document, text: str, path: Path, warnings: list[s
     return Document({"title": title[:MAX_TITLE_CHARS]} if title else {}, body, doc.body_line, {})
 
 
-def article_from_text(text: str, path: Path, warnings: list[str] | None = None) -> Article:
-    """Markdown text (front matter + body) -> Article; raise ContentError naming ``path`` and the line.
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """The front matter of an article, checked: everything of an Article but its rendered body."""
 
-    The build reads every article through here, and ingest checks what it writes with it. A file
-    with front matter must give a title; a file with none takes it from its first heading or line.
-    """
+    title: str
+    date: datetime | None
+    slug: str
+    author: str | None
+    source: str | None
+    summary: tuple[str, ...] | None
+    topics: tuple[str, ...] | None
+    quote: Quote | None
+    language: str | None
+    body: str
+
+
+def check_article(text: str, path: Path, warnings: list[str] | None = None) -> _Fields:
+    """Markdown text (front matter + body) checked as the build reads it; ContentError naming
+    ``path`` and the line. A file with front matter must give a title; a file with none takes it
+    from its first heading or line. Ingest checks what it writes with this, without rendering."""
     doc = split_document(text, path)
     if not doc.meta and not text.lstrip("\ufeff").startswith("---"):
         doc = _without_front_matter(doc, text, path, warnings if warnings is not None else [])
@@ -174,24 +189,38 @@ def article_from_text(text: str, path: Path, warnings: list[str] | None = None) 
     if len(title) > MAX_TITLE_CHARS:
         raise ContentError(f"title longer than {MAX_TITLE_CHARS} characters", path=path,
                            line=doc.lines.get("title"), hint="shorten it")
-    date = document_date(doc, path)
-    slug_text = _text_field(doc, "slug", path) or path.stem
-    summary = _text_list(doc, "summary", path)
-    html, blocks = render_markdown(doc.body)
-    return Article(
-        path=path,
-        slug=slugify(slug_text),
+    return _Fields(
         title=title,
-        date=date,
+        date=document_date(doc, path),
+        slug=slugify(_text_field(doc, "slug", path) or path.stem),
         author=_text_field(doc, "author", path),
         source=safe_source(_text_field(doc, "source", path)),
+        summary=_text_list(doc, "summary", path) or None,
+        topics=_text_list(doc, "topics", path) or None,
+        quote=_pinned_quote(doc, path),
+        language=_text_field(doc, "language", path),
+        body=doc.body,
+    )
+
+
+def article_from_text(text: str, path: Path, warnings: list[str] | None = None) -> Article:
+    """Markdown text -> Article: checked by ``check_article``, its body rendered once."""
+    fields = check_article(text, path, warnings)
+    html, blocks = render_markdown(fields.body)
+    return Article(
+        path=path,
+        slug=fields.slug,
+        title=fields.title,
+        date=fields.date,
+        author=fields.author,
+        source=fields.source,
         body_html=html,
         blocks=blocks,
         word_count=sum(len(block.text.split()) for block in blocks),
-        pinned_summary=summary or None,
-        pinned_topics=_text_list(doc, "topics", path) or None,
-        pinned_quote=_pinned_quote(doc, path),
-        language=_text_field(doc, "language", path),
+        pinned_summary=fields.summary,
+        pinned_topics=fields.topics,
+        pinned_quote=fields.quote,
+        language=fields.language,
     )
 
 

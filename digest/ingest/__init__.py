@@ -27,7 +27,7 @@ from digest.ingest.language import detect_language
 from digest.ingest.markdown import parse_markdown
 from digest.ingest.plaintext import parse_plain_text
 from digest.models import Article
-from digest.read import article_from_text, read_text
+from digest.read import article_from_text, check_article, read_text
 from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -258,7 +258,7 @@ def _prepare(path: Path, project_root: Path, date: datetime | None, known_hashes
         return _Prepared(path, digest, error=error, warnings=tuple(warnings))
     text = render_file(item)
     try:
-        article_from_text(text, path)  # what the build will read must be readable
+        check_article(text, path)  # what the build will read must be readable
     except DigestError as error:
         # Its line is in the file ingest would have written, which means nothing to the user: drop it.
         problem = IngestError(error.message, path=path, hint=error.hint)
