@@ -1,15 +1,19 @@
-"""Keywords of one article, declared topics it matches, and topics discovered from keywords."""
+"""Keywords of one article, declared topics it matches, and topics discovered from what articles say."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from digest.analyze import topics as topics_module
 from digest.analyze.keywords import keywords
-from digest.analyze.topics import assign_topics, discover_topics, pinned_topic_slugs
-from digest.config import TopicConfig
-from digest.models import Block
+from digest.analyze.text import content_terms
+from digest.analyze.topics import TopicText, assign_topics, discover_topics, pinned_topic_slugs, word_family
+from digest.collect import with_discovered_topics
+from digest.config import Config, TopicConfig
+from digest.models import Analysis, AnalyzedArticle, Article, Block, Candidate
 
 SEED = Path(__file__).resolve().parent.parent / "content" / "inbox" / "000_de7211a80492f84d.txt"
 THRESHOLD = 0.3  # as in the project's config.yaml
@@ -140,6 +144,50 @@ def test_assign_topics(title: str, text: str, expected: tuple[str, ...]) -> None
     assert assign_topics(title, text, TOPICS, THRESHOLD) == expected
 
 
+@pytest.mark.parametrize(
+    ("words", "family"),
+    [
+        (["politics", "political", "politician", "politicians"], "polit"),
+        (["economy", "economic", "economics", "economist"], "econom"),
+        (["job", "jobs"], "job"),
+        (["match", "matches"], "match"),
+        (["company", "companies"], "compan"),
+    ],
+)
+def test_word_families(words: list[str], family: str) -> None:
+    assert {word_family(term) for word in words for term in content_terms(word)} == {family}
+
+
+def test_word_families_keep_different_words_apart() -> None:
+    assert word_family("party") != word_family("part")
+    assert word_family("police") != word_family("policy")
+    assert word_family("star") != word_family("start")
+
+
+def test_a_keyword_family_matches() -> None:
+    text = "Economists cut their forecasts as economic growth slowed and companies froze hiring."
+    assert assign_topics("Forecasts cut again", text, TOPICS, THRESHOLD) == ("business",)
+
+
+def test_one_keyword_decides_when_no_other_topic_is_named() -> None:
+    assert assign_topics("Quiet week", "The league meets on Friday to agree the calendar.", TOPICS, THRESHOLD) == (
+        "sport",
+    )
+
+
+def test_evidence_spread_over_topics_decides_nothing() -> None:
+    # One keyword of each topic: no topic holds half the evidence.
+    text = "The troops, the bank and the team were all mentioned once."
+    assert assign_topics("A mixed bag", text, TOPICS, 0.5) == ()
+    # With a lower threshold the three tie and all are assigned, in slug order.
+    assert assign_topics("A mixed bag", text, TOPICS, 0.3) == ("business", "sport", "world")
+
+
+def test_threshold_zero_takes_the_best_topic() -> None:
+    text = "The team won the cup match, and shares in the club rose."
+    assert assign_topics("", text, TOPICS, 0.0)[0] == "sport"
+
+
 def test_no_declared_topics_means_none_assigned() -> None:
     assert assign_topics("Late goal wins the cup tie", FOOTBALL, (), THRESHOLD) == ()
 
@@ -155,6 +203,11 @@ def test_pinned_topics_match_declared_ones_by_name_or_slug() -> None:
 # --- discovered topics ---------------------------------------------------------------------------
 
 
+def by_keywords(*keyword_lists: list[str]) -> list[TopicText]:
+    """Articles known only by their keywords (no title, no text)."""
+    return [TopicText("", "", tuple(keywords)) for keywords in keyword_lists]
+
+
 def test_discover_groups_articles_that_share_keywords() -> None:
     keyword_lists = [
         ["Kyiv", "Ukraine", "missile", "Russian", "capital"],
@@ -163,7 +216,7 @@ def test_discover_groups_articles_that_share_keywords() -> None:
         ["Wenger", "Arsenal", "Reyes", "Madrid", "transfer"],
         ["Ethiopia", "crop", "tonnes", "food", "drought"],
     ]
-    topics = discover_topics(keyword_lists, set())
+    topics = discover_topics(by_keywords(*keyword_lists), set())
     assert [topic.members for topic in topics] == [(0, 2), (1, 3), (4,)]
     # Named from the keywords the members share, never "Topic 1".
     assert topics[0].name == "Kyiv, Ukraine"
@@ -175,7 +228,7 @@ def test_discover_groups_articles_that_share_keywords() -> None:
 def test_discover_never_reuses_a_taken_slug() -> None:
     keyword_lists = [["Kyiv", "Ukraine", "missile"], ["Ukraine", "Kyiv", "troops"], ["Arsenal", "Wenger", "club"]]
     taken = {"kyiv-ukraine", "kyiv-ukraine-2", "arsenal-wenger"}
-    topics = discover_topics(keyword_lists, taken)
+    topics = discover_topics(by_keywords(*keyword_lists), taken)
     slugs = [topic.slug for topic in topics]
     assert slugs == ["kyiv-ukraine-3", "arsenal-wenger-2"]
     assert not set(slugs) & taken
@@ -186,19 +239,76 @@ def test_discovered_slugs_are_unique_among_themselves() -> None:
     # Two groups with no keyword in common but the same two top keywords would share a name.
     first = ["Alpha", "Beta", "gamma", "delta", "epsilon", "zeta"]
     second = ["Alpha", "Beta", "x1", "x2", "x3", "x4"]
-    topics = discover_topics([first, second, first, second], set())
+    topics = discover_topics(by_keywords(first, second, first, second), set())
     assert [topic.name for topic in topics] == ["Alpha, Beta", "Alpha, Beta"]
     assert [topic.slug for topic in topics] == ["alpha-beta", "alpha-beta-2"]
 
 
 def test_articles_without_keywords_share_one_group() -> None:
-    topics = discover_topics([[], ["Kyiv", "Ukraine"], [], ["Kyiv", "Ukraine", "war"]], set())
+    topics = discover_topics(by_keywords([], ["Kyiv", "Ukraine"], [], ["Kyiv", "Ukraine", "war"]), set())
     assert [(topic.name, topic.members) for topic in topics] == [("Other", (0, 2)), ("Kyiv, Ukraine", (1, 3))]
     assert discover_topics([], set()) == []
 
 
 def test_articles_alike_to_no_other_are_pooled_into_one_topic() -> None:
-    topics = discover_topics([["Kyiv", "Ukraine"], ["harbour", "ferry"], ["budget", "council"]], {"other"})
+    topics = discover_topics(by_keywords(["Kyiv", "Ukraine"], ["harbour", "ferry"], ["budget", "council"]), {"other"})
     assert [(topic.name, topic.slug, topic.members) for topic in topics] == [("Other", "other-2", (0, 1, 2))]
-    alone = discover_topics([["Kyiv", "Ukraine"]], set())
+    alone = discover_topics(by_keywords(["Kyiv", "Ukraine"]), set())
     assert [(topic.name, topic.members) for topic in alone] == [("Kyiv, Ukraine", (0,))]
+
+
+# Short made-up reports on three subjects, for the grouping by text.
+FERRY = [
+    ("Ferry strike halts island crossings", "Ferry crews walked out over pay, and island ferry crossings stopped."),
+    ("Island ferry strike enters second week", "The ferry strike left island residents without crossings."),
+    ("Ferry crews reject pay offer", "Striking ferry crews rejected the pay offer; island crossings stay shut."),
+]
+CHESS = [
+    ("Chess champion wins opening game", "The chess champion won the opening game of the title match."),
+    ("Challenger draws second chess game", "The chess challenger held the champion to a draw in game two."),
+    ("Chess title match level after six games", "The chess title match is level after six games."),
+]
+BAKING = [("Village bakery named best in county", "A village bakery was named the best for its sourdough loaf.")]
+
+
+def texts(*articles: tuple[str, str]) -> list[TopicText]:
+    return [TopicText(title, text, ()) for title, text in articles]
+
+
+def test_discover_groups_articles_about_the_same_thing() -> None:
+    articles = texts(FERRY[0], CHESS[0], FERRY[1], CHESS[1], FERRY[2], CHESS[2], BAKING[0])
+    topics = discover_topics(articles, set())
+    assert [topic.members for topic in topics] == [(0, 2, 4), (1, 3, 5), (6,)]
+
+
+def test_discover_is_deterministic() -> None:
+    articles = texts(*FERRY, *CHESS, *BAKING)
+    assert discover_topics(articles, set()) == discover_topics(list(articles), set())
+
+
+def test_articles_past_the_clustering_cap_join_the_groups_they_resemble(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(topics_module, "MAX_CLUSTERED", 4)
+    # The first four (newest) are clustered; the older ones join the group they are most alike to.
+    articles = texts(FERRY[0], CHESS[0], FERRY[1], CHESS[1], FERRY[2], CHESS[2], BAKING[0])
+    topics = discover_topics(articles, set())
+    assert [topic.members for topic in topics] == [(0, 2, 4), (1, 3, 5), (6,)]
+
+
+def test_with_discovered_topics_does_not_depend_on_the_order_given() -> None:
+    def item(number: int, title: str, text: str) -> AnalyzedArticle:
+        article = Article(
+            path=Path(f"a{number}.md"), slug=f"a{number}", title=title, date=datetime(2024, 1, number + 1, tzinfo=UTC),
+            author=None, source=None, body_html="", blocks=(Block("paragraph", text),), word_count=len(text.split()),
+        )
+        analysis = Analysis(summary=(), quotes=(), keywords=(), topics=(),
+                            candidates=(Candidate(text, 0, 1.0),))
+        return AnalyzedArticle(article, analysis)
+
+    items = [item(number, *pair) for number, pair in enumerate([*FERRY, *CHESS])]
+    config = Config(root=Path("."))
+    forward, names = with_discovered_topics(items, config)
+    backward, _ = with_discovered_topics(list(reversed(items)), config)
+    assert {one.article.slug: one.analysis.topics for one in forward} == {
+        one.article.slug: one.analysis.topics for one in backward
+    }
+    assert len(names) == 2

@@ -41,6 +41,8 @@ def test_seed_scare_quotes_are_never_quotes() -> None:
     assert texts, "the seed has one real quotation"
     for scare in ("heroes", "target number one"):
         assert not any(scare in text.lower() for text in texts), scare
+    pulled = [quote.text for quote in pull_quotes(seed_blocks(), 10)]
+    assert not any(scare in text.lower() for text in pulled for scare in ("heroes", "target number one"))
 
 
 # --- marks --------------------------------------------------------------------------------------
@@ -258,3 +260,190 @@ def test_shorten_cuts_a_long_quote_at_a_sentence_end() -> None:
 def test_quote_spans_pair_marks_by_direction(text: str, quoted: list[str]) -> None:
     found = [text[slice(*span.inner)] for span in quote_spans(text) if span.closed]
     assert found == quoted
+
+
+# --- speakers: attributions the article spells out in other ways -------------------------------------
+
+
+def speakers(*texts: str) -> list[tuple[str, str | None]]:
+    return [(quote.text, quote.speaker) for quote in find_quotes(paragraphs(*texts))]
+
+
+def test_quote_after_an_attribution_continues_the_same_speaker() -> None:
+    found = speakers(
+        '"We will rebuild the bridge before the spring floods," said Anna Kowalski, the town\'s mayor. '
+        '"The money for it is already in the bank."'
+    )
+    assert found == [
+        ("We will rebuild the bridge before the spring floods.", "Anna Kowalski"),
+        ("The money for it is already in the bank.", "Anna Kowalski"),
+    ]
+
+
+def test_continuation_stops_at_the_writers_own_sentence() -> None:
+    found = speakers(
+        '"The ferry will run again next week," said Tom Baker. The harbour has been shut since March. '
+        '"Nobody has told the fishermen anything at all."'
+    )
+    assert found[1] == ("Nobody has told the fishermen anything at all.", None)
+
+
+def test_quote_in_the_writers_sentence_is_not_continued() -> None:
+    found = speakers(
+        'The council called the plan "far too little and far too late". "We need the ferry back now," '
+        "said Tom Baker."
+    )
+    assert found == [
+        ("far too little and far too late", None),
+        ("We need the ferry back now.", "Tom Baker"),
+    ]
+
+
+def test_name_with_an_appositive_before_the_verb() -> None:
+    found = speakers('Tom Baker, chairman of the harbour trust, said: "The ferry will run again next week."')
+    assert found == [("The ferry will run again next week.", "Tom Baker")]
+
+
+@pytest.mark.parametrize(
+    ("attribution", "speaker"),
+    [
+        ("said the head of the rescue team, Maria Lopez", "Maria Lopez"),
+        ("said its chairman, Sir John Hale", "John Hale"),
+        ("said chief executive Maria Lopez", "Maria Lopez"),
+        ("said Leeds resident Maria Lopez", "Maria Lopez"),
+        ("Maria Lopez, a volunteer with the rescue team, told reporters", "Maria Lopez"),
+    ],
+)
+def test_description_then_name_after_the_quote(attribution: str, speaker: str) -> None:
+    found = speakers(f'"Nobody expected the water to rise so quickly," {attribution}.')
+    assert found == [("Nobody expected the water to rise so quickly.", speaker)]
+
+
+@pytest.mark.parametrize("description", ["the Australian", "the 45-year-old", "the veteran"])
+def test_description_is_the_person_last_named(description: str) -> None:
+    found = speakers(
+        "Coach Pete Miller watched the whole match from the stands.",
+        f'"We defended well and we deserved the point today," {description} said.',
+    )
+    assert found == [("We defended well and we deserved the point today.", "Pete Miller")]
+
+
+def test_description_of_a_body_is_nobody() -> None:
+    found = speakers(
+        "Coach Pete Miller watched the whole match from the stands.",
+        '"The match will be replayed on a neutral ground," the league said.',
+    )
+    assert found[0][1] is None
+
+
+def test_possessive_description_is_nobody_named() -> None:
+    found = speakers(
+        "Pete Miller watched the whole match from the stands.",
+        '"The coach will speak to the players tomorrow morning," his spokesman said.',
+    )
+    assert found[0][1] is None
+
+
+def test_pronoun_is_the_person_named_last_not_the_last_speaker() -> None:
+    found = speakers(
+        '"The season is far from over for this club," said Anna Smith.',
+        "Her captain, Joe Brown, scored twice in the second half.",
+        '"We will keep fighting for every single point," he said.',
+    )
+    assert [speaker for _, speaker in found] == ["Anna Smith", "Joe Brown"]
+
+
+def test_pronoun_prefers_who_speaks_in_the_sentence_before() -> None:
+    found = speakers(
+        "Lord Baxter said that he and Lady Moore had become close friends over the years.",
+        '"She was the kindest person I have ever worked with," he said.',
+    )
+    assert found == [("She was the kindest person I have ever worked with.", "Baxter")]
+
+
+def test_pronoun_after_someone_unnamed_speaking_has_no_speaker() -> None:
+    found = speakers(
+        "Mayor Tom Green visited the flooded streets on Monday.",
+        "One resident said the water rose within minutes.",
+        '"We lost everything we had in the house," she said.',
+    )
+    assert found == [("We lost everything we had in the house.", None)]
+
+
+def test_possessive_name_is_not_the_speaker() -> None:
+    found = speakers(
+        "Ms Grant's deputy, Paul Ward, said the rules would change.",
+        '"We have listened to the families and we will act," he said.',
+    )
+    assert found[0][1] == "Paul Ward"
+
+
+def test_quote_running_over_paragraphs() -> None:
+    # A quote left open at the end of a paragraph goes on when the next one opens with a quote mark.
+    found = speakers(
+        'Lena Fischer said: "The first thing we did was to close the school.',
+        '"Then we called every parent in the village, one by one."',
+        '"The bus will be late," the driver said.',
+    )
+    assert found[:2] == [
+        ("The first thing we did was to close the school.", "Lena Fischer"),
+        ("Then we called every parent in the village, one by one.", "Lena Fischer"),
+    ]
+
+
+def test_open_quote_not_followed_by_a_quote_paragraph_is_no_quotation() -> None:
+    found = speakers('Lena Fischer said: "The first thing we did was to close the school.', "The bus came late.")
+    assert found == []
+
+
+def test_nickname_is_part_of_the_name_not_a_quotation() -> None:
+    found = speakers('Marvin "Doc" Hale, the club\'s owner, said: "We will build a new stand next summer."')
+    assert found == [("We will build a new stand next summer.", "Marvin Hale")]
+
+
+def test_acronym_speaker_is_the_name_it_stands_for() -> None:
+    found = speakers(
+        "The Coastal Rescue Association (CRA) has warned of more storms.",
+        'The CRA said the "risk of flooding along the coast is rising".',
+    )
+    assert found == [("risk of flooding along the coast is rising", "Coastal Rescue Association")]
+
+
+def test_title_of_a_work_is_not_a_quotation() -> None:
+    assert speakers('Her new film "The Long Road Home" opens on Friday, she said.') == []
+    assert speakers('"The Long Road Home" opens on Friday.') == []
+
+
+# --- short partial quotes ------------------------------------------------------------------------------
+
+
+def test_short_attributed_partial_quote_is_found_but_never_a_pull_quote() -> None:
+    blocks = paragraphs('Ruth Adams, the finance minister, said the plan was "a costly mistake".')
+    assert find_quotes(blocks) == [Quote("a costly mistake", "Ruth Adams")]
+    assert pull_quotes(blocks, 3) == []
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        'The museum calls it "a hidden gem" of the city.',
+        'He looks after several "centres of excellence" in the north.',
+        'Someone said it was "a costly mistake".',  # attributed, but to nobody the article names
+    ],
+)
+def test_short_quote_nobody_named_said_is_no_quotation(paragraph: str) -> None:
+    assert find_quotes(paragraphs(paragraph)) == []
+
+
+def test_partial_quote_attributed_in_its_sentence() -> None:
+    found = speakers(
+        "Coach Pete Miller spoke after the game.",
+        'He added that his young side were "not afraid of anyone".',
+        'The league, says Miller, wants "fewer games".',
+    )
+    assert found == [("not afraid of anyone", "Pete Miller"), ("fewer games", "Pete Miller")]
+
+
+def test_who_clause_names_the_speaker() -> None:
+    found = speakers('The plan was opposed by Professor Jane Holt, who has said it would cause "chaos".')
+    assert found == [("chaos", "Jane Holt")]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from digest.analyze.sentences import article_sentences
-from digest.analyze.summarize import SUMMARIZERS, Summarizer, lead, textrank
+from digest.analyze.summarize import SUMMARIZERS, Summarizer, budget_share, lead, rank_sentences, textrank
 from digest.analyze.text import words
 from digest.config import SUMMARIZER_NAMES
 from digest.models import Block
@@ -200,3 +200,51 @@ def test_corpus_summaries_are_never_empty(strategy: Summarizer) -> None:
         budgeted = strategy(sentences, title.strip(), 3, 60)
         assert budgeted, path
         assert len(budgeted) == 1 or sum(len(text.split()) for text in budgeted) <= 60, path
+
+
+# --- the budget's share of the article weighs the lead prior and the penalties ----------------------
+
+# A lead that sets the scene, then the sentences the story is about, which say the same things.
+SCENE = (
+    Block("paragraph", "Rain fell on the valley for the third day in a row on Sunday."),
+    Block("paragraph", "Farmers in the valley said the flooded fields had ruined the wheat harvest."),
+    Block("paragraph", "The ruined wheat harvest will cost farmers in the valley millions, they said."),
+    Block("paragraph", "But the flooded fields could be planted again in spring, farmers said."),
+    Block("paragraph", "Officials promised the farmers help with the cost of the ruined harvest."),
+)
+
+
+def test_budget_share_is_the_part_of_the_article_covered() -> None:
+    sentences = article_sentences(SCENE)
+    total = sum(len(sentence.text.split()) for sentence in sentences)
+    assert budget_share(sentences, 3, total // 2) == pytest.approx(total // 2 / total)
+    assert budget_share(sentences, 2, None) == pytest.approx(2 / 5)
+    assert budget_share(sentences, 3, 10 * total) == 1.0
+    assert budget_share([], 3, 50) == 0.0
+
+
+def test_short_budget_favours_the_lead_and_long_one_the_centre() -> None:
+    sentences = article_sentences(SCENE)
+    short = rank_sentences(sentences, "", share=0.05)
+    long = rank_sentences(sentences, "", share=0.6)
+    # The opening sentence, which is not central, weighs less against the best as the budget grows.
+    assert long[0] / max(long) < short[0] / max(short)
+    assert short[0] > short[4] and long[0] < long[4]
+
+
+def test_standalone_penalty_softens_as_the_budget_grows() -> None:
+    sentences = article_sentences(SCENE)
+    # "But the flooded fields ..." leans on what comes before it.
+    strict = rank_sentences(sentences, "", share=0.0)
+    lenient = rank_sentences(sentences, "", share=0.7)
+    assert strict[3] / max(strict) < lenient[3] / max(lenient)
+
+
+def test_first_sentence_is_never_penalised_but_a_fragment_is() -> None:
+    leaning = (Block("paragraph", "But the bridge will stay shut until the spring, the council said."), *SCENE)
+    alone = (Block("paragraph", "The bridge will stay shut until the spring, the council said."), *SCENE)
+    assert rank_sentences(article_sentences(leaning))[0] == pytest.approx(rank_sentences(article_sentences(alone))[0])
+    fragment = (Block("paragraph", "• Updated"), *SCENE)
+    scores = rank_sentences(article_sentences(fragment))
+    assert scores[0] < scores[1]
+    assert "• Updated" not in textrank(article_sentences(fragment), "", 2, None)

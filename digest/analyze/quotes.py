@@ -17,13 +17,16 @@ The speaker of a quotation, first rule that applies:
    one was left open at the end of the previous paragraph (a quote running over paragraphs): the
    same speaker. One named later in such a run names the earlier parts too.
 
-Names are resolved against the article: "he"/"she" and descriptions of a person ("the Dutchman", "the
-45-year-old") are the person named most recently before the quote's sentence; a role ("the
-president", "the artists") is the one person the article calls by it ("President X", "artists X");
-"Zelensky" is the fullest name the article gives ("Volodymyr Zelensky"), "the QCA" the name it
-abbreviates. A person is a name the article marks as one: a title or role around it ("manager Martin
-Jol", "Marc Toutai, an economist"), a speech verb ("Jol said"), or the surname of such a name; other
-capitalised words ("Nottingham Forest", "GCSEs") are never taken for the "he" of a quote.
+Names are resolved against the article. "He"/"she" and a description of a person ("the Dutchman", "the
+45-year-old") are who last spoke or acted before the quote's sentence: in the last sentence where a
+named person speaks (a speech verb next to the name, or a quote's speaker) or is the subject, the
+first who speaks, else the first subject; nobody when that is someone unnamed ("one man said"). A
+role ("the president", "the artists") is the one person the article calls by it ("President X",
+"artists X"); "its chairman" or "his spokesman" is someone else, named only by an appositive ("its
+chairman, Sir X"). "Zelensky" is the fullest name the article gives ("Volodymyr Zelensky"), "the QCA"
+the name it abbreviates. A person is a name the article marks as one: a title or role around it
+("manager Martin Jol", "Marc Toutai, an economist"), a speech verb ("Jol said"), or the surname of such
+a name; other capitalised words ("Nottingham Forest", "GCSEs") are never the "he" of a quote.
 """
 
 from __future__ import annotations
@@ -78,32 +81,33 @@ _ACRONYM_NAME = re.compile(rf"(?P<name>{_ORG_NAME})[ ]*$")
 # Words that say who someone is: titles before a name, roles in an appositive ("an economist").
 _ROLES = word_set(
     """
-    president vice-president minister premier chancellor secretary senator congressman congresswoman
-    governor mayor general colonel major captain commander admiral lieutenant sergeant officer
-    spokesman spokeswoman spokesperson chief director chairman chairwoman chair ceo cfo founder
-    co-founder boss head executive manager coach trainer skipper striker midfielder defender
-    goalkeeper keeper winger player champion professor prof dr mr mrs ms miss sir dame lord lady
-    baroness baron ayatollah sheikh king queen prince princess pope bishop archbishop cardinal rabbi imam judge
-    justice lawyer attorney barrister solicitor sheriff commissioner ambassador envoy leader mp mep
-    msp am mla councillor official inspector detective economist analyst strategist researcher
+    president vice-president president-elect minister premier chancellor secretary senator congressman
+    congresswoman governor mayor general colonel major captain commander admiral lieutenant sergeant
+    officer spokesman spokeswoman spokesperson chief director chairman chairwoman chair chairperson ceo
+    cfo founder co-founder boss head executive manager coach trainer skipper striker midfielder defender
+    goalkeeper keeper winger player champion veteran rookie driver rider runner boxer golfer cyclist
+    batsman bowler jockey professor prof dr mr mrs ms miss sir dame lord lady baroness baron ayatollah
+    sheikh king queen prince princess pope bishop archbishop cardinal rabbi imam judge justice lawyer
+    attorney barrister solicitor sheriff commissioner ambassador envoy leader deputy treasurer mp mep
+    msp am mla councillor cllr official inspector detective economist analyst strategist researcher
     scientist expert author writer novelist poet journalist reporter correspondent editor columnist
-    presenter host actor actress singer rapper star artist artists musician guitarist drummer
-    bassist producer comedian designer architect doctor surgeon nurse teacher headteacher headmaster
-    student chef owner partner chairperson treasurer president-elect deputy analysts economists
-    veteran rookie driver rider runner boxer golfer cyclist batsman bowler jockey capt cpt col lt sgt
-    gen gov sen rep rev det insp supt cllr resident witness survivor friend neighbour neighbor mother
-    father son daughter wife husband brother sister cousin uncle aunt activist campaigner protester
-    worker employee candidate member lawmaker legislator politician diplomat negotiator regulator
-    investor trader banker broker consultant adviser advisor aide
+    presenter host actor actress singer rapper star artist musician guitarist drummer bassist producer
+    comedian designer architect doctor surgeon nurse teacher headteacher headmaster student chef owner
+    partner resident witness survivor activist campaigner protester worker employee candidate member
+    lawmaker legislator politician diplomat negotiator regulator investor trader banker broker
+    consultant adviser advisor aide capt cpt col lt sgt gen gov sen rep rev det insp supt
+    mother father son daughter wife husband brother sister cousin uncle aunt friend neighbour neighbor
     """
 )
+"""(Plurals count too: "artists Langlands & Bell".)"""
 # Capitalised words that start a run without being part of a name.
 _NOT_NAMES = word_set(
     """
     the a an in on at but and it this that these those then there he she they we i according however
     meanwhile monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december if when while as after before for from
-    with his her its their our my your yes no so also still even though although once
+    with his her its their our my your yes no so also still even though although once someone somebody
+    anyone anybody everyone everybody nobody no-one
     """
 )
 _ORG_WORDS = word_set(
@@ -131,8 +135,6 @@ _ROLE_MODIFIERS = word_set("shadow former deputy vice acting ex assistant junior
 _PRONOUNS = frozenset(["he", "she", "they"])
 _SMALL_WORDS = word_set("a an the of in on and or to for with at by from as but nor vs")
 _TITLE_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_UNNAMED_PRONOUNS = frozenset(["i", "we", "you"])
-"""The writer or a group: a quote attributed so has no speaker the page can name."""
 _PERSON_HEAD = re.compile(r"(?:man|woman|men|women|-year-old|-year-olds)$")
 _DEMONYM = re.compile(r"(?:ian|can|ese|ard|i|ch)$")
 """Capitalised: "the Brazilian", "the Portuguese", "the Spaniard", "the Israeli"."""
@@ -181,7 +183,6 @@ _INVERTED = re.compile(rf"^\s+(?P<name>{_NAME})\s*,")
 # Evidence that a name is a person's.
 _APPOSITIVE_AFTER = re.compile(r"^,\s+(?:who\b|real\s+name\b|aged\b|née\b|\d{1,3}\s*,|(?P<described>[^,.;:\n]+))")
 _VERB_AFTER = re.compile(rf"^\s*(?:\([{_CAPITAL}][A-Za-z&]{{1,9}}\))?,?\s+(?:{_ADVERB}\s+)*(?:{_SPEECH_VERBS})\b")
-_VERB_BEFORE = re.compile(rf"\b(?P<verb>{_SPEECH_VERBS}|according\s+to)\s+$", re.IGNORECASE)
 # A name followed by a verb is the subject of its clause: "Victoria Wood slated ...", "Corbett, soon to
 # reunite with Barker, also criticised ...". Past tenses, auxiliaries and common irregular verbs.
 _ACTS_AFTER = re.compile(
@@ -199,8 +200,8 @@ _UNNAMED_SPEAKER = re.compile(
     rf"|[^.!?;:,\"“”\n]{{0,60}}?(?<![\w'’-])[a-z][\w'’-]*)\s+(?:{_ADVERB}\s+)*(?:{_SPEECH_VERBS})\b"
 )
 _WORD_AFTER = re.compile(r"^[ ]+(?P<word>[a-z][\w'’-]*)")
-_WORD_BEFORE = re.compile(r"(?P<word>[\w'’-]+)\s+$")
-_ROLE_APPOSITIVE_BEFORE = re.compile(r"(?P<described>[^.,;:\n\"“”]{1,70}),\s+$")
+_SPEECH_VERB_SET = frozenset(_SPEECH_VERBS.split("|"))
+_CLAUSE_MARKS = ".,;:\n\"“”"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*\s+|\n")
 _HAS_WORD = re.compile(r"\w")
 
@@ -332,8 +333,8 @@ class _Article:
             found: list[tuple[int, str]] = []
             pattern = re.compile(rf"(?<![\w'’-])(?i:{re.escape(role)})[ ]+(?P<name>{_NAME})")
             for match in pattern.finditer(self.narrative):
-                modifier = _WORD_BEFORE.search(self.narrative, max(0, match.start() - 20), match.start())
-                if modifier and modifier.group("word").lower() in _ROLE_MODIFIERS:
+                modifier = _word_just_before(self.narrative[max(0, match.start() - 20) : match.start()])
+                if modifier.lower() in _ROLE_MODIFIERS:
                     continue  # the shadow foreign secretary is not the foreign secretary
                 tokens, _ = _name_tokens(match.group("name").split())
                 if tokens:
@@ -457,30 +458,52 @@ def _person_evidence(narrative: str, start: int, end: int, sentence_start: int, 
     modifier = _WORD_AFTER.match(after)
     if modifier and _is_role(modifier.group("word")):
         return False, 0  # "Tottenham manager Martin Jol", "chief Palestinian negotiator": describes someone
-    verb = _VERB_BEFORE.search(before)
-    if (verb and verb.group("verb").lower() not in _OBJECT_VERBS) or _VERB_AFTER.match(after):
+    word = _word_just_before(before).lower()
+    if (word in _SPEECH_VERB_SET and word not in _OBJECT_VERBS) or before.lower().rstrip().endswith(" according to"):
         return True, 2  # "said Marc Toutai", "Jol said"; not "told Cadena Cope", the listener
+    if _VERB_AFTER.match(after):
+        return True, 2
     opening = narrative[max(sentence_start, start - 60) : start].split()
     acts = _ACTS_AFTER.match(after)
-    word = _WORD_BEFORE.search(before)
-    if word and word.group("word").lower() in _NOT_DESCRIPTIONS:
+    if word in _NOT_DESCRIPTIONS:
         acts = None  # "... his family to ISIS in Syria posted": after a preposition, no subject
     if acts and acts.group("speech"):
         return True, 2  # "Clarkson, who fronts Top Gear, later said"
     subject = int(
         bool(acts) or (sentence_start >= start - 60 and all(word[:1].isupper() or _is_role(word) for word in opening))
     )
-    if titled or (word and _is_role(word.group("word"))):
+    if titled or (word and _is_role(word)):
         return True, subject  # "Mr Stone", "manager Martin Jol", "artists Langlands & Bell"
     appositive = _APPOSITIVE_AFTER.match(after)
     if appositive:
         described = appositive.group("described")
         if described is None or any(_is_role(token) for token in described.split()[:5]):
             return True, max(subject, 1)  # "Marc Toutai, an economist", "Professor Woodhead, who"
-    role = _ROLE_APPOSITIVE_BEFORE.search(before)
-    if role and any(_is_role(token) for token in role.group("described").split()[-8:]):
+    if _described_before(before):
         return True, subject  # "The chief inspector of schools, David Bell"
     return False, subject
+
+
+def _word_just_before(before: str) -> str:
+    """The word that ends right before a name, only spaces between ("manager" in "manager Martin Jol")."""
+    if not before[-1:].isspace():
+        return ""
+    stripped = before.rstrip()
+    start = len(stripped)
+    while start > 0 and (stripped[start - 1].isalnum() or stripped[start - 1] in "_'’-"):
+        start -= 1
+    return stripped[start:]
+
+
+def _described_before(before: str) -> bool:
+    """True when a description with a role ends, with a comma, right before a name: "The chief inspector
+    of schools, David Bell"."""
+    stripped = before.rstrip()
+    if not stripped.endswith(","):
+        return False
+    clause = stripped[:-1]
+    cut = max(clause.rfind(mark) for mark in _CLAUSE_MARKS)
+    return any(_is_role(token) for token in clause[cut + 1 :][-70:].split()[-8:])
 
 
 def _word_before(text: str, end: int) -> str:

@@ -102,6 +102,8 @@ def standalone_factor(text: str) -> float:
 LEAD_WEIGHT = 0.8
 """Weight of the lead prior against centrality (0.6) when the summary is a small part of the article."""
 CENTRALITY_WEIGHT = 0.6
+MIN_LEAD_WORDS = 3
+"""A first sentence this short is a scraped fragment ("• Updated"), not a lead: it is penalised."""
 
 
 def budget_share(sentences: Sequence[Sentence], max_sentences: int, max_words: int | None) -> float:
@@ -128,8 +130,9 @@ def rank_sentences(
     A long one (half the article) takes what is central wherever it is, and the sentence a dependent
     one leans on is likely in it too. So with ``context = 1 - share`` the lead prior weighs
     ``LEAD_WEIGHT * context**2`` and each standalone penalty ``f`` becomes ``f ** context**4``. The
-    first sentence is never penalised: nothing comes before it to lean on, and a news lead is written
-    to open the story. ``central`` is ``centrality(sentences)`` when the caller already has it.
+    first sentence is not penalised (nothing comes before it to lean on, and a news lead is written to
+    open the story) unless it is a fragment of under MIN_LEAD_WORDS words ("• Updated"). ``central`` is
+    ``centrality(sentences)`` when the caller already has it.
     """
     if not sentences:
         return []
@@ -138,13 +141,17 @@ def rank_sentences(
     context = 1.0 - min(1.0, max(0.0, share))
     lead_weight = LEAD_WEIGHT * context**2
     strictness = context**4
+    title_words = words(title)
     scores: list[float] = []
     for sentence, score in zip(sentences, scores_central, strict=True):
-        if repeats_title(sentence.text, title):
+        if title_words and words(sentence.text) == title_words:
             scores.append(0.0)  # never repeat the title
             continue
         position_prior = 1.0 / math.sqrt(1 + sentence.position)
-        factor = 1.0 if sentence.position == 0 else standalone_factor(sentence.text) ** strictness
+        if sentence.position == 0 and len(words(sentence.text)) >= MIN_LEAD_WORDS:
+            factor = 1.0
+        else:
+            factor = standalone_factor(sentence.text) ** strictness
         scores.append((CENTRALITY_WEIGHT * score / top + lead_weight * position_prior) * factor)
     return scores
 

@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from digest.analyze.text import content_terms
 from digest.config import TopicConfig
@@ -32,6 +33,7 @@ _FAMILY_SUFFIXES = (
 )  # fmt: skip
 
 
+@lru_cache(maxsize=65536)
 def word_family(term: str) -> str:
     """A stemmed content word reduced to its family: 'politic' and 'political' -> 'polit'; 'jobs' ->
     'job'; 'economy', 'economic', 'economist' -> 'econom'. At least four letters always stay."""
@@ -89,6 +91,11 @@ class TopicMatcher:
         return 1.0 - math.exp(-self.evidence(families) / 4.0)
 
 
+@lru_cache(maxsize=256)
+def _matcher(topic: TopicConfig) -> TopicMatcher:
+    return TopicMatcher.from_config(topic)
+
+
 def assign_topics(
     title: str,
     text: str,
@@ -107,7 +114,7 @@ def assign_topics(
         return ()
     families = word_families(content_terms(title) * 2 + content_terms(text))
     evidence = sorted(
-        ((TopicMatcher.from_config(topic).evidence(families), topic.slug) for topic in declared),
+        ((_matcher(topic).evidence(families), topic.slug) for topic in declared),
         key=lambda item: (-item[0], item[1]),
     )
     total = sum(value for value, _ in evidence)
@@ -164,43 +171,40 @@ OTHER = "Other"
 LINK_SIMILARITY = 0.07
 """Average-linkage cut: two groups join while the mean cosine similarity between their articles is at
 least this. Articles on one subject share names and subject words; unrelated ones share almost none."""
-MAX_CLUSTERED = 300
+MAX_CLUSTERED = 200
 """Clustering compares every pair, so only the first (newest) this many articles are clustered; each
 one after them joins the group it is most alike to on average, if that reaches LINK_SIMILARITY."""
 VECTOR_TERMS = 60
 """Each article is compared on its this many strongest words (TF-IDF)."""
 
 
+@lru_cache(maxsize=8192)
+def _family_weights(article: TopicText) -> tuple[tuple[str, float], ...]:
+    """An article's word families, each with its sublinear frequency 1 + log(count) (title counted
+    twice). Cached: a site rebuilt on every save reads each unchanged article once."""
+    terms = content_terms(article.title) * 2 + content_terms(article.text)
+    if not article.text.strip():
+        terms += content_terms(" ".join(article.keywords))
+    return tuple((term, 1 + math.log(count)) for term, count in word_families(terms).items())
+
+
 def _vectors(articles: Sequence[TopicText]) -> list[dict[str, float]]:
-    """Unit TF-IDF vectors of word families (title counted twice), over words at least two share."""
-    counts: list[Counter[str]] = []
-    for article in articles:
-        terms = content_terms(article.title) * 2 + content_terms(article.text)
-        if not article.text.strip():
-            terms += content_terms(" ".join(article.keywords))
-        counts.append(word_families(terms))
+    """Unit TF-IDF vectors of word families (title counted twice), over words at least two share,
+    each article's VECTOR_TERMS strongest."""
+    counts = [_family_weights(article) for article in articles]
     document_frequency: Counter[str] = Counter()
     for count in counts:
-        document_frequency.update(count.keys())
+        document_frequency.update(term for term, _ in count)
     total = len(articles)
+    idf = {term: math.log(total / df) for term, df in document_frequency.items() if 1 < df < total}
     vectors: list[dict[str, float]] = []
     for count in counts:
-        weights = [
-            (term, (1 + math.log(n)) * math.log(total / document_frequency[term]))
-            for term, n in count.items()
-            if document_frequency[term] > 1
-        ]
-        weights = sorted((item for item in weights if item[1] > 0), key=lambda item: (-item[1], item[0]))
-        weights = weights[:VECTOR_TERMS]
-        norm = math.sqrt(sum(weight * weight for _, weight in weights))
-        vectors.append({term: weight / norm for term, weight in weights} if norm else {})
+        weights = [(frequency * idf[term], term) for term, frequency in count if term in idf]
+        strongest = heapq.nlargest(VECTOR_TERMS, weights)  # ties: by word, so no order of input matters
+        norm = math.sqrt(sum(weight * weight for weight, _ in strongest))
+        # An article sharing a single word with the others (a "won" or a "said") is alike to none.
+        vectors.append({term: weight / norm for weight, term in strongest} if len(strongest) > 1 else {})
     return vectors
-
-
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(weight * b[term] for term, weight in a.items() if term in b)
 
 
 def _average_linkage(vectors: Sequence[dict[str, float]], cut: float) -> list[list[int]]:
@@ -251,27 +255,30 @@ def discover_topics(articles: Sequence[TopicText], taken: set[str]) -> list[Disc
     clustered = [index for index in range(min(len(articles), MAX_CLUSTERED)) if vectors[index]]
     linked = _average_linkage([vectors[index] for index in clustered], LINK_SIMILARITY)
     groups = [[clustered[i] for i in group] for group in linked]
-    # Older articles join the group they are most alike to on average, if alike enough.
-    sums: list[dict[str, float]] = []
-    for group in groups:
+    # Older articles join the group they are most alike to on average (the mean of their cosines with
+    # its articles: their vector against the sum of the group's, over the words they share).
+    index_of_words: dict[str, list[tuple[int, float]]] = {}
+    for number, group in enumerate(groups):
+        if len(group) < 2:
+            continue
         total: dict[str, float] = {}
         for index in group:
             for term, weight in vectors[index].items():
-                total[term] = total.get(term, 0.0) + weight
-        sums.append(total)
+                total[term] = total.get(term, 0.0) + weight / len(group)
+        for term, weight in total.items():
+            index_of_words.setdefault(term, []).append((number, weight))
     late: dict[int, list[int]] = {}
     unmatched: list[list[int]] = []
     for index in range(MAX_CLUSTERED, len(articles)):
         if not vectors[index]:
             continue
-        scored = [
-            (_dot(vectors[index], total) / len(group), number)
-            for number, (group, total) in enumerate(zip(groups, sums, strict=True))
-            if len(group) > 1
-        ]
-        best = max(scored, key=lambda item: (item[0], -item[1]), default=(0.0, -1))
-        if best[0] >= LINK_SIMILARITY:
-            late.setdefault(best[1], []).append(index)
+        alike: dict[int, float] = {}
+        for term, weight in vectors[index].items():
+            for number, group_weight in index_of_words.get(term, ()):
+                alike[number] = alike.get(number, 0.0) + weight * group_weight
+        best = max(alike.items(), key=lambda item: (item[1], -item[0]), default=(-1, 0.0))
+        if best[1] >= LINK_SIMILARITY:
+            late.setdefault(best[0], []).append(index)
         else:
             unmatched.append([index])
     grouped = [sorted(group + late.get(number, [])) for number, group in enumerate(groups)] + unmatched
