@@ -184,6 +184,11 @@ def check_article(text: str, path: Path, warnings: list[str] | None = None) -> _
     doc = split_document(text, path)
     if not doc.meta and not text.lstrip("\ufeff").startswith("---"):
         doc = _without_front_matter(doc, text, path, warnings if warnings is not None else [])
+    return check_fields(doc, path)
+
+
+def check_fields(doc: Document, path: Path) -> _Fields:
+    """The checks of ``check_article`` on front matter already parsed (ingest's own values)."""
     title = _text_field(doc, "title", path, required=True)
     assert title is not None
     if len(title) > MAX_TITLE_CHARS:

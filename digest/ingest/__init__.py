@@ -21,13 +21,13 @@ from typing import Any
 import yaml
 
 from digest.errors import DigestError, IngestError, display_path
-from digest.frontmatter import format_date, split_document
+from digest.frontmatter import Document, format_date, split_document
 from digest.ingest.decode import decode_raw
 from digest.ingest.language import detect_language
 from digest.ingest.markdown import parse_markdown
 from digest.ingest.plaintext import parse_plain_text
 from digest.models import Article
-from digest.read import article_from_text, check_article, read_text
+from digest.read import article_from_text, check_fields, read_text
 from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -63,10 +63,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's safe dumper when present (fast), never writing anchors: the reader refuses them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def render_file(item: Ingested) -> str:
     """Front matter in a stable field order, then the body; stamped so edits can be detected."""
-    front = yaml.safe_dump(item.meta, sort_keys=False, allow_unicode=True, width=1_000_000,
-                           default_flow_style=None)
+    front = yaml.dump(item.meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000,
+                      default_flow_style=None)
     text = f"---\n{front}---\n\n{item.body}"
     stamp = _sha256(text.encode("utf-8"))
     return text.replace("\n---\n\n", f"\ningested_sha256: {stamp}\n---\n\n", 1)
@@ -258,7 +265,8 @@ def _prepare(path: Path, project_root: Path, date: datetime | None, known_hashes
         return _Prepared(path, digest, error=error, warnings=tuple(warnings))
     text = render_file(item)
     try:
-        check_article(text, path)  # what the build will read must be readable
+        # What the build will read must be readable: the same checks, on the values written.
+        check_fields(Document(dict(item.meta), item.body, 1, {}), path)
     except DigestError as error:
         # Its line is in the file ingest would have written, which means nothing to the user: drop it.
         problem = IngestError(error.message, path=path, hint=error.hint)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from digest.errors import IngestError
 
+# Bytes no text file holds (tab, line feed, vertical tab, form feed and carriage return are text).
+_CONTROL_BYTES = bytes(byte for byte in range(32) if byte not in (9, 10, 11, 12, 13))
+
 
 def decode_raw(raw: bytes, path: Path, warnings: list[str]) -> str:
     """Decode a raw article; append a warning for every guess or repair made."""
@@ -25,9 +28,11 @@ def decode_raw(raw: bytes, path: Path, warnings: list[str]) -> str:
                 path=path,
                 hint="save the file as UTF-8 text",
             )
-        control = sum(1 for byte in raw[:4096] if byte < 9 or 13 < byte < 32)
-        if control * 10 > min(len(raw), 4096):
-            raise IngestError(f"not text: control bytes from offset {next(i for i, b in enumerate(raw) if b < 9)}",
+        head = raw[:4096]
+        control = len(head) - len(head.translate(None, _CONTROL_BYTES))
+        if control * 10 > len(head):
+            first = next(i for i, byte in enumerate(head) if byte in _CONTROL_BYTES)
+            raise IngestError(f"not text: control bytes from offset {first}",
                               path=path, hint="only text, HTML and Markdown articles can be ingested")
         if nul_count:
             warnings.append(f"{path}: removed {nul_count} NUL byte(s)")

@@ -7,6 +7,7 @@ each language's most frequent function words decides. Returns None when unsure.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _FUNCTION_WORDS = {
     "en": "the and of to in is that for it was on with as said by at from he his be have are",
@@ -17,7 +18,11 @@ _FUNCTION_WORDS = {
     "pt": "o a os as de e que em um uma para com não do da dos das por se foi ao",
     "nl": "de het een en van is dat op te in voor met niet zijn er aan ook als bij",
 }
-_WORD_SETS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _language, _words in _FUNCTION_WORDS.items():
+    for _word in _words.split():
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _language)
+_TOKEN = re.compile(r"[^\W\d_]+")
 _UKRAINIAN_LETTERS = set("іїєґІЇЄҐ")
 
 
@@ -38,20 +43,25 @@ _SCRIPTS = {
 
 def detect_language(text: str) -> str | None:
     """An ISO 639-1 code ('en', 'uk', 'zh' ...) or None."""
-    sample = text[:4000]
-    counts = {script: len(pattern.findall(sample)) for script, pattern in _SCRIPTS.items()}
-    script = max(counts, key=lambda name: counts[name])
-    if not counts[script]:
-        return None
-    if counts["kana"] and script in ("kana", "zh"):
-        return "ja"
-    if script == "cyrillic":
-        return "uk" if any(ch in _UKRAINIAN_LETTERS for ch in sample) else "ru"
-    if script != "latin":
-        return script
-    tokens = re.findall(r"[^\W\d_]+", sample.lower())
+    sample = text[:2000]
+    if not sample.isascii():  # ASCII text is Latin script: skip the script count
+        counts = {script: len(pattern.findall(sample)) for script, pattern in _SCRIPTS.items()}
+        script = max(counts, key=lambda name: counts[name])
+        if not counts[script]:
+            return None
+        if counts["kana"] and script in ("kana", "zh"):
+            return "ja"
+        if script == "cyrillic":
+            return "uk" if any(ch in _UKRAINIAN_LETTERS for ch in sample) else "ru"
+        if script != "latin":
+            return script
+    tokens = _TOKEN.findall(sample.lower())
     if len(tokens) < 12:  # too few words to tell
         return None
-    scores = {language: sum(token in words for token in tokens) for language, words in _WORD_SETS.items()}
-    best = max(scores, key=lambda language: (scores[language], language == "en"))
+    scores: Counter[str] = Counter()
+    for token in tokens:  # one pass: each word adds to the languages it is a function word of
+        scores.update(_LANGUAGES_OF.get(token, ()))
+    if not scores:
+        return None
+    best = max(sorted(scores), key=lambda language: (scores[language], language == "en"))
     return best if scores[best] * 8 >= len(tokens) else None
