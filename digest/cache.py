@@ -24,7 +24,7 @@ from digest.analyze import analyze_article
 from digest.config import Config
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
 
-ANALYSIS_VERSION = f"{__version__}-a2"
+ANALYSIS_VERSION = f"{__version__}-a3"
 """Bump the suffix whenever the analysis code changes what it returns."""
 CACHE_FILE = Path(".cache") / "analysis.json"
 POOL_THRESHOLD = 48

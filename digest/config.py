@@ -64,7 +64,9 @@ class Config:
     """Pull-quotes shown on a topic page."""
     keywords_per_article: int = 8
     topic_threshold: float = 0.3
-    """How well an article must match a declared topic's words to join it (0 to 1)."""
+    """The share (0 to 1) of an article's evidence for all declared topics that its best topic must
+    hold for the article to join it; 0 takes the best-matching topic whenever one of its keywords
+    appears. A topic within 80% of the best one that also reaches it is assigned too."""
     topics: tuple[TopicConfig, ...] = ()
     deploy_branch: str = "gh-pages"
     """``deploy.branch``: the branch ``deploy`` commits site/ onto."""
