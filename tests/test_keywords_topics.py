@@ -10,7 +10,14 @@ import pytest
 from digest.analyze import topics as topics_module
 from digest.analyze.keywords import keywords
 from digest.analyze.text import content_terms
-from digest.analyze.topics import TopicText, assign_topics, discover_topics, pinned_topic_slugs, word_family
+from digest.analyze.topics import (
+    TopicText,
+    assign_topics,
+    discover_topics,
+    discovered_name,
+    pinned_topic_slugs,
+    word_family,
+)
 from digest.collect import with_discovered_topics
 from digest.config import Config, TopicConfig
 from digest.models import Analysis, AnalyzedArticle, Article, Block, Candidate
@@ -312,3 +319,9 @@ def test_with_discovered_topics_does_not_depend_on_the_order_given() -> None:
         one.article.slug: one.analysis.topics for one in backward
     }
     assert len(names) == 2
+
+
+def test_a_group_sharing_no_keyword_is_not_named_after_one_article() -> None:
+    assert discovered_name([["storm", "bridge"], ["council", "lanes"], ["hospital", "nurses"]]) == "More stories"
+    assert discovered_name([["Kyiv", "storm"], ["Kyiv", "missile"]]) == "Kyiv"
+    assert discovered_name([["Kyiv", "Ukraine"]]) == "Kyiv, Ukraine"

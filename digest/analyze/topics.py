@@ -139,13 +139,21 @@ def pinned_topic_slugs(names: Sequence[str], declared: Sequence[TopicConfig]) ->
     return tuple(slugs)
 
 
+UNNAMED = "More stories"
+"""The name of a group whose articles share no keyword."""
+
+
 def discovered_name(keywords_lists: Sequence[Sequence[str]]) -> str:
     """A name for a group of articles from the keywords they share most: 'Kyiv, Ukraine'."""
     counts: Counter[str] = Counter()
     for keywords in keywords_lists:
-        counts.update(dict.fromkeys(keywords[:5], 1))
-    top = [word for word, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:2]]
-    return ", ".join(word[:1].upper() + word[1:] for word in top) or "Other"
+        counts.update(dict.fromkeys(keywords[:8], 1))
+    # In a group, only words several of its articles share can name it; with none, it has no name.
+    least = 2 if len(keywords_lists) > 1 else 1
+    shared = {word: count for word, count in counts.items() if count >= least}
+    # Ties: capitalised words (names) first, then alphabetical.
+    top = [word for word, _ in sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:2]]
+    return ", ".join(word[:1].upper() + word[1:] for word in top) or UNNAMED
 
 
 @dataclass(frozen=True, slots=True)
