@@ -72,6 +72,11 @@ class AnalysisCache:
         self.path = root / CACHE_FILE
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: set[str] = set()
+        # Within one process (the preview server), what was already decoded or hashed is kept:
+        # analyses by key, and each article object's key (the reader hands back the same object
+        # for a file that did not change).
+        self.decoded: dict[str, Analysis] = {}
+        self.keys: dict[int, tuple[Article, str, str]] = {}
         if self.path.is_file() and not self.path.is_symlink():
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -80,7 +85,18 @@ class AnalysisCache:
             except (OSError, ValueError) as error:
                 warn(f"{self.path}: analysis cache unreadable ({error}); analysing everything again")
 
+    def key_of(self, article: Article, settings: str) -> str:
+        remembered = self.keys.get(id(article))
+        if remembered is not None and remembered[0] is article and remembered[1] == settings:
+            return remembered[2]
+        key = article_key(article, settings)
+        self.keys[id(article)] = (article, settings, key)
+        return key
+
     def get(self, key: str) -> Analysis | None:
+        if key in self.decoded:
+            self.used.add(key)
+            return self.decoded[key]
         data = self.entries.get(key)
         if data is None:
             return None
@@ -89,10 +105,12 @@ class AnalysisCache:
         except (KeyError, TypeError, ValueError):
             return None
         self.used.add(key)
+        self.decoded[key] = analysis
         return analysis
 
     def put(self, key: str, analysis: Analysis) -> None:
         self.entries[key] = _to_json(analysis)
+        self.decoded[key] = analysis
         self.used.add(key)
 
     def save(self) -> None:
@@ -114,7 +132,12 @@ def analyze_all(
     a single process computes, in the same order.
     """
     settings = settings_key(config)
-    keys = [article_key(article, settings) for article in articles]
+    if cache is not None:
+        keys = [cache.key_of(article, settings) for article in articles]
+        alive = {id(article) for article in articles}  # forget articles no longer read
+        cache.keys = {ident: entry for ident, entry in cache.keys.items() if ident in alive}
+    else:
+        keys = [article_key(article, settings) for article in articles]
     found = [cache.get(key) if cache is not None else None for key in keys]
     missing = [index for index, analysis in enumerate(found) if analysis is None]
     todo = [articles[index] for index in missing]
