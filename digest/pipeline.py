@@ -17,7 +17,7 @@ from digest.config import load_config
 from digest.errors import BuildErrors
 from digest.ingest import ingest
 from digest.read import ReadMemo, read_content
-from digest.render import PageMemo, make_environment, render_site
+from digest.render import PageMemo, ViewMemo, make_environment, render_site
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -64,6 +64,8 @@ class BuildMemory:
     """The compiled templates of the last build, reused while the theme's files are the same."""
     pages: PageMemo = field(default_factory=dict)
     """Pages rendered by the last builds with those templates, reused when their values match."""
+    views: ViewMemo = field(default_factory=dict)
+    """Digests of article views, by the article and analysis objects they were made from."""
 
 
 def build(
@@ -132,7 +134,8 @@ def build(
                 memory.templates = (theme.templates, make_environment(theme))
                 memory.pages.clear()  # rendered with other templates
             env = memory.templates[1]
-        files = render_site(site, config, theme, env, memory.pages if memory is not None else None)
+        files = render_site(site, config, theme, env, memory.pages if memory is not None else None,
+                            memory.views if memory is not None else None)
         result.files = len(files)
         result.pages = sum(1 for file in files if file.path.endswith(".html"))
     with stages.stage("write"):

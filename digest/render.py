@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from digest.config import Config
 from digest.errors import ThemeError
-from digest.models import AnalyzedArticle, OutputFile, Site, TopicDigest
+from digest.models import Analysis, AnalyzedArticle, Article, OutputFile, Site, TopicDigest
 from digest.theme import Theme
 
 WORDS_PER_MINUTE = 220
@@ -36,6 +36,8 @@ def digest_of(value: Any) -> str:
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
+ViewMemo = dict[tuple[int, int], tuple[Article, Analysis, str, str]]
+"""(id of article, id of analysis) -> (the article, the analysis, topic names' digest, view digest)."""
 
 
 def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
@@ -174,6 +176,7 @@ def render_site(
     theme: Theme,
     env: ImmutableSandboxedEnvironment | None = None,
     page_memo: PageMemo | None = None,
+    view_memo: ViewMemo | None = None,
 ) -> list[OutputFile]:
     """Every file of the built site, in a stable order. ``env``: an environment made earlier by
     ``make_environment`` for this same theme, to reuse its compiled templates; ``page_memo``: the
@@ -181,6 +184,24 @@ def render_site(
     renderer = Renderer(config, theme, env, page_memo)
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
+    keys: dict[str, str] = {}
+    if page_memo is not None and view_memo is not None:
+        # Each article view's digest, computed once per (article, analysis) object pair: the
+        # reader and the analysis cache hand back the same objects for what did not change.
+        names = digest_of(topic_names)
+        alive: ViewMemo = {}
+        for item in site.articles:
+            ident = (id(item.article), id(item.analysis))
+            remembered = view_memo.get(ident)
+            if (remembered is not None and remembered[0] is item.article and remembered[1] is item.analysis
+                    and remembered[2] == names):
+                digest = remembered[3]
+            else:
+                digest = digest_of(articles[item.article.slug])
+            alive[ident] = (item.article, item.analysis, names, digest)
+            keys[item.article.slug] = digest
+        view_memo.clear()
+        view_memo.update(alive)
     topics = [topic_view(topic, articles) for topic in site.topics]
     # A near-duplicate names the other sources of its story; the home page lists each story once.
     def reference(slug: str) -> dict[str, Any]:  # a flat summary: article views never nest each other
@@ -198,9 +219,12 @@ def render_site(
               "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
     common = {"nav_pages": pages}
     # Digests of each value once, so a page can be reused without serialising the whole site.
-    keys: dict[str, str] = {}
     if page_memo is not None:
-        keys = {view["slug"]: digest_of(view) for view in ordered}
+        for view in ordered:
+            if view["slug"] not in keys:
+                keys[view["slug"]] = digest_of(view)
+            elif view["also"] or view["same_story"]:  # the duplicate links were added after
+                keys[view["slug"]] = digest_of([keys[view["slug"]], view["also"], view["same_story"]])
         keys |= {"topic:" + t["slug"]: digest_of([{k: v for k, v in t.items() if k != "articles"},
                                                   [a["slug"] for a in t["articles"]],
                                                   [keys[a["slug"]] for a in t["articles"]]]) for t in topics}
