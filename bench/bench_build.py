@@ -91,6 +91,15 @@ _WORDS = (
 )
 
 
+def article_sources(corpus: Path) -> tuple[list[Source], str]:
+    """The BBC dev articles, or synthetic stand-ins when the corpus is absent, and a line saying which."""
+    if bbc_paths(corpus):
+        sources = bbc_sources(corpus)
+        return sources, f"{len(sources)} BBC dev articles from {corpus} (cycled; titles numbered)"
+    say(f"note: {corpus} not found; using synthetic articles")
+    return synthetic_sources(), f"SYNTHETIC text: the corpus {corpus} is absent, so figures are not comparable"
+
+
 def synthetic_sources(count: int = 50, seed: int = 20240101) -> list[Source]:
     """Deterministic stand-ins when the corpus is absent: 6-10 paragraphs of 2-5 sentences each."""
     rng = random.Random(seed)
@@ -431,13 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = " ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
     present = bool(bbc_paths(corpus))
-    if present:
-        sources = bbc_sources(corpus)
-        source_note = f"{len(sources)} BBC dev articles from {corpus} (cycled; titles numbered)"
-    else:
-        sources = synthetic_sources()
-        source_note = f"SYNTHETIC text: the corpus {corpus} is absent, so figures are not comparable"
-        say(f"note: {corpus} not found; using synthetic articles")
+    sources, source_note = article_sources(corpus)
 
     results: list[SizeResult] = []
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as temp:

@@ -57,12 +57,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import (
     CORPUS,
     REPO,
-    bbc_paths,
-    bbc_sources,
+    article_sources,
     machine_lines,
     make_project,
     say,
-    synthetic_sources,
     table,
 )
 
@@ -407,13 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started_at = datetime.now().astimezone()
     load = " ".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     corpus = args.corpus.resolve()
-    if bbc_paths(corpus):
-        sources = bbc_sources(corpus)
-        source_note = f"{len(sources)} BBC dev articles from {corpus} (cycled; titles numbered)"
-    else:
-        sources = synthetic_sources()
-        source_note = f"SYNTHETIC text: the corpus {corpus} is absent, so figures are not comparable"
-        say(f"note: {corpus} not found; using synthetic articles")
+    sources, source_note = article_sources(corpus)
     hugo, hugo_note = hugo_binary(args.hugo)
     if hugo is None:
         say(f"hugo: {hugo_note}; measuring digest only")
