@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 BENCH_STAMP   := $(VENV)/.bench-installed
+CHECKERS_STAMP := node_modules/.installed
 
-.PHONY: site build test lint typecheck bench clean chromium serve
+.PHONY: site build test lint typecheck bench clean chromium serve checkers
 
 # Install the pinned runtime dependencies and build the example site into site/.
 site: $(RUNTIME_STAMP)
@@ -19,7 +20,7 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/python build.py serve
 
 # Install the dev tools (and Debian's Chromium for the browser tests) and run the whole suite.
-test: $(DEV_STAMP) chromium
+test: $(DEV_STAMP) chromium $(CHECKERS_STAMP)
 	$(BIN)/ruff check digest tests bench build.py
 	$(BIN)/mypy --strict digest
 	$(BIN)/python -m pytest -q
@@ -57,6 +58,24 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { \
 	  echo "could not install chromium: run 'sudo apt-get install chromium', then make test again"; exit 1; }
+
+# The site checkers of tests/test_checkers.py that come from npm (package.json, exact versions in
+# package-lock.json): the Nu HTML checker (vnu-jar, run with Java), axe-core and Lighthouse 12.2.3.
+# Java and Node come from Debian when missing. --ignore-scripts: vnu-jar's postinstall would try to
+# download a Java runtime, which the Debian one makes unnecessary.
+checkers: $(CHECKERS_STAMP)
+
+$(CHECKERS_STAMP): package.json package-lock.json
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian's Java runtime for the Nu HTML checker"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || { \
+	  echo "could not install Java: run 'sudo apt-get install openjdk-17-jre-headless', then make test again"; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's Node.js and npm for axe-core and Lighthouse"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } || { \
+	  echo "could not install Node.js: run 'sudo apt-get install nodejs npm' (Node 18.16 or newer), then make test again"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache
