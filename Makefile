@@ -7,7 +7,7 @@ DEV_STAMP     := $(VENV)/.dev-installed
 BENCH_STAMP   := $(VENV)/.bench-installed
 CHECKERS_STAMP := node_modules/.installed
 
-.PHONY: site build test lint typecheck bench clean chromium serve checkers
+.PHONY: site build test lint typecheck bench clean chromium serve fuzz checkers
 
 # Install the pinned runtime dependencies and build the example site into site/.
 site: $(RUNTIME_STAMP)
@@ -24,6 +24,11 @@ test: $(DEV_STAMP) chromium $(CHECKERS_STAMP)
 	$(BIN)/ruff check digest tests bench build.py
 	$(BIN)/mypy --strict digest
 	$(BIN)/python -m pytest -q
+
+# The property-based tests with many more (random) examples than make test runs; what they find
+# is kept in .cache/hypothesis and replayed first next time.
+fuzz: $(DEV_STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check digest tests bench build.py

@@ -7,9 +7,12 @@ byte-identical to what is there touches nothing.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +36,28 @@ def safe_relative(path: str) -> PurePosixPath:
             or any(part in ("", ".", "..") for part in path.split("/"))):
         raise DigestError(f"refusing to write unsafe output path {path!r}", hint="this is a bug in digest")
     return pure
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(new: Path, output: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2): there is no moment without ``output``,
+    so even a kill between the renames cannot leave it missing. False where it is not supported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a libc without it (glibc before 2.28, some musl)
+        return False
+    done = function(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(output), _RENAME_EXCHANGE)
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # this file system cannot: rename instead
+        return False
+    raise OSError(error, os.strerror(error), str(output))
 
 
 def _recover(output: Path) -> None:
@@ -98,11 +123,16 @@ def write_site(files: list[OutputFile], output: Path) -> WriteReport:
                 except OSError:
                     pass  # no hard links here: write the bytes
             target.write_bytes(file.data)
-        old = output.parent / f"{_OLD_PREFIX}{os.getpid()}"
-        if output.exists():
-            os.replace(output, old)
-        os.replace(temporary, output)
-        shutil.rmtree(old, ignore_errors=True)
+        if output.exists() and _exchange(temporary, output):
+            shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
+        else:
+            # Two renames: a kill between them leaves the old site under .site-old-*, which the
+            # next build puts back (see _recover).
+            old = output.parent / f"{_OLD_PREFIX}{os.getpid()}"
+            if output.exists():
+                os.replace(output, old)
+            os.replace(temporary, output)
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise

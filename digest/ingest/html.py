@@ -34,6 +34,8 @@ MAX_HTML_ELEMENTS = 200_000
 # Stand-ins while trafilatura works: plain letters, which it neither strips nor escapes.
 _BACKSLASH, _AMPERSAND = "QzxBackslashQzx", "QzxAmpersandQzx"
 _PROTECT = str.maketrans({"\\": _BACKSLASH, "&": _AMPERSAND})
+# Characters XML cannot hold: lxml parses a page with them, then refuses them in a copied element.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ def _first(tree: lxml.html.HtmlElement, xpath: str) -> str | None:
 
 def parse_html(text: str, path: Path) -> ParsedHtml:
     """The article in an HTML page; IngestError when the page holds no article text."""
+    text = _NOT_XML.sub("", text)  # invisible, and no page text needs them
     if text.count("<") > MAX_HTML_ELEMENTS:
         raise IngestError(f"more than {MAX_HTML_ELEMENTS} HTML tags", path=path,
                           hint="save only the article's page, not a whole archive")

@@ -107,8 +107,11 @@ def _find_any_date(text: str) -> datetime | None:
     return None
 
 
-_ESCAPE_INLINE = re.compile(r"([\\`*_\[\]<>|]|&(?=#?\w+;))")
-_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d{1,9}[.)]|:{3})")
+# "~~" is strikethrough (enabled for tables and strikethrough in digest.markdown): a run of tildes is escaped.
+_ESCAPE_INLINE = re.compile(r"([\\`*_\[\]<>|]|&(?=#?\w+;)|~(?=~)|(?<=~)~)")
+# A line starting like a block: its marker escaped. An ordered list's is the '.' or ')' after the
+# number: a backslash before a digit is no escape in Markdown, it would show.
+_LINE_START = re.compile(r"^(\s*)(?:([#>+=-]|:{3})|(\d{1,9})([.)]))")
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -116,7 +119,8 @@ def escape_markdown(text: str) -> str:
     """Make scraped text read literally as Markdown: no accidental emphasis, links, headings or
     entities (``&amp;`` in the text stays ``&amp;`` on the page)."""
     text = _ESCAPE_INLINE.sub(r"\\\1", text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LINE_START.sub(
+        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), text)
 
 
 def unescape_markdown(text: str) -> str:
