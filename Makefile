@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 BENCH_STAMP   := $(VENV)/.bench-installed
+PEERS_STAMP   := $(VENV)/.peers-installed
 CHECKERS_STAMP := node_modules/.installed
 
 .PHONY: site build test lint typecheck bench clean chromium serve fuzz checkers
@@ -37,11 +38,12 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict digest
 
 # Benchmarks: print figures against named peers; see bench/README.md.
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) $(PEERS_STAMP)
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_serve.py
+	$(BIN)/python bench/bench_peers.py
 
 $(RUNTIME_STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "digest needs Python 3.11 or newer; run: make PYTHON=python3.11")'
@@ -55,6 +57,13 @@ $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 
 $(BENCH_STAMP): requirements-bench.txt $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+# Pelican and MkDocs for bench/bench_peers.py, in a venv of their own: Pelican 4.12 needs pygments<2.20,
+# requirements-dev.txt pins 2.21.0.
+$(PEERS_STAMP): requirements-bench-peers.txt $(RUNTIME_STAMP)
+	test -x $(VENV)/peers/bin/python || $(PYTHON) -m venv $(VENV)/peers
+	$(VENV)/peers/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench-peers.txt
 	touch $@
 
 # Headless Chromium for the browser tests: Debian's package (Playwright drives it; it never downloads one).
