@@ -1,0 +1,336 @@
+"""The built site under real checkers (issue #5): the Nu HTML checker, linkchecker, feedparser, axe-core and
+Lighthouse 12.2.3 in Debian's Chromium, and pagefind search in the browser.
+
+The site is the example project built with 60 articles of the dev corpus (../shared/corpus, read from there)
+plus the seed, served by a real HTTP server under /repo/ as GitHub Pages serves a project site, with
+``DIGEST_BASE_URL`` set to that address so canonical URLs, feeds and the sitemap point at it. It is built
+once for this module. A missing tool fails the test with how to install it: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.checkers_support import (
+    AXE_JS,
+    CHROME_FLAGS,
+    CHROMIUM,
+    LIGHTHOUSE,
+    NPM_HOW,
+    VNU_JAR,
+    Article,
+    Server,
+    fill_inbox,
+    pages_server,
+    read_articles,
+    require,
+)
+from tests.conftest import SEED, make_project, run_cli
+
+CHROMIUM_HOW = "`make test` installs it; or run `apt-get install chromium`"
+JAVA_HOW = "`make test` installs it; or run `apt-get install openjdk-17-jre-headless`"
+NODE_HOW = "`make test` installs it; or run `apt-get install nodejs npm`"
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+LIGHTHOUSE_CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+LIGHTHOUSE_MIN = 0.95
+
+
+@dataclass
+class Built:
+    project: Path
+    site: Path
+    server: Server
+    articles: list[Article]
+    article: str
+    """The seed article's path: the richest page (headings, captions, pull-quotes, a source)."""
+    topic: str
+    """The path of the topic page with the most articles."""
+
+    def url(self, path: str) -> str:
+        return self.server.base + path
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    project = make_project(tmp_path_factory.mktemp("checkers") / "project")
+    fill_inbox(project / "content" / "inbox")
+    site = project / "site"
+    with pages_server(site) as server:
+        result = run_cli(project, env={"DIGEST_BASE_URL": server.base}, timeout=300)
+        assert result.code == 0, result.out + result.err
+        articles = read_articles(project / "content" / "articles")
+        seed = next(path.stem for path in (project / "content" / "articles").glob("*.md")
+                    if SEED.name in path.read_text(encoding="utf-8"))
+        topics = sorted((site / "topics").glob("*/index.html"))
+        assert topics, "the build wrote no topic page"
+        biggest = max(topics, key=lambda page: (page.read_text(encoding="utf-8").count("articles/"), page.parent.name))
+        yield Built(project, site, server, articles, f"articles/{seed}/", f"topics/{biggest.parent.name}/")
+
+
+# --- the Nu HTML checker ------------------------------------------------------------------------------------
+
+CANARY_HTML = "<!doctype html><html lang=en><head><title>canary</title></head><body><ul><p>x</p></ul></body></html>"
+CANARY_CSS = "p { colour: red; }\n"
+
+
+def test_html_and_css_are_valid(built: Built, tmp_path: Path) -> None:
+    """vnu.jar over every HTML page and the site's own CSS in one run: no error. Two canaries with a known
+    error each go through the same run, to prove the checker saw the files and reports errors."""
+    java = require("java", JAVA_HOW)
+    jar = require(VNU_JAR, NPM_HOW)
+    canaries = [tmp_path / "canary.html", tmp_path / "canary.css"]
+    canaries[0].write_text(CANARY_HTML, encoding="utf-8")
+    canaries[1].write_text(CANARY_CSS, encoding="utf-8")
+    pages = sorted(built.site.rglob("*.html"))
+    # pagefind/ holds the search library's own UI files, not the theme's: they are not ours to fix.
+    styles = sorted(path for path in built.site.rglob("*.css") if "pagefind" not in path.relative_to(built.site).parts)
+    assert len(pages) > 60 and styles
+    done = subprocess.run(
+        [java, "-jar", jar, "--errors-only", "--format", "json", "--also-check-css",
+         *map(str, [*pages, *styles, *canaries])],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    report = json.loads(done.stderr or done.stdout)
+    errors: dict[str, list[str]] = {}
+    for message in report["messages"]:
+        if message.get("type") in ("error", "non-document-error") or message.get("subType") == "fatal":
+            name = message.get("url", "?").removeprefix("file:")
+            where = f"line {message.get('lastLine', '?')}"
+            errors.setdefault(name, []).append(f"{where}: {message.get('message')}")
+    for canary in canaries:
+        assert errors.pop(str(canary), None), f"vnu found no error in its canary {canary.name}: is it checking?"
+    listing = "\n".join(f"{Path(name).relative_to(built.site) if name.startswith(str(built.site)) else name}: {e}"
+                        for name, found in sorted(errors.items()) for e in found)
+    assert not errors, f"{sum(map(len, errors.values()))} Nu HTML checker error(s):\n{listing}"
+
+
+# --- linkchecker --------------------------------------------------------------------------------------------
+
+
+def test_no_broken_links(built: Built, tmp_path: Path) -> None:
+    """linkchecker crawls the site from /repo/, its sitemap and its feed: every link on this server answers.
+    Links to other hosts (the articles' sources) are only syntax-checked; links on this host outside /repo/
+    are checked too, since a root-absolute link is the classic sub-path bug."""
+    linkchecker = require(str(Path(sys.executable).parent / "linkchecker"), "`make test` installs it "
+                          "(requirements-dev.txt); or run `.venv/bin/pip install -r requirements-dev.txt`")
+    origin = re.escape(built.server.origin + "/")
+    config = tmp_path / "linkcheckerrc"
+    # Our server answers with a LinkChecker header, so this rate applies to it instead of 3 requests a second.
+    config.write_text("[checking]\nmaxrequestspersecond=1000\n", encoding="utf-8")
+    done = subprocess.run(
+        [linkchecker, "--config", str(config), "--no-status", "--verbose", "--output", "csv", "--check-extern",
+         "--ignore-url", f"^(?!{origin})", "--timeout", "10", "--threads", "4",
+         built.url(""), built.url("sitemap.xml"), built.url("feed.xml")],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "HOME": str(built.project)},  # no user linkcheckerrc
+    )
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [row for row in csv.DictReader(
+        io.StringIO("\n".join(line for line in done.stdout.splitlines() if not line.startswith("#"))),
+        delimiter=";")]
+    assert rows, done.stdout[-3000:] + done.stderr[-3000:]
+    broken = [row for row in rows if row["valid"] != "True"]
+    listing = "\n".join(f"{row['urlname']} (on {row['parentname'] or 'the command line'}"
+                        f"{', line ' + row['line'] if row['line'] else ''}): {row['result']}" for row in broken)
+    assert not broken, f"{len(broken)} broken link(s):\n{listing}"
+    visited = {row["url"] for row in rows}
+    unreached = [page.parent.relative_to(built.site).as_posix() for page in sorted(built.site.rglob("index.html"))
+                 if built.url(f"{page.parent.relative_to(built.site).as_posix()}/".removeprefix("./"))
+                 not in visited]
+    assert not unreached, f"pages no link or sitemap entry leads to: {unreached}"
+
+
+# --- feedparser ---------------------------------------------------------------------------------------------
+
+
+def test_feeds_parse_as_atom_and_their_entries_resolve(built: Built) -> None:
+    """feed.xml and every topic's feed.xml: Atom 1.0 that feedparser reads without a bozo flag, whose entries
+    each link to a page this server has."""
+    import feedparser
+
+    topics = sorted(page.parent.name for page in (built.site / "topics").glob("*/index.html"))
+    feeds = ["feed.xml", *(f"topics/{slug}/feed.xml" for slug in topics)]
+    problems: list[str] = []
+    links: set[str] = set()
+    for feed in feeds:
+        try:
+            with urllib.request.urlopen(built.url(feed), timeout=10) as response:
+                data = response.read()
+        except urllib.error.HTTPError as error:
+            problems.append(f"{feed}: HTTP {error.code}")
+            continue
+        parsed = feedparser.parse(data)
+        if parsed.bozo:
+            problems.append(f"{feed}: not well-formed: {parsed.bozo_exception}")
+        if parsed.version != "atom10":
+            problems.append(f"{feed}: parsed as {parsed.version or 'no known format'}, not Atom 1.0")
+        if not parsed.entries:
+            problems.append(f"{feed}: no entries")
+        for entry in parsed.entries:
+            link = entry.get("link", "")
+            if not link.startswith(built.server.base):
+                problems.append(f"{feed}: entry {entry.get('title')!r} links to {link!r}, not under {built.server.base}")
+            else:
+                links.add(link)
+    for link in sorted(links):
+        if (code := status_of(link)) != 200:
+            problems.append(f"feed entry link {link}: HTTP {code}")
+    assert not problems, "\n".join(problems)
+
+
+# --- axe-core in Chromium -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for this module only (Playwright's sync API allows one at a time)."""
+    chromium = require(Path(CHROMIUM), CHROMIUM_HOW)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROME_FLAGS[1:], headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+AXE_PAGES = ("home", "topic", "article", "archive", "search", "404")
+
+
+def page_path(built: Built, name: str) -> tuple[str, int]:
+    """The path of a named page under /repo/ and the HTTP status it must answer with."""
+    return {
+        "home": ("", 200), "topic": (built.topic, 200), "article": (built.article, 200),
+        "archive": ("archive/", 200), "search": ("search/", 200), "404": ("no-such-page/", 404),
+    }[name]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+@pytest.mark.parametrize("name", AXE_PAGES)
+def test_axe_finds_no_violations(built: Built, browser: Any, name: str, viewport: dict[str, int]) -> None:
+    """axe-core's default rules (WCAG 2.x A and AA and its best practices) on each kind of page, in the light
+    colour scheme; then its colour rules again in the dark one, which the theme follows from the system."""
+    axe = require(AXE_JS, NPM_HOW)
+    path, status = page_path(built, name)
+    page = browser.new_page(viewport=viewport, color_scheme="light")
+    try:
+        response = page.goto(built.url(path), wait_until="networkidle" if name == "search" else "load")
+        assert response is not None and response.status == status, (path, response and response.status)
+        page.add_script_tag(path=axe)
+        results = page.evaluate("async () => await axe.run()")
+        page.emulate_media(color_scheme="dark")
+        dark = page.evaluate("async () => await axe.run({runOnly: ['color-contrast', 'link-in-text-block']})")
+    finally:
+        page.close()
+    assert results["passes"] and dark["passes"], "axe checked nothing: did the page load?"
+    for violation in dark["violations"]:
+        violation["id"] += " (dark scheme)"
+    lines = []
+    for violation in results["violations"] + dark["violations"]:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:8]:
+            lines.append(f"    {' '.join(node['target'])}  {node.get('failureSummary', '').splitlines()[-1:]}")
+        if len(violation["nodes"]) > 8:
+            lines.append(f"    ... and {len(violation['nodes']) - 8} more")
+    assert not results["violations"] + dark["violations"], f"axe violations on /repo/{path} at {viewport['width']}px:\n" + "\n".join(lines)
+
+
+# --- search in the browser ----------------------------------------------------------------------------------
+
+
+def search_word(articles: list[Article]) -> tuple[str, Article]:
+    """A word of one article's body found in no other article and in no title: searching for it has one
+    right answer."""
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]{7,}", text.lower()))
+
+    bodies = {article.slug: words(re.sub(r"[*_`#>\[\]()]|:::.*", " ", article.body)) for article in articles}
+    in_titles = set().union(*(words(article.title) for article in articles))
+    counts = Counter(word for found in bodies.values() for word in found)
+    for article in articles:
+        unique = sorted(word for word in bodies[article.slug] if counts[word] == 1 and word not in in_titles)
+        if unique:
+            return unique[0], article
+    raise AssertionError("no article has a word of its own")
+
+
+def test_search_finds_an_article_by_a_word_of_its_body(built: Built, browser: Any) -> None:
+    """On search/, type a word found only in one article's body (not its title): a result links to it."""
+    from playwright.sync_api import expect
+
+    word, article = search_word(built.articles)
+    page = browser.new_page(viewport=DESKTOP)
+    try:
+        response = page.goto(built.url("search/"), wait_until="load")
+        assert response is not None and response.status == 200, response and response.status
+        box = page.locator("input[type=search], input.pagefind-ui__search-input").first
+        expect(box).to_be_visible(timeout=10000)
+        target = page.locator(f"a[href*='articles/{article.slug}/']")
+        before = target.count()
+        box.fill(word)
+        expect(target).to_have_count(before + 1, timeout=15000)
+    finally:
+        page.close()
+
+
+# --- Lighthouse ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["home", "topic", "article"])
+def test_lighthouse_scores(built: Built, name: str, tmp_path: Path) -> None:
+    """Lighthouse 12.2.3, its default mobile run (a mid-range phone on a throttled connection, simulated: the
+    stricter of its two presets, and how most readers arrive), on a page: every category scores >= 0.95."""
+    require("node", NODE_HOW)
+    lighthouse = require(LIGHTHOUSE, NPM_HOW)
+    chromium = require(Path(CHROMIUM), CHROMIUM_HOW)
+    path, _ = page_path(built, name)
+    report_file = tmp_path / "report.json"
+    flags = [*CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    done = subprocess.run(
+        [lighthouse, built.url(path), "--output=json", f"--output-path={report_file}", "--quiet",
+         f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}", f"--chrome-flags={' '.join(flags)}"],
+        capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, "CHROME_PATH": chromium},
+    )
+    assert done.returncode == 0 and report_file.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert not report.get("runtimeError"), report["runtimeError"]
+    scores = {key: report["categories"][key]["score"] for key in LIGHTHOUSE_CATEGORIES}
+    low = {key: score for key, score in scores.items() if score is None or score < LIGHTHOUSE_MIN}
+    lines = [f"Lighthouse on /repo/{path}: {scores}"]
+    for key in low:
+        for ref in report["categories"][key]["auditRefs"]:
+            audit = report["audits"][ref["id"]]
+            if ref["weight"] and audit["score"] is not None and audit["score"] < 1:
+                shown = audit.get("displayValue") or ""
+                lines.append(f"  {key}: {ref['id']} score {audit['score']} {shown} - {audit['title']}")
+                for item in (audit.get("details") or {}).get("items", [])[:5]:
+                    node = item.get("node") or {}
+                    lines.append(f"      {node.get('selector') or item.get('url') or ''} {node.get('snippet', '')}"[:300])
+    assert not low, "\n".join(lines)
