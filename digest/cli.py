@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                            help="analyse every article again instead of reusing .cache/ (same output)")
     build_cmd.add_argument("--workers", type=int, default=0, metavar="N",
                            help="processes for analysis and ingest of large batches (default: one per core)")
+    build_cmd.add_argument("--keep-going", action="store_true",
+                           help="leave out articles and inbox files with errors, build the rest (still exits 1)")
 
     ingest_cmd = sub.add_parser("ingest", help="turn raw articles into content/articles/<slug>.md")
     ingest_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH",
@@ -98,11 +100,18 @@ def run_build(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise DigestError("--workers must be 1 or more (0: one per core)")
     result = build(args.config or Path(CONFIG_NAME), required=args.config is not None,
-                   use_cache=not args.no_cache, workers=args.workers)
+                   use_cache=not args.no_cache, workers=args.workers, keep_going=args.keep_going)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for error in result.skipped:
+        print(f"warning: skipped {error}", file=sys.stderr)
     print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"
           f" -> {display_path(result.output)}")
+    if result.skipped:
+        # Like make -k: the rest is built, but the exit code still says something was wrong.
+        names = sorted({display_path(error.path) for error in result.skipped})
+        print(f"--keep-going: skipped {len(names)} file(s) with errors: {', '.join(names)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -14,7 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from digest.cache import AnalysisCache, analyze_all
 from digest.collect import collect
 from digest.config import load_config
-from digest.errors import BuildErrors
+from digest.errors import BuildErrors, DigestError
 from digest.ingest import ingest
 from digest.read import ReadMemo, read_content
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
@@ -30,6 +30,8 @@ class BuildResult:
     changed: bool = False
     timings: list[tuple[str, float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[DigestError] = field(default_factory=list)
+    """Inbox files and articles left out of the site, with why (only with ``keep_going``)."""
 
 
 class _Stages:
@@ -77,6 +79,7 @@ def build(
     output: Path | None = None,
     base_url: str | None = None,
     memory: BuildMemory | None = None,
+    keep_going: bool = False,
 ) -> BuildResult:
     """Load the config, ingest the inbox, read content/, analyse, collect, render and write site/.
 
@@ -87,7 +90,8 @@ def build(
     configured base URL (the preview server builds elsewhere, for its own address).
 
     Raises DigestError (often BuildErrors, listing every problem) on bad input; site/ is then
-    left exactly as it was.
+    left exactly as it was. ``keep_going``: inbox files and articles that cannot be read are left
+    out (listed in ``result.skipped``) and the rest is built; config and theme errors still stop it.
     """
     result = BuildResult()
     stages = _Stages(result, echo)
@@ -107,13 +111,16 @@ def build(
         if report is not None:
             result.warnings.extend(report.warnings)
             result.warnings.extend(f"{name}: skipped: {why}" for name, why in report.skipped)
-            if report.failed:
-                raise BuildErrors(report.failed)
+            result.skipped.extend(report.failed)  # reported with the articles' problems, below
             stages.detail = report.summary()
         else:
             stages.detail = "no inbox folder"
     with stages.stage("read"):
-        content = read_content(config.content_dir, memory.articles if memory is not None else None)
+        content = read_content(config.content_dir, memory.articles if memory is not None else None,
+                               keep_going=True)
+        result.skipped.extend(content.skipped)
+        if result.skipped and not keep_going:  # every bad file of the batch at once, then stop
+            raise BuildErrors(result.skipped)
         result.warnings.extend(content.warnings)
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
     with stages.stage("analyze"):

@@ -29,6 +29,8 @@ class ContentReport:
     articles: list[Article] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[DigestError] = field(default_factory=list)
+    """Files left out because they could not be read (only with ``keep_going``)."""
 
 
 def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
@@ -268,8 +270,11 @@ def _read_remembered(path: Path, memo: ReadMemo | None, warnings: list[str]) -> 
     return article
 
 
-def read_content(content_root: Path, memo: ReadMemo | None = None) -> ContentReport:
-    """Read every article and page; report all problems together, not only the first."""
+def read_content(content_root: Path, memo: ReadMemo | None = None, keep_going: bool = False) -> ContentReport:
+    """Read every article and page; report all problems together, not only the first.
+
+    ``keep_going``: leave the files that cannot be read out (listed in ``skipped``) instead of
+    raising BuildErrors."""
     report = ContentReport()
     errors: list[DigestError] = []
     paths = find_markdown(content_root / "articles", content_root, report.warnings)
@@ -286,8 +291,9 @@ def read_content(content_root: Path, memo: ReadMemo | None = None) -> ContentRep
             report.pages.append(read_page(path))
         except DigestError as error:
             errors.append(error)
-    if errors:
+    if errors and not keep_going:
         raise BuildErrors(errors)
+    report.skipped = errors
     # Files are visited in sorted path order, so the -2 suffixes do not depend on the file system.
     slugs = unique_slugs(article.slug for article in report.articles)
     report.articles = [_with_slug(article, slug) for article, slug in zip(report.articles, slugs, strict=True)]
