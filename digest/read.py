@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -128,15 +129,28 @@ def safe_source(source: str | None) -> str | None:
     return source
 
 
+def read_regular(path: Path, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a regular file (one more than allowed tells it is too big).
+
+    Opened without blocking and refused unless it is a regular file: reading a named pipe with
+    no writer would hang the build, and a device could be endless. Raises OSError.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(0, "not a regular file (a named pipe, socket or device)", str(path))
+        return file.read(limit + 1)
+
+
 def read_text(path: Path) -> str:
     """A Markdown file's text: size-capped, strict UTF-8, newlines normalised, NFC."""
     try:
-        if path.stat().st_size > MAX_ARTICLE_BYTES:
-            raise ContentError(f"larger than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB", path=path,
-                               hint="split it into several articles")
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_ARTICLE_BYTES)
     except OSError as error:
         raise ContentError(f"cannot read: {error.strerror}", path=path) from None
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise ContentError(f"larger than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB", path=path,
+                           hint="split it into several articles")
     return decode_markdown(raw, path)
 
 

@@ -27,7 +27,7 @@ from digest.ingest.language import detect_language
 from digest.ingest.markdown import parse_markdown
 from digest.ingest.plaintext import parse_plain_text
 from digest.models import Article
-from digest.read import article_from_text, check_fields, read_text
+from digest.read import article_from_text, check_fields, read_regular, read_text
 from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
@@ -246,7 +246,7 @@ def _prepare(path: Path, project_root: Path, date: datetime | None, known_hashes
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(project_root.resolve()):
             raise IngestError("symlink points outside the project; not read", path=path)
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_RAW_BYTES)
     except IngestError as error:
         return _Prepared(path, "", error=error)
     except OSError as error:
@@ -362,7 +362,7 @@ def _choose_target(
 def article_for_analysis(path: Path, warnings: list[str]) -> Article:
     """A raw or Markdown file as the build would see it once ingested; nothing is written."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_RAW_BYTES)
     except OSError as error:
         raise IngestError(f"cannot read: {error.strerror}", path=path) from None
     item = convert(raw, path, path.name, warnings)
