@@ -14,6 +14,7 @@ from digest.analyze.text import content_terms
 from digest.analyze.topics import OTHER, TopicText, discover_topics
 from digest.config import Config
 from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDigest, TopicQuote
+from digest.related import related_articles
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -157,4 +158,5 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> 
         topics=tuple(topics),
         pages=tuple(sorted(pages, key=lambda page: page.slug)),
         duplicates=duplicates,
+        related=related_articles(ordered, repeated),
     )

@@ -48,6 +48,10 @@ class Config:
     page use this."""
     language: str = "en"
     """The ``lang`` of every page, unless an article says otherwise."""
+    per_page: int = 30
+    """``site.per_page``: articles on each page of the archive."""
+    feed_entries: int = 20
+    """``site.feed_entries``: the newest articles in each Atom feed."""
     theme: str = "default"
     """A folder in ``themes/``; templates it lacks come from ``themes/default``."""
     inbox: str = "content/inbox"
@@ -95,7 +99,7 @@ class Config:
         return self.root / self.inbox
 
 
-_SITE_KEYS = {"title", "description", "base_url", "language"}
+_SITE_KEYS = {"title", "description", "base_url", "language", "per_page", "feed_entries"}
 _ANALYSIS_KEYS = {
     "summary_sentences",
     "summary_words",
@@ -218,6 +222,8 @@ def parse_config(text: str, path: Path) -> Config:
         description=check.text(site, "description", ("site",), ""),
         base_url=base_url,
         language=check.text(site, "language", ("site",), "en"),
+        per_page=check.integer(site, "per_page", ("site",), 30, 1, 1000) or 30,
+        feed_entries=check.integer(site, "feed_entries", ("site",), 20, 1, 1000) or 20,
         theme=theme,
         inbox=inbox,
         summary_sentences=check.integer(analysis, "summary_sentences", ("analysis",), 3, 1, 50) or 3,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -139,6 +139,8 @@ class Site:
     pages: tuple[Page, ...]
     duplicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Near-duplicate stories: (the slug shown, the slugs of the same story from elsewhere)."""
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Slug -> the slugs of related articles, best first (shared keywords and topics)."""
 
 
 @dataclass(frozen=True, slots=True)

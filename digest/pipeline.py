@@ -16,8 +16,10 @@ from digest.collect import collect
 from digest.config import load_config
 from digest.errors import BuildErrors, DigestError
 from digest.ingest import ingest
+from digest.models import OutputFile
 from digest.read import ReadMemo, read_content
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
+from digest.search import search_files
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -68,6 +70,8 @@ class BuildMemory:
     """Pages rendered by the last builds with those templates, reused when their values match."""
     views: ViewMemo = field(default_factory=dict)
     """Digests of article views, by the article and analysis objects they were made from."""
+    search: dict[str, list[OutputFile]] = field(default_factory=dict)
+    """The last search bundle, by the digest of the records it indexes."""
 
 
 def build(
@@ -143,6 +147,10 @@ def build(
             env = memory.templates[1]
         files = render_site(site, config, theme, env, memory.pages if memory is not None else None,
                             memory.views if memory is not None else None)
+    with stages.stage("search"):
+        bundle = search_files(site, config, memory.search if memory is not None else None)
+        files.extend(bundle)
+        stages.detail = f"{len(bundle)} file(s)"
         result.files = len(files)
         result.pages = sum(1 for file in files if file.path.endswith(".html"))
     with stages.stage("write"):

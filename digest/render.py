@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 import posixpath
-from datetime import datetime
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -22,22 +24,21 @@ from markupsafe import Markup
 
 from digest.config import Config
 from digest.errors import ThemeError
-from digest.models import Analysis, AnalyzedArticle, Article, OutputFile, Site, TopicDigest
+from digest.models import Analysis, Article, OutputFile, Site
 from digest.theme import Theme
+from digest.views import article_view, months_of, paginate, reference, topic_view, years_view
 
-WORDS_PER_MINUTE = 220
+PageMemo = dict[str, tuple[str, bytes]]
+"""Output path -> (digest of the values it was rendered from, its bytes)."""
+ViewMemo = dict[tuple[int, int], tuple[Article, Analysis, str, str]]
+"""(id of article, id of analysis) -> (the article, the analysis, topic names' digest, view digest)."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def digest_of(value: Any) -> str:
     """A short, stable digest of template values (dates and markup as their text)."""
     serialised = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.blake2b(serialised.encode("utf-8"), digest_size=16).hexdigest()
-
-
-PageMemo = dict[str, tuple[str, bytes]]
-"""Output path -> (digest of the values it was rendered from, its bytes)."""
-ViewMemo = dict[tuple[int, int], tuple[Article, Analysis, str, str]]
-"""(id of article, id of analysis) -> (the article, the analysis, topic names' digest, view digest)."""
 
 
 def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
@@ -51,62 +52,15 @@ def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
     )
     env.filters["longdate"] = lambda value: f"{value.day} {value:%B %Y}" if isinstance(value, datetime) else ""
     env.filters["isodate"] = lambda value: value.isoformat(timespec="seconds") if isinstance(value, datetime) else ""
+    env.filters["shortdate"] = lambda value: f"{value.day} {value:%b %Y}" if isinstance(value, datetime) else ""
     return env
 
 
-def article_href(slug: str) -> str:
-    return f"articles/{slug}/"
-
-
-def topic_href(slug: str) -> str:
-    return f"topics/{slug}/"
-
-
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return parts.netloc if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def article_view(item: AnalyzedArticle, topic_names: dict[str, str]) -> dict[str, Any]:
-    """What a template may know about an article: plain values only."""
-    article, analysis = item.article, item.analysis
-    return {
-        "slug": article.slug,
-        "href": article_href(article.slug),
-        "title": article.title,
-        "date": article.date,
-        "author": article.author,
-        "source": article.source,
-        "source_url": article.source if _host(article.source) else None,
-        "source_host": _host(article.source),
-        "language": article.language,
-        "body": Markup(article.body_html),  # noqa: S704 - markdown-it output with raw HTML disabled
-        "reading_minutes": max(1, math.ceil(article.word_count / WORDS_PER_MINUTE)),
-        "summary": list(analysis.summary),
-        "quotes": [{"text": q.text, "speaker": q.speaker} for q in analysis.quotes],
-        "keywords": list(analysis.keywords),
-        "topics": [{"slug": s, "name": topic_names.get(s, s), "href": topic_href(s)} for s in analysis.topics],
-        "also": [],
-        "same_story": None,
-    }
-
-
-def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "slug": topic.slug,
-        "href": topic_href(topic.slug),
-        "name": topic.name,
-        "description": topic.description,
-        "discovered": topic.discovered,
-        "story": [{"text": s.text, "article": articles[s.article_slug]} for s in topic.story],
-        "quotes": [
-            {"text": q.quote.text, "speaker": q.quote.speaker, "article": articles[q.article_slug]}
-            for q in topic.quotes
-        ],
-        "articles": [articles[slug] for slug in topic.article_slugs],
-    }
+def build_time() -> datetime:
+    """The time a feed says it was updated when no article has a date: SOURCE_DATE_EPOCH (the
+    reproducible-builds convention) or 1970, never the clock, so builds stay byte-identical."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.fromtimestamp(int(value), UTC) if value.isdigit() else EPOCH
 
 
 class Renderer:
@@ -118,41 +72,64 @@ class Renderer:
         theme: Theme,
         env: ImmutableSandboxedEnvironment | None = None,
         pages: PageMemo | None = None,
+        common: dict[str, Any] | None = None,
+        common_key: str = "",
     ) -> None:
         self.config = config
         self.theme = theme
         self.env = env or make_environment(theme)
         self.pages = pages
+        self.common = common or {}
+        self.common_key = common_key
+        parts = urlsplit(config.base_url)
+        self.absolute_base = config.base_url.rstrip("/") + "/" if parts.scheme and parts.netloc else None
 
-    def page(self, template: str, output: str, inputs: list[str] | None = None, **context: Any) -> OutputFile:
-        """Render ``template`` to ``output`` (a path under site/), with links relative to it.
+    def public_path(self, output: str) -> str:
+        """The path a file is served at under the base URL: ``articles/x/`` for its index.html."""
+        if output == "index.html":
+            return ""
+        return posixpath.dirname(output) + "/" if output.endswith("/index.html") else output
 
-        ``inputs``: digests of everything ``context`` holds, for reusing an earlier rendering.
-        """
+    def links(self, output: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
+        """``url`` (relative to ``output``, so the site works from any folder) and ``absolute`` (from
+        base_url when it is a full URL, as feeds, sitemaps and canonical links need; else relative)."""
         depth = output.count("/")
         root = self.config.base_path if output == "404.html" else "../" * depth or "./"
 
         def url(target: str) -> str:
             return root + quote(target) if target else root
 
-        canonical_base = self.config.base_url if urlsplit(self.config.base_url).scheme else None
-        public_path = posixpath.dirname(output) + "/" if output.endswith("index.html") else output
-        public_path = "" if public_path == "/" else public_path
+        def absolute(target: str) -> str:
+            return self.absolute_base + quote(target) if self.absolute_base else url(target)
+
+        return url, absolute
+
+    def page(self, template: str, output: str, inputs: list[str] | None = None, **context: Any) -> OutputFile:
+        """Render ``template`` to ``output`` (a path under site/), with links relative to it.
+
+        ``inputs``: digests of everything ``context`` holds, for reusing an earlier rendering.
+        """
         key = None
         if self.pages is not None and inputs is not None:
             # Same template, same place, same values: the same bytes (templates are the same:
             # the caller drops this memory with the environment when the theme changes).
             key = digest_of([template, output, self.config.base_url, self.config.title,
-                             self.config.description, self.config.language, *inputs])
+                             self.config.description, self.config.language, self.common_key, *inputs])
             remembered = self.pages.get(output)
             if remembered is not None and remembered[0] == key:
                 return OutputFile(output, remembered[1])
+        url, absolute = self.links(output)
+        page_path = self.public_path(output)
         try:
             html = self.env.get_template(template).render(
                 site={"title": self.config.title, "description": self.config.description,
-                      "language": self.config.language},
+                      "language": self.config.language, "base_url": self.config.base_url,
+                      "absolute": self.absolute_base is not None},
                 url=url,
-                canonical=(canonical_base.rstrip("/") + "/" + quote(public_path)) if canonical_base else None,
+                absolute=absolute,
+                page_path=page_path,
+                canonical=self.absolute_base + quote(page_path) if self.absolute_base else None,
+                **self.common,
                 **context,
             )
         except TemplateError as error:
@@ -166,8 +143,20 @@ class Renderer:
             self.pages[output] = (key, data)
         return OutputFile(output, data)
 
+    def feed_id(self, page_path: str) -> str:
+        """An Atom id: the page's full URL, or (with no full base_url) a UUID made from its path,
+        which stays the same wherever the site is served."""
+        if self.absolute_base:
+            return self.absolute_base + quote(page_path)
+        return uuid.uuid5(uuid.NAMESPACE_URL, "digest:" + page_path).urn
+
     def static_files(self) -> list[OutputFile]:
         return [OutputFile("static/" + path, data) for path, data in sorted(self.theme.static.items())]
+
+
+def newest_date(views: list[dict[str, Any]]) -> datetime:
+    dates = [view["date"] for view in views if view["date"] is not None]
+    return max(dates) if dates else build_time()
 
 
 def render_site(
@@ -181,7 +170,6 @@ def render_site(
     """Every file of the built site, in a stable order. ``env``: an environment made earlier by
     ``make_environment`` for this same theme, to reuse its compiled templates; ``page_memo``: the
     pages it rendered before, reused when their template values are the same (the preview)."""
-    renderer = Renderer(config, theme, env, page_memo)
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     keys: dict[str, str] = {}
@@ -204,54 +192,141 @@ def render_site(
         view_memo.update(alive)
     topics = [topic_view(topic, articles) for topic in site.topics]
     # A near-duplicate names the other sources of its story; the home page lists each story once.
-    def reference(slug: str) -> dict[str, Any]:  # a flat summary: article views never nest each other
-        view = articles[slug]
-        return {key: view[key] for key in ("slug", "href", "title", "source_url", "source_host")}
-
     for shown, others in site.duplicates:
-        articles[shown]["also"] = [reference(slug) for slug in others]
+        articles[shown]["also"] = [reference(articles[slug]) for slug in others]
         for slug in others:
-            articles[slug]["same_story"] = reference(shown)
+            articles[slug]["same_story"] = reference(articles[shown])
+    for slug, related in site.related.items():
+        articles[slug]["related"] = [reference(articles[other]) for other in related]
     repeated = {slug for _, others in site.duplicates for slug in others}
     ordered = [articles[item.article.slug] for item in site.articles]
     listed = [article for article in ordered if article["slug"] not in repeated]
+    months = months_of(ordered)
+    years = years_view(months)
     pages = [{"slug": p.slug, "href": p.slug + "/", "title": p.title,
               "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
-    common = {"nav_pages": pages}
+    common = {"nav_pages": pages, "feed_href": "feed.xml"}
     # Digests of each value once, so a page can be reused without serialising the whole site.
     if page_memo is not None:
         for view in ordered:
             if view["slug"] not in keys:
                 keys[view["slug"]] = digest_of(view)
-            elif view["also"] or view["same_story"]:  # the duplicate links were added after
-                keys[view["slug"]] = digest_of([keys[view["slug"]], view["also"], view["same_story"]])
+            if view["also"] or view["same_story"] or view["related"]:  # links added after the view's digest
+                keys[view["slug"]] = digest_of([keys[view["slug"]], view["also"], view["same_story"],
+                                                [other["slug"] for other in view["related"]]])
         keys |= {"topic:" + t["slug"]: digest_of([{k: v for k, v in t.items() if k != "articles"},
                                                   [a["slug"] for a in t["articles"]],
                                                   [keys[a["slug"]] for a in t["articles"]]]) for t in topics}
-        keys["nav"] = digest_of(pages)
+    renderer = Renderer(config, theme, env, page_memo, common, digest_of(pages) if page_memo is not None else "")
+
+    def inputs(*parts: Any) -> list[str] | None:
+        return [digest_of(list(parts))] if page_memo is not None else None
+
+    def of(views: Any) -> list[str]:
+        """The digests of some article views (empty when nothing is remembered)."""
+        return [keys.get(view["slug"], "") for view in views] if page_memo is not None else []
+
     every_topic = [keys.get("topic:" + t["slug"], "") for t in topics]
-
-    def inputs(*parts: str) -> list[str] | None:
-        return [*parts, keys["nav"]] if page_memo is not None else None
-
-    files = [renderer.page("index.html", "index.html", inputs(*every_topic, *(keys.get(a["slug"], "") for a in
-                                                                               listed[:20])),
-                           topics=topics, articles=listed[:20], **common)]
-    files.append(renderer.page("topics.html", "topics/index.html", inputs(*every_topic), topics=topics, **common))
+    latest = listed[:20]
+    files = [renderer.page("index.html", "index.html", inputs(every_topic, of(latest), bool(months)),
+                           topics=topics, articles=latest, archive=bool(months))]
+    files.append(renderer.page("topics.html", "topics/index.html", inputs(every_topic), topics=topics))
     for topic in topics:
-        files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html",
-                                   inputs(keys.get("topic:" + topic["slug"], "")), topic=topic, **common))
+        topic_key = keys.get("topic:" + topic["slug"], "")
+        files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html", inputs(topic_key),
+                                   topic=topic))
+        entries = topic["articles"][:config.feed_entries]
+        files.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
+                          f"{topic['name']} · {config.title}", topic["description"], entries, of(entries)))
     for index, article in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
+        output = f"articles/{article['slug']}/index.html"
         files.append(renderer.page(
-            "article.html", f"articles/{article['slug']}/index.html",
-            inputs(keys.get(article["slug"], ""), keys.get(newer["slug"], "") if newer else "",
-                   keys.get(older["slug"], "") if older else ""),
-            article=article, newer=newer, older=older, **common))
+            "article.html", output,
+            inputs(of([article]), of([newer] if newer else []), of([older] if older else []),
+                   of(article["related"])),
+            article=article, newer=newer, older=older, article_ld=news_article(renderer, article, output)))
     for page in pages:
-        files.append(renderer.page("page.html", f"{page['slug']}/index.html", inputs(), page=page, **common))
-    files.append(renderer.page("404.html", "404.html", inputs(), **common))
+        files.append(renderer.page("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
+    files.extend(archive_pages(renderer, ordered, months, years, inputs, of))
+    files.append(renderer.page("search.html", "search/index.html", inputs()))
+    files.append(renderer.page("404.html", "404.html", inputs()))
+    entries = listed[:config.feed_entries]
+    files.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries)))
+    files.append(renderer.page("sitemap.xml", "sitemap.xml", None, articles=ordered, topics=topics,
+                               pages=pages, years=years,
+                               archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")]))
+    files.append(renderer.page("robots.txt", "robots.txt", inputs()))
     files.extend(renderer.static_files())
     files.append(OutputFile(".nojekyll", b""))
+    return files
+
+
+def feed(renderer: Renderer, output: str, page_href: str, title: str, subtitle: str,
+         entries: list[dict[str, Any]], entry_keys: list[str]) -> OutputFile:
+    """An Atom feed of ``entries`` (newest first) for the page at ``page_href``."""
+    updated = newest_date(entries)
+    page_path = renderer.public_path(output)
+    context = {"title": title, "subtitle": subtitle, "page_href": page_href, "updated": updated,
+               "id": renderer.feed_id(page_path), "entries": entries,
+               "entry_ids": [renderer.feed_id(entry["href"]) for entry in entries]}
+    return renderer.page("feed.xml", output,
+                         [digest_of([title, subtitle, page_href, str(updated), entry_keys])]
+                         if renderer.pages is not None else None,
+                         feed=context)
+
+
+def news_article(renderer: Renderer, article: dict[str, Any], output: str) -> dict[str, Any]:
+    """schema.org NewsArticle for search engines (JSON-LD); the template writes it with ``tojson``,
+    which escapes ``<``, ``>``, ``&`` and ``'``, so no text can end the script element."""
+    _, absolute = renderer.links(output)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article["title"],
+        "url": absolute(article["href"]),
+        "mainEntityOfPage": absolute(article["href"]),
+        "wordCount": article["word_count"],
+        "publisher": {"@type": "Organization", "name": renderer.config.title},
+    }
+    if article["date"] is not None:
+        data["datePublished"] = article["date"].isoformat(timespec="seconds")
+    if article["author"]:
+        data["author"] = {"@type": "Person", "name": article["author"]}
+    if article["source_url"]:
+        data["isBasedOn"] = article["source_url"]
+    if article["summary"]:
+        data["description"] = " ".join(article["summary"])
+    if article["keywords"]:
+        data["keywords"] = ", ".join(article["keywords"])
+    return data
+
+
+def archive_pages(
+    renderer: Renderer,
+    ordered: list[dict[str, Any]],
+    months: list[Any],
+    years: list[dict[str, Any]],
+    inputs: Callable[..., list[str] | None],
+    of: Callable[[Any], list[str]],
+) -> list[OutputFile]:
+    """``archive/`` (every article, newest first, paginated), a page per year listing its months,
+    and a page per month (paginated)."""
+    per_page = renderer.config.per_page
+    files = []
+    for part in paginate(ordered, per_page, "archive/"):
+        files.append(renderer.page("archive.html", part.output, inputs(years, part.pager, of(part.items)),
+                                   heading="Archive", articles=part.items, pager=part.pager, years=years,
+                                   current=None))
+    for year in years:
+        files.append(renderer.page("archive_year.html", f"{year['href']}index.html", inputs(years, year),
+                                   year=year, years=years))
+    for month in months:
+        view = month.view()
+        for part in paginate(month.articles, per_page, month.href):
+            files.append(renderer.page("archive.html", part.output,
+                                       inputs(years, view, part.pager, of(part.items)),
+                                       heading=view["name"], articles=part.items, pager=part.pager,
+                                       years=years, current=view))
     return files

@@ -138,6 +138,17 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 _ACTIVE_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet"}
 _URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "poster", "background", "data"}
 _SCRIPT_URL = re.compile(r"(?:javascript|vbscript|data):", re.IGNORECASE)
+_THEME_SCRIPT = re.compile(r"(?:\.\./)*(?:\./)?(?:static|pagefind)/[\w.-]+\.js")
+"""The theme's own script files (the search page's): relative links into static/ or pagefind/."""
+
+
+def theme_script(values: dict[str, str]) -> bool:
+    """A script element the default theme writes, never text from an article: structured data
+    (JSON-LD, which browsers do not run, written with tojson so nothing can close the element)
+    or one of the site's own script files."""
+    if values.get("type", "").strip().lower() == "application/ld+json" and "src" not in values:
+        return True
+    return bool(_THEME_SCRIPT.fullmatch(values.get("src", ""))) and set(values) <= {"src", "defer"}
 
 
 def _as_browser_reads(url: str) -> str:
@@ -178,15 +189,14 @@ class Page(HTMLParser):
         return self._open[key] > 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _ACTIVE_TAGS:
+        values: dict[str, str] = {name: value or "" for name, value in attrs}
+        if tag in _ACTIVE_TAGS and not (tag == "script" and theme_script(values)):
             self.active.append(f"<{tag}>")
-        values: dict[str, str] = {}
         for name, value in attrs:
             if name.startswith("on"):
                 self.active.append(f"<{tag} {name}=...>")
             if name in _URL_ATTRS and value and _SCRIPT_URL.match(_as_browser_reads(value)):
                 self.active.append(f"<{tag} {name}={value[:60]!r}>")
-            values[name] = value or ""
         classes = values.get("class", "").split()
         if tag == "article" and "article" in classes:
             self.article_dir = values.get("dir")

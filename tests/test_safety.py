@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -12,31 +10,13 @@ import pytest
 from digest.errors import DigestError
 from digest.models import OutputFile
 from digest.write import safe_relative, write_site
+from tests.badinputs_support import Page
 from tests.conftest import run_cli, tree_bytes
 
 
-class ActiveContent(HTMLParser):
-    """Finds what a browser would run: script elements, on* handlers, script URLs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed"):
-            self.found.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.found.append(f"{tag} {name}=")
-            script_url = value and re.match(r"\s*(javascript|vbscript|data):", value, re.IGNORECASE)
-            if name in ("href", "src", "action", "formaction") and script_url:
-                self.found.append(f"{tag} {name}={value}")
-
-
 def active_content(html: str) -> list[str]:
-    parser = ActiveContent()
-    parser.feed(html)
-    return parser.found
+    """What a browser would run in a built page, besides the theme's own scripts."""
+    return Page(html).active
 
 
 def test_hostile_article_renders_as_text(project: Path) -> None:

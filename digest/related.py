@@ -1,0 +1,60 @@
+"""Related articles: for each article, the others sharing its rarest keywords and its topics."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+from digest.models import AnalyzedArticle
+
+RELATED_LIMIT = 4
+TOPIC_WEIGHT = 0.5
+"""A shared topic counts for less than a shared keyword: topics hold hundreds of articles."""
+
+
+def related_articles(
+    items: Sequence[AnalyzedArticle], hidden: set[str], limit: int = RELATED_LIMIT
+) -> dict[str, tuple[str, ...]]:
+    """Slug -> up to ``limit`` related slugs, best first.
+
+    A keyword counts by how rare it is (inverse document frequency); keywords most of the site
+    shares are skipped, which keeps this close to linear in the number of articles. ``hidden``:
+    slugs never offered (near-duplicates, already linked as the same story). Ties go to the
+    article closest in date, then by slug, so the result does not depend on the input order.
+    """
+    count = len(items)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(items):
+        if item.article.slug not in hidden:
+            for word in set(item.analysis.keywords):
+                postings[word].append(index)
+    common = max(50, count // 10)
+    weights = {word: math.log(1 + count / len(members)) for word, members in postings.items()
+               if len(members) <= common}
+    timestamps = [item.article.date.timestamp() if item.article.date else 0.0 for item in items]
+    result: dict[str, tuple[str, ...]] = {}
+    for index, item in enumerate(items):
+        scores: dict[int, float] = defaultdict(float)
+        for word in set(item.analysis.keywords):
+            weight = weights.get(word)
+            if weight is None:
+                continue
+            for other in postings[word]:
+                scores[other] += weight
+        scores.pop(index, None)
+        if not scores:
+            continue
+        topics = set(item.analysis.topics)
+        ranked = heapq.nsmallest(
+            limit,
+            scores,
+            key=lambda other: (
+                -(scores[other] + TOPIC_WEIGHT * len(topics.intersection(items[other].analysis.topics))),
+                abs(timestamps[other] - timestamps[index]),
+                items[other].article.slug,
+            ),
+        )
+        result[item.article.slug] = tuple(items[other].article.slug for other in ranked)
+    return result

@@ -1,0 +1,150 @@
+"""The client-side search index: Pagefind (https://pagefind.app), run over one small HTML record per
+article, topic and page, and written under ``site/pagefind/``. No server is needed to search.
+
+Pagefind takes about 2 ms a page, so its output is kept in ``.cache/search/<key>/``, where the key is
+a digest of every record: a build whose searchable text did not change reuses it without running
+Pagefind. Records, not the built pages, are indexed: they hold only what search should find (no
+navigation, no footers) and exist before the site is written, so the index is part of the same
+atomic swap as every other file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.config import Config
+from digest.errors import DigestError
+from digest.models import OutputFile, Site
+from digest.views import article_href, topic_href
+
+PAGEFIND_VERSION = "1.5.2"
+"""Pinned in requirements.txt (pagefind-bin); part of the cache key."""
+BUNDLE = "pagefind/"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One searchable document: the page it leads to and the HTML Pagefind reads."""
+
+    href: str
+    html: str
+
+
+MAX_RECORD_CHARS = 20_000
+"""Text indexed per article: whole news articles, but not all 5 MB of a runaway scrape."""
+
+
+def _document(title: str, body_html: str, language: str) -> str:
+    # No Pagefind filters or extra metadata: Pagefind writes those from hash maps, in a different
+    # order on every run, and the site must be byte-identical build after build.
+    return (f'<!doctype html><html lang="{html.escape(language)}"><head><title>{html.escape(title)}</title>'
+            f"</head><body><main data-pagefind-body><h1>{html.escape(title)}</h1>{body_html}"
+            "</main></body></html>")
+
+
+def _paragraphs(texts: Iterable[str]) -> str:
+    """Plain texts as escaped paragraphs, up to MAX_RECORD_CHARS in all."""
+    parts: list[str] = []
+    room = MAX_RECORD_CHARS
+    for text in texts:
+        if room <= 0:
+            break
+        parts.append(f"<p>{html.escape(text[:room])}</p>")
+        room -= len(text)
+    return "".join(parts)
+
+
+def records(site: Site, config: Config) -> list[Record]:
+    """Every article (title and text), every topic digest (name, description, story) and page."""
+    found = []
+    for item in site.articles:
+        article = item.article
+        found.append(Record(article_href(article.slug), _document(
+            article.title, _paragraphs(block.text for block in article.blocks), config.language)))
+    for topic in site.topics:
+        found.append(Record(topic_href(topic.slug), _document(
+            topic.name, _paragraphs([topic.description, *(sentence.text for sentence in topic.story)]),
+            config.language)))
+    for page in site.pages:
+        found.append(Record(page.slug + "/", _document(page.title, page.body_html, config.language)))
+    if not found:  # Pagefind refuses an empty site; the home page keeps the search page working
+        found.append(Record("", _document(config.title, f"<p>{html.escape(config.description)}</p>",
+                                          config.language)))
+    return found
+
+
+def records_key(found: list[Record], language: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{PAGEFIND_VERSION}\0{language}\0".encode())
+    for record in found:
+        digest.update(record.href.encode("utf-8") + b"\0" + record.html.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def pagefind_executable() -> Path:
+    """The binary the pagefind-bin wheel ships (its Python wrapper adds nothing we need)."""
+    spec = importlib.util.find_spec("pagefind_bin")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        for name in ("pagefind_extended", "pagefind"):
+            if (Path(folder) / name).is_file():
+                return Path(folder) / name
+    raise DigestError("the search indexer (pagefind-bin) is not installed",
+                      hint="run: make site (or pip install -r requirements.txt)")
+
+
+def _read_bundle(folder: Path) -> list[OutputFile]:
+    return [OutputFile(BUNDLE + path.relative_to(folder).as_posix(), path.read_bytes())
+            for path in sorted(folder.rglob("*")) if path.is_file()]
+
+
+def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None) -> list[OutputFile]:
+    """The Pagefind bundle for ``site``: from ``memory`` (the preview), from the cache, or made now."""
+    found = records(site, config)
+    key = records_key(found, config.language)
+    if memory is not None and key in memory:
+        return memory[key]
+    cache = config.root / ".cache" / "search"
+    kept = cache / key
+    if not (kept / "pagefind-entry.json").is_file():
+        _index(found, config.language, cache, kept)
+    files = _read_bundle(kept)
+    if memory is not None:
+        memory.clear()
+        memory[key] = files
+    return files
+
+
+def _index(found: list[Record], language: str, cache: Path, kept: Path) -> None:
+    """Run Pagefind over the records in a scratch folder and keep its bundle under ``kept``."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
+        source = Path(scratch) / "records"
+        for record in found:
+            folder = source / record.href
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "index.html").write_text(record.html, encoding="utf-8")
+        bundle = Path(scratch) / "bundle"
+        command = [str(pagefind_executable()), "--site", str(source), "--output-path", str(bundle),
+                   "--force-language", language.split("-")[0].lower() or "en", "--silent"]
+        result = subprocess.run(command, capture_output=True, text=True, check=False,
+                                env={**os.environ, "NO_COLOR": "1"})
+        if result.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+            message = (result.stderr or result.stdout).strip().splitlines()
+            raise DigestError("the search index could not be built: " + (message[-1] if message else
+                                                                        f"pagefind exited {result.returncode}"),
+                              hint="run the build again; if it persists, reinstall with make site")
+        # Only the newest bundle is kept: the cache holds what the site needs, not its history.
+        for old in cache.iterdir():
+            if old.is_dir() and not old.name.startswith("index-"):
+                shutil.rmtree(old, ignore_errors=True)
+        bundle.rename(kept)

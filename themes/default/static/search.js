@@ -1,0 +1,15 @@
+// Starts Pagefind's search box. The site may be served from any folder, so the search page
+// gives its path to the site root (data-root) and the index is found from there.
+window.addEventListener("DOMContentLoaded", function () {
+  var box = document.getElementById("search");
+  if (!box || typeof PagefindUI === "undefined") return;
+  var root = new URL(box.getAttribute("data-root") || "../", window.location.href).pathname;
+  new PagefindUI({
+    element: "#search",
+    baseUrl: root,
+    bundlePath: root + "pagefind/",
+    showImages: false,
+    resetStyles: false,
+    autofocus: true
+  });
+});
