@@ -6,7 +6,7 @@ import codecs
 import unicodedata
 from pathlib import Path
 
-from digest.errors import IngestError
+from digest.errors import IngestError, display_path
 
 # Bytes no text file holds (tab, line feed, vertical tab, form feed and carriage return are text).
 _CONTROL_BYTES = bytes(byte for byte in range(32) if byte not in (9, 10, 11, 12, 13))
@@ -35,13 +35,20 @@ def decode_raw(raw: bytes, path: Path, warnings: list[str]) -> str:
             raise IngestError(f"not text: control bytes from offset {first}",
                               path=path, hint="only text, HTML and Markdown articles can be ingested")
         if nul_count:
-            warnings.append(f"{path}: removed {nul_count} NUL byte(s)")
+            warnings.append(f"{display_path(path)}: removed {nul_count} NUL byte(s)")
             raw = raw.replace(b"\x00", b"")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
+            # Text in a legacy encoding holds no control bytes; random binary data has one in ten,
+            # just under the ratio above, and would be "decoded" as cp1252 garbage.
+            stray = len(head) - len(head.translate(None, _CONTROL_BYTES[1:]))
+            if stray >= 3 and stray * 100 > len(head):
+                first = next(i for i, byte in enumerate(head) if byte in _CONTROL_BYTES[1:])
+                raise IngestError(f"not text: control bytes from offset {first}", path=path,
+                                  hint="only text, HTML and Markdown articles can be ingested") from None
             line = raw.count(b"\n", 0, error.start) + 1
             text = raw.decode("cp1252", errors="replace")
-            warnings.append(f"{path}:{line}: not valid UTF-8 (byte {error.start}); decoded as cp1252")
+            warnings.append(f"{display_path(path)}:{line}: not valid UTF-8 (byte {error.start}); decoded as cp1252")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return unicodedata.normalize("NFC", text)

@@ -18,7 +18,7 @@ import lxml.html
 import trafilatura
 from lxml.etree import ParserError
 
-from digest.errors import IngestError
+from digest.errors import IngestError, display_path
 from digest.ingest.plaintext import escape_markdown, shorten_title, unescape_markdown
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
@@ -63,14 +63,15 @@ def decode_html(raw: bytes, path: Path, warnings: list[str]) -> str:
         pass
     else:
         if declared and declared.replace("_", "-") not in ("utf-8", "utf8") and not raw.isascii():
-            warnings.append(f"{path}: page says charset {declared}, but its bytes are UTF-8; read as UTF-8")
+            warnings.append(f"{display_path(path)}: page says charset {declared}, but its bytes are UTF-8; "
+                            "read as UTF-8")
         return text
     if declared:
         try:
             return raw.decode(declared)
         except (LookupError, UnicodeDecodeError):
             pass
-    warnings.append(f"{path}: not valid UTF-8 and no usable charset; decoded as cp1252")
+    warnings.append(f"{display_path(path)}: not valid UTF-8 and no usable charset; decoded as cp1252")
     return raw.decode("cp1252", errors="replace")
 
 
