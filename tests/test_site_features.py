@@ -1,0 +1,234 @@
+"""What a reader and a feed reader get besides the pages: archive, feeds, sitemap, robots.txt,
+social and structured metadata, related articles and the search index."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.conftest import make_project, run_cli, tree_bytes
+
+TOPICS = {"markets": "shares bank profit economy", "football": "match team coach league"}
+
+
+_WORDS = ("harbour crane ferry tide anchor dock pier quay mooring vessel captain cargo lighthouse "
+              "orchard cider blossom ladder basket picker grove frost pruning harvest vineyard barrel "
+              "glacier summit rope crampon avalanche ridge basecamp sherpa oxygen descent blizzard tent "
+              "violin concerto rehearsal conductor soloist encore audience balcony overture applause "
+              "bakery sourdough oven flour starter crust loaf proving bakers morning queue pastry")
+VOCABULARY = _WORDS.split()
+
+
+def article(slug: str, title: str, date: str | None, topic: str, words: str, seed: int) -> str:
+    """A short article of its own words (near-duplicates would be folded into one story)."""
+    own = [VOCABULARY[(seed * 7 + step * 3) % len(VOCABULARY)] for step in range(24)]
+    sentences = [f"The {words} story of {slug} turns on {' and '.join(own[i:i + 3])}." for i in range(0, 24, 3)]
+    dated = f"date: {date}\n" if date else ""
+    return (f"---\ntitle: \"{title}\"\n{dated}author: Ann Writer\nsource: https://news.example/{slug}\n"
+            f"topics: [{topic}]\n---\n\n{' '.join(sentences[:4])} It mentions {TOPICS[topic]}.\n\n"
+            f"\"We will see what the next weeks bring for the {own[0]},\" said Maria Lopez of {slug}.\n\n"
+            f"{' '.join(sentences[4:])}\n")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seven articles over three months of two years, two topics, archive pages of two articles."""
+    project = make_project(tmp_path_factory.mktemp("features") / "project", with_seed=False)
+    config = (project / "config.yaml").read_text(encoding="utf-8")
+    config = config.replace("  language: en\n", "  language: en\n  per_page: 2\n  feed_entries: 3\n")
+    config = config.replace("base_url: https://example.org/", "base_url: https://news.example.org/digest/")
+    (project / "config.yaml").write_text(config, encoding="utf-8")
+    articles = project / "content" / "articles"
+    specs = [
+        ("alpha", "Alpha <rises> & 'falls'", "2024-11-02", "markets", "copper smelter"),
+        ("beta", "Beta", "2024-12-05", "markets", "copper smelter"),
+        ("gamma", "Gamma", "2024-12-09", "football", "stadium roof"),
+        ("delta", "Delta", "2024-12-20", "football", "stadium roof"),
+        ("epsilon", "Epsilon", "2025-01-03", "markets", "vineyard harvest"),
+        ("zeta", "Zeta", "2025-01-04", "football", "vineyard harvest"),
+        ("eta", "Eta", None, "markets", "lighthouse keeper"),
+    ]
+    for seed, (slug, title, date, topic, words) in enumerate(specs):
+        (articles / f"{slug}.md").write_text(article(slug, title, date, topic, words, seed), encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    return project
+
+
+def page(project: Path, path: str) -> str:
+    return (project / "site" / path).read_text(encoding="utf-8")
+
+
+def links(html: str) -> list[str]:
+    return re.findall(r'<a [^>]*href="([^"]+)"', html)
+
+
+def test_archive_lists_every_article_newest_first_in_pages(built: Path) -> None:
+    first, second = page(built, "archive/index.html"), page(built, "archive/page/2/index.html")
+    assert re.search(r"Alpha &lt;rises&gt; &amp; (&#39;|')falls", page(built, "archive/page/3/index.html"))
+    assert "../../../articles/zeta/" in second or "articles/zeta/" in first
+    titles = [re.findall(r'<a href="[^"]*articles/(\w+)/">', page(built, path))
+              for path in ("archive/index.html", "archive/page/2/index.html", "archive/page/3/index.html",
+                           "archive/page/4/index.html")]
+    assert titles == [["zeta", "epsilon"], ["delta", "gamma"], ["beta", "alpha"], ["eta"]]
+    assert not (built / "site" / "archive" / "page" / "5").exists()
+    assert 'rel="next" href="../../../archive/page/3/"' in second
+    assert 'rel="prev" href="../../../archive/"' in second
+
+
+def test_archive_has_a_page_per_year_and_month(built: Path) -> None:
+    december = page(built, "archive/2024/12/index.html")
+    assert re.findall(r'articles/(\w+)/">', december) == ["delta", "gamma"]  # two per page
+    assert re.findall(r'articles/(\w+)/">', page(built, "archive/2024/12/page/2/index.html")) == ["beta"]
+    year = page(built, "archive/2024/index.html").split('class="month-list"')[1].split("</ul>")[0]
+    assert "December 2024" in year and "November 2024" in year and "January 2025" not in year
+    assert (built / "site" / "archive" / "2025" / "01" / "index.html").is_file()
+    # Every archive page links to every other month; its own is marked as the current page.
+    assert {"../../../archive/2024/11/", "../../../archive/2025/01/"} <= set(links(december))
+    assert '<span aria-current="page">Dec</span>' in december
+
+
+def test_site_feed_is_atom_with_the_newest_entries_and_absolute_links(built: Path) -> None:
+    feed = feedparser.parse(page(built, "feed.xml"))
+    assert feed.bozo == 0, feed.bozo_exception
+    assert feed.version == "atom10"
+    assert feed.feed.title == "The Digest"
+    assert [entry.link for entry in feed.entries] == [
+        f"https://news.example.org/digest/articles/{slug}/" for slug in ("zeta", "epsilon", "delta")]
+    entry = feed.entries[0]
+    assert entry.author == "Ann Writer"
+    assert entry.published.startswith("2025-01-04")
+    assert "vineyard harvest" in entry.content[0].value
+    assert entry.tags[0].term == "football"
+    assert feed.feed.updated.startswith("2025-01-04")
+
+
+def test_each_topic_has_its_own_feed(built: Path) -> None:
+    feed = feedparser.parse(page(built, "topics/markets/feed.xml"))
+    assert feed.bozo == 0, feed.bozo_exception
+    assert [entry.link.rsplit("/", 2)[-2] for entry in feed.entries] == ["epsilon", "beta", "alpha"]
+    assert '<link rel="alternate" type="application/atom+xml"' in page(built, "topics/markets/index.html")
+    assert 'href="../../topics/markets/feed.xml"' in page(built, "topics/markets/index.html")
+
+
+def test_sitemap_and_robots_name_every_page_under_the_base_url(built: Path) -> None:
+    sitemap = page(built, "sitemap.xml")
+    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    base = "https://news.example.org/digest/"
+    assert all(location.startswith(base) for location in locations)
+    for slug in ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"):
+        assert f"{base}articles/{slug}/" in locations
+    assert f"{base}topics/markets/" in locations and f"{base}archive/2024/12/" in locations
+    assert f"{base}about/" in locations
+    assert len(locations) == len(set(locations))
+    for location in locations:  # every URL is a page that was built
+        assert (built / "site" / location.removeprefix(base) / "index.html").is_file(), location
+    assert page(built, "robots.txt") == f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n"
+
+
+class Head(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.meta: dict[str, str] = {}
+        self.links: dict[str, str] = {}
+        self.ld: list[str] = []
+        self._in_ld = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "meta" and ("property" in values or "name" in values):
+            self.meta[values.get("property") or values["name"]] = values.get("content", "")
+        if tag == "link" and "rel" in values:
+            self.links[values["rel"]] = values.get("href", "")
+        self._in_ld = tag == "script" and values.get("type") == "application/ld+json"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_ld:
+            self.ld.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_ld = False
+
+
+def test_article_pages_carry_social_and_structured_metadata(built: Path) -> None:
+    head = Head(page(built, "articles/alpha/index.html"))
+    url = "https://news.example.org/digest/articles/alpha/"
+    assert head.links["canonical"] == url
+    assert head.meta["og:url"] == url
+    assert head.meta["og:type"] == "article"
+    assert head.meta["og:title"].startswith("Alpha <rises> & 'falls'")
+    assert head.meta["twitter:card"] == "summary"
+    assert head.meta["article:published_time"].startswith("2024-11-02")
+    assert head.links["icon"] == "../../static/favicon.svg"
+    assert (built / "site" / "static" / "favicon.svg").is_file()
+    data = json.loads("".join(head.ld))
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == "Alpha <rises> & 'falls'"
+    assert data["author"] == {"@type": "Person", "name": "Ann Writer"}
+    assert data["datePublished"].startswith("2024-11-02")
+    assert data["isBasedOn"] == "https://news.example/alpha"
+    assert "<rises>" not in "".join(head.ld)  # escaped for the script element
+
+
+def test_a_title_cannot_close_the_structured_data_script(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", with_seed=False)
+    hostile = "</script><script>alert(1)</script>"
+    (project / "content" / "articles" / "x.md").write_text(
+        f"---\ntitle: '{hostile}'\ndate: 2024-01-01\n---\n\nBody text of the article.\n", encoding="utf-8")
+    assert run_cli(project).code == 0
+    html = page(project, "articles/x/index.html")
+    assert html.count("<script") == 1
+    assert json.loads("".join(Head(html).ld))["headline"] == hostile
+
+
+def test_related_articles_share_keywords_and_topics(built: Path) -> None:
+    related = page(built, "articles/gamma/index.html").split('id="related-heading"')[1].split("</section>")[0]
+    slugs = re.findall(r'articles/(\w+)/"', related)
+    assert slugs and slugs[0] == "delta"  # the other stadium-roof story of the same topic
+    assert "gamma" not in slugs
+
+
+def test_search_index_is_built_and_the_page_finds_it_from_any_folder(built: Path) -> None:
+    site = built / "site"
+    assert (site / "pagefind" / "pagefind-ui.js").is_file()
+    entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    # Seven articles, two topic digests and the about page are searchable.
+    assert entry["languages"]["en"]["page_count"] == 10
+    search = page(built, "search/index.html")
+    assert 'src="../pagefind/pagefind-ui.js"' in search and 'data-root="../"' in search
+    assert "<noscript>" in search
+
+
+def test_search_index_is_reused_when_nothing_searchable_changed(built: Path) -> None:
+    result = run_cli(built)
+    assert result.code == 0, result.err
+    assert "search" in result.out
+    before = tree_bytes(built / "site")
+    kept = sorted(path.name for path in (built / ".cache" / "search").iterdir())
+    assert len(kept) == 1
+    assert run_cli(built).code == 0
+    assert tree_bytes(built / "site") == before
+    assert sorted(path.name for path in (built / ".cache" / "search").iterdir()) == kept
+
+
+def test_feeds_without_a_full_base_url_use_relative_links_and_the_source_date_epoch(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", with_seed=False)
+    config = (project / "config.yaml").read_text(encoding="utf-8")
+    (project / "config.yaml").write_text(config.replace("base_url: https://example.org/", "base_url: /"),
+                                         encoding="utf-8")
+    (project / "content" / "articles" / "undated.md").write_text(
+        "---\ntitle: Undated\n---\n\nA body with no date at all.\n", encoding="utf-8")
+    assert run_cli(project, env={"SOURCE_DATE_EPOCH": "1700000000"}).code == 0
+    feed = feedparser.parse(page(project, "feed.xml"), response_headers={
+        "content-location": "https://mirror.example/feed.xml", "content-type": "application/atom+xml"})
+    assert feed.bozo == 0, feed.bozo_exception
+    assert feed.entries[0].link == "https://mirror.example/articles/undated/"
+    assert feed.entries[0].id.startswith("urn:uuid:")
+    assert feed.feed.updated.startswith("2023-11-14T22:13:20")
+    assert "Sitemap:" not in page(project, "robots.txt")
