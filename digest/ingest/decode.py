@@ -34,9 +34,8 @@ def decode_raw(raw: bytes, path: Path, warnings: list[str]) -> str:
             first = next(i for i, byte in enumerate(head) if byte in _CONTROL_BYTES)
             raise IngestError(f"not text: control bytes from offset {first}",
                               path=path, hint="only text, HTML and Markdown articles can be ingested")
-        if nul_count:
-            warnings.append(f"{display_path(path)}: removed {nul_count} NUL byte(s)")
-            raw = raw.replace(b"\x00", b"")
+        repairs = [f"{display_path(path)}: removed {nul_count} NUL byte(s)"] if nul_count else []
+        raw = raw.replace(b"\x00", b"") if nul_count else raw
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -49,6 +48,7 @@ def decode_raw(raw: bytes, path: Path, warnings: list[str]) -> str:
                                   hint="only text, HTML and Markdown articles can be ingested") from None
             line = raw.count(b"\n", 0, error.start) + 1
             text = raw.decode("cp1252", errors="replace")
-            warnings.append(f"{display_path(path)}:{line}: not valid UTF-8 (byte {error.start}); decoded as cp1252")
+            repairs.append(f"{display_path(path)}:{line}: not valid UTF-8 (byte {error.start}); decoded as cp1252")
+        warnings.extend(repairs)  # only for a file that is read: a refused one gets its error alone
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return unicodedata.normalize("NFC", text)
