@@ -13,13 +13,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from digest.cache import AnalysisCache, analyze_all
 from digest.collect import collect
-from digest.config import load_config
+from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
 from digest.ingest import ingest
-from digest.models import OutputFile
+from digest.models import OutputFile, Site
 from digest.read import ReadMemo, read_content
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
-from digest.search import search_files
+from digest.search import search_files, search_is_current
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -72,6 +72,13 @@ class BuildMemory:
     """Digests of article views, by the article and analysis objects they were made from."""
     search: dict[str, list[OutputFile]] = field(default_factory=dict)
     """The last search bundle, by the digest of the records it indexes."""
+    defer_search: bool = False
+    """Keep the last search bundle when the searchable text changed, and leave the new one in
+    ``search_pending`` for the owner to make after the pages are shown (the preview: Pagefind
+    takes seconds on a big site, and the edited page should not wait for it)."""
+    search_pending: tuple[Site, Config] | None = None
+    pages_written: list[OutputFile] = field(default_factory=list)
+    """The last build's files other than the search bundle."""
 
 
 def build(
@@ -148,7 +155,13 @@ def build(
         files = render_site(site, config, theme, env, memory.pages if memory is not None else None,
                             memory.views if memory is not None else None)
     with stages.stage("search"):
-        bundle = search_files(site, config, memory.search if memory is not None else None)
+        if memory is not None and memory.defer_search and memory.search:
+            current = search_is_current(site, config, memory.search)
+            memory.search_pending = None if current else (site, config)
+            bundle = next(iter(memory.search.values()))
+            memory.pages_written = list(files)
+        else:
+            bundle = search_files(site, config, memory.search if memory is not None else None)
         files.extend(bundle)
         stages.detail = f"{len(bundle)} file(s)"
         result.files = len(files)

@@ -107,6 +107,11 @@ def _read_bundle(folder: Path) -> list[OutputFile]:
             for path in sorted(folder.rglob("*")) if path.is_file()]
 
 
+def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]]) -> bool:
+    """Whether ``memory`` holds the bundle for this site's searchable text."""
+    return records_key(records(site, config), config.language) in memory
+
+
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None) -> list[OutputFile]:
     """The Pagefind bundle for ``site``: from ``memory`` (the preview), from the cache, or made now."""
     found = records(site, config)

@@ -32,6 +32,8 @@ from watchdog.observers import Observer
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
 from digest.pipeline import BuildMemory, build
+from digest.search import search_files
+from digest.write import update_in_place
 
 PREVIEW = Path(".cache") / "preview"
 RELOAD_PATH = "/__digest/reload"
@@ -98,7 +100,7 @@ class Preview:
         self.folder = folder
         self.base_url = base_url
         self.echo = echo
-        self.memory = BuildMemory()
+        self.memory = BuildMemory(defer_search=True)
         self.state = BuildState()
         self.changed = threading.Condition()
 
@@ -123,6 +125,19 @@ class Preview:
             self.state.epoch += 1
             self.state.error = error
             self.changed.notify_all()
+        self.refresh_search()
+
+    def refresh_search(self) -> None:
+        """Index the searchable text of the build just shown (pages did not wait for it). The
+        search page loads the index when it searches, so nothing needs reloading."""
+        pending, self.memory.search_pending = self.memory.search_pending, None
+        if pending is None:
+            return
+        try:
+            bundle = search_files(*pending, self.memory.search)
+            update_in_place(self.memory.pages_written + bundle, self.folder, self.memory.written)
+        except DigestError as failure:
+            self.echo(f"error: search index: {failure}")
 
     def wait(self, epoch: int, timeout: float) -> BuildState:
         with self.changed:

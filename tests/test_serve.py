@@ -159,3 +159,20 @@ def test_the_default_address_is_loopback_only(project: Path) -> None:
     with running(project, port=port) as server:
         assert any(re.match(rf"serving http://127\.0\.0\.1:{port}/", line) for line in server.lines)
         assert not any("warning" in line for line in server.lines)
+
+
+def test_the_search_index_follows_an_edit_after_the_page_is_shown(project: Path) -> None:
+    with running(project) as server:
+        _, entry = server.get("/pagefind/pagefind-entry.json")
+        assert '"page_count"' in entry
+        source = article_file(project)
+        source.write_text(source.read_text(encoding="utf-8") + "\nA zeppelinwort appears in the last line.\n",
+                          encoding="utf-8")
+        server.wait_for("zeppelinwort", f"/articles/{source.stem}/")
+        deadline = time.monotonic() + 20
+        while server.get("/pagefind/pagefind-entry.json")[1] == entry:  # the index changed too
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        status, _ = server.get("/pagefind/pagefind-ui.js")
+        assert status == 200
+    assert "Traceback" not in server.output()
