@@ -54,6 +54,7 @@ RERUN = ".venv/bin/python bench/bench_peers.py"
 SEED = 8  # the issue's number: any fixed seed gives the same corpus on every machine
 RUN_TIMEOUT = 3600.0
 SAMPLE_SECONDS = 0.05
+SCAN_SECONDS = 0.2
 STAGES = ("config", "ingest", "read", "analyze", "collect", "render", "write")
 STAGE_LINE = re.compile(r"^(" + "|".join(STAGES) + r")\s+([\d.]+) ms")
 KIB = 1024
@@ -423,26 +424,40 @@ def write_mkdocs(root: Path, articles: Sequence[Article]) -> None:
 @dataclass
 class Run:
     seconds: float
+    cpu: float
+    """User + system CPU seconds of the process and the children it waited for (its pool): unlike the
+    wall time, barely changed by other load on the cores."""
     largest_kib: int
     """ru_maxrss of the reaped child: its own peak or its largest waited-for descendant's (Linux: KiB)."""
     tree_kib: int
-    """Peak of the summed RSS of every process in the run's process group, sampled every 50 ms."""
+    """Peak of the summed RSS of the processes in the run's process group, sampled every 50 ms (members
+    found every 0.2 s)."""
     output: str
 
 
-def tree_rss_kib(group: int, page_kib: int) -> int:
-    """Summed RSS of the processes in process group ``group`` (pool workers included)."""
-    total = 0
+def group_members(group: int) -> set[int]:
+    """The processes in process group ``group`` (the run and its pool workers): a scan of all of /proc."""
+    members = {group}
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
+        # Only processes started after the run's first one (pids grow; a wrap-around would miss some).
+        if entry.name.isdigit() and int(entry.name) > group:
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue  # it ended while being read
             # Fields after the command name (which may hold spaces and parentheses): state ppid pgrp ...
             if int(stat.rsplit(")", 1)[1].split()[2]) == group:
-                total += int(Path(entry.path, "statm").read_text().split()[1]) * page_kib
-        except (OSError, ValueError, IndexError):
-            continue  # the process ended while being read
+                members.add(int(entry.name))
+    return members
+
+
+def rss_kib(pids: set[int], page_kib: int) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_kib
+        except (OSError, IndexError, ValueError):
+            continue  # it ended
     return total
 
 
@@ -457,9 +472,14 @@ def run_measured(command: Sequence[str], cwd: Path, env: dict[str, str] | None =
                                    start_new_session=True)  # its own group: what the sampler sums
 
         def sample() -> None:
+            # Reading a few statm files is cheap; scanning /proc for the group's members costs more, so
+            # that is done every SCAN_SECONDS only.
             nonlocal peak
+            members, scanned = {process.pid}, 0.0
             while not done.wait(SAMPLE_SECONDS):
-                peak = max(peak, tree_rss_kib(process.pid, page_kib))
+                if time.monotonic() - scanned >= SCAN_SECONDS:
+                    members, scanned = group_members(process.pid), time.monotonic()
+                peak = max(peak, rss_kib(members, page_kib))
 
         def kill() -> None:
             say(f"timeout after {RUN_TIMEOUT:.0f} s: {' '.join(command)}")
@@ -480,7 +500,8 @@ def run_measured(command: Sequence[str], cwd: Path, env: dict[str, str] | None =
         output = sink.read().decode("utf-8", "replace")
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}) in {cwd}:\n{output[-3000:]}")
-    return Run(seconds, int(usage.ru_maxrss), max(peak, int(usage.ru_maxrss)), output)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss), max(peak, int(usage.ru_maxrss)),
+               output)
 
 
 def tree_hash(folder: Path) -> str:
@@ -510,6 +531,10 @@ class Series:
     @property
     def median(self) -> float:
         return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(run.cpu for run in self.runs)
 
     def stage_medians(self) -> dict[str, float]:
         """digest's own per-stage timings (ms), from the lines build.py prints."""
@@ -627,11 +652,12 @@ def report_table(results: dict[int, dict[str, Series]]) -> list[str]:
                 series.tool, f"{count:,}", str(len(series.runs)), spread(series.runs),
                 f"{series.median * 1000 / count:.2f}",
                 f"{series.median / hugo.median:.2f}x" if hugo else "-",
+                f"{series.cpu:.2f}",
                 f"{max(run.largest_kib for run in series.runs) / KIB:.0f}",
                 f"{max(run.tree_kib for run in series.runs) / KIB:.0f}",
                 f"{series.pages:,}",
             ])
-    return table(["tool", "N", "runs", "median s (min-max)", "ms/article", "x hugo", "peak MiB",
+    return table(["tool", "N", "runs", "median s (min-max)", "ms/article", "x hugo", "cpu s", "peak MiB",
                   "tree MiB", "html pages"], rows)
 
 
@@ -650,14 +676,16 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
         if "hugo" in by_tool:
             hugo = by_tool["hugo"].median
             lines.append(f"{verdict(cached <= hugo)}  cached cold <= 1.0x hugo at N={count:,}: "
-                         f"{cached:.2f} s vs {hugo:.2f} s = {cached / hugo:.2f}x")
+                         f"{cached:.2f} s vs {hugo:.2f} s = {cached / hugo:.2f}x "
+                         f"(CPU time: {by_tool[DIGEST_CACHED].cpu:.2f} s vs {by_tool['hugo'].cpu:.2f} s)")
     for count in peer_sizes:
         by_tool = results[count]
         cold = by_tool[DIGEST_NO_CACHE].median
         if "pelican" in by_tool:
             pelican = by_tool["pelican"].median
             lines.append(f"{verdict(cold <= pelican)}  no-cache cold <= pelican at N={count:,}: "
-                         f"{cold:.2f} s vs {pelican:.2f} s = {cold / pelican:.2f}x")
+                         f"{cold:.2f} s vs {pelican:.2f} s = {cold / pelican:.2f}x "
+                         f"(CPU time: {by_tool[DIGEST_NO_CACHE].cpu:.2f} s vs {by_tool['pelican'].cpu:.2f} s)")
     big = 5000 if 5000 in results else sizes[-1]
     rebuild = results[big][DIGEST_NO_CHANGE].median
     lines.append(f"{verdict(rebuild < 1.0)}  no-change rebuild at N={big:,} < 1 s: {rebuild:.2f} s"
@@ -667,8 +695,10 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
         limit = 1.05 * large / small  # 10.5x for 10x the articles
         for name in (DIGEST_NO_CACHE, DIGEST_CACHED):
             ratio = results[large][name].median / results[small][name].median
+            cpu_ratio = results[large][name].cpu / results[small][name].cpu
             lines.append(f"{verdict(ratio <= limit)}  {name}: N={large:,} <= {limit:.1f}x N={small:,}: "
-                         f"{results[large][name].median:.2f} s / {results[small][name].median:.2f} s = {ratio:.2f}x")
+                         f"{results[large][name].median:.2f} s / {results[small][name].median:.2f} s = {ratio:.2f}x "
+                         f"(CPU time: {cpu_ratio:.2f}x)")
     memory_size = 5000 if 5000 in peer_sizes else (peer_sizes[-1] if peer_sizes else None)
     if memory_size is not None and "hugo" in results[memory_size]:
         by_tool = results[memory_size]
@@ -885,8 +915,9 @@ def main(argv: Sequence[str] | None = None) -> int:
            "page, so its output and time grow as N squared"] if any(
             n > args.mkdocs_max for n in args.peer_sizes) and "mkdocs" in wanted else []),
         "",
-        "median (min-max) seconds; ms/article = median / N; peak MiB = the largest process (ru_maxrss); "
-        "tree MiB = the process tree's summed RSS (sampled):",
+        "median (min-max) wall seconds; ms/article = median / N; cpu s = median user+system CPU seconds (all "
+        "processes); peak MiB = the largest process (ru_maxrss); tree MiB = the process tree's summed RSS "
+        "(sampled):",
         *report_table(results),
         "",
         *stage_report(results),
