@@ -12,4 +12,7 @@ window.addEventListener("DOMContentLoaded", function () {
     resetStyles: false,
     autofocus: true
   });
+  // Pagefind's box is labelled only by a title attribute; the page's heading labels it instead.
+  var input = box.querySelector("input");
+  if (input) input.setAttribute("aria-labelledby", "search-heading");
 });
