@@ -28,7 +28,7 @@ def related_articles(
     postings: dict[str, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
         if item.article.slug not in hidden:
-            for word in set(item.analysis.keywords):
+            for word in dict.fromkeys(item.analysis.keywords):
                 postings[word].append(index)
     common = max(50, count // 10)
     weights = {word: math.log(1 + count / len(members)) for word, members in postings.items()
@@ -37,7 +37,9 @@ def related_articles(
     result: dict[str, tuple[str, ...]] = {}
     for index, item in enumerate(items):
         scores: dict[int, float] = defaultdict(float)
-        for word in set(item.analysis.keywords):
+        # In the keywords' own order, not a set's: float sums in another order differ in the last
+        # bit, and equal scores would then rank by PYTHONHASHSEED.
+        for word in dict.fromkeys(item.analysis.keywords):
             weight = weights.get(word)
             if weight is None:
                 continue
