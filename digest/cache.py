@@ -117,10 +117,27 @@ class AnalysisCache:
         """Write the entries this build used (and only those), atomically."""
         kept = {key: self.entries[key] for key in sorted(self.used)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers()
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps({"version": ANALYSIS_VERSION, "entries": kept}, ensure_ascii=False),
                              encoding="utf-8")
         os.replace(temporary, self.path)
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of builds killed while saving; a running build's own is left alone."""
+        if os.name != "posix":  # signal 0 below only probes on POSIX
+            return
+        prefix = f".{self.path.name}."
+        for leftover in self.path.parent.glob(f"{prefix}*.tmp"):
+            pid = leftover.name[len(prefix) : -len(".tmp")]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass  # alive, someone else's
 
 
 def analyze_all(

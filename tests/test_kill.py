@@ -27,7 +27,7 @@ WORDS = ["the", "government", "said", "council", "market", "players", "season", 
          "bridge", "election", "court"]
 
 
-def _write_articles(project: Path, rng: random.Random) -> None:
+def write_articles(project: Path, rng: random.Random) -> None:
     for number in range(ARTICLES):
         paragraphs = [
             " ".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
@@ -92,7 +92,7 @@ def _killed_build(project: Path, delay: float, after_temp_folder: bool) -> tuple
 def test_kill_9_at_random_moments_leaves_one_complete_site(tmp_path: Path) -> None:
     rng = random.Random(20240501)
     project = make_project(tmp_path / "project", with_seed=False)
-    _write_articles(project, rng)
+    write_articles(project, rng)
     sites: dict[str, dict[str, bytes]] = {}
     seconds = 0.0
     for version in ("B", "A"):  # A last: site/ holds A when the killing starts
@@ -148,3 +148,18 @@ def test_the_swap_is_one_step_on_linux(tmp_path: Path) -> None:
     assert _exchange(tmp_path / "new", tmp_path / "site")
     assert (tmp_path / "site" / "f").read_text() == "new"
     assert (tmp_path / "new" / "f").read_text() == "old"
+
+
+def test_a_build_killed_while_saving_the_cache_leaves_nothing_behind(project: Path) -> None:
+    # What a kill in the middle of saving .cache/analysis.json leaves; another build's own
+    # temporary file (a live process) is not touched.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    cache = project / ".cache"
+    cache.mkdir()
+    (cache / f".analysis.json.{dead}.tmp").write_text('{"version": "x", "entr', encoding="utf-8")
+    (cache / f".analysis.json.{os.getpid()}.tmp").write_text("{}", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert sorted(path.name for path in cache.iterdir() if path.suffix == ".tmp") == [
+        f".analysis.json.{os.getpid()}.tmp"]
