@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import urllib.request
 from html import unescape
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import run_cli, tree_bytes
 from tests.sitecheck import crawl, serve
@@ -93,6 +96,40 @@ def test_every_link_works_at_the_root_and_under_a_sub_path(project: Path, tmp_pa
     assert len(seen_sub) == len(seen)
     assert broken_404 == []
     assert any(url.endswith("/repo/topics/") for url in not_found)
+
+
+@pytest.mark.parametrize("sub_path", ["", "repo/"])
+def test_feeds_sitemap_and_canonical_urls_resolve_at_the_root_and_under_a_sub_path(
+    project: Path, tmp_path: Path, sub_path: str
+) -> None:
+    hosted = tmp_path / "host"
+    hosted.mkdir()
+    with serve(hosted) as base:
+        root = f"{base}/{sub_path}"
+        assert run_cli(project, env={"DIGEST_BASE_URL": root}).code == 0
+        shutil.copytree(project / "site", hosted / sub_path, dirs_exist_ok=True)
+
+        def get(url: str) -> str:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200, url
+                return str(response.read().decode("utf-8"))
+
+        sitemap = re.findall(r"<loc>([^<]+)</loc>", get(root + "sitemap.xml"))
+        feeds = [root + "feed.xml", *(root + f"topics/{p.parent.name}/feed.xml"
+                                      for p in (project / "site" / "topics").glob("*/feed.xml"))]
+        urls = list(sitemap)
+        for feed in feeds:
+            text = get(feed)
+            assert f'<link rel="self" type="application/atom+xml" href="{feed}"/>' in text
+            urls += re.findall(r'<link rel="alternate" type="text/html" href="([^"]+)"/>', text)
+        assert f"Sitemap: {root}sitemap.xml" in get(root + "robots.txt")
+        for url in sorted(set(urls)):
+            assert url.startswith(root), url
+            page = get(url)
+            if "<link rel=\"canonical\"" in page:  # every page names itself, under this base
+                assert f'<link rel="canonical" href="{url}">' in page, url
+                assert f'<meta property="og:url" content="{url}">' in page, url
+        assert len(sitemap) >= 8
 
 
 def test_rebuild_is_byte_identical_and_touches_nothing(project: Path) -> None:
