@@ -304,6 +304,33 @@ def test_search_finds_an_article_by_a_word_of_its_body(built: Built, browser: An
     assert status_of(href) == 200, href
 
 
+# --- small screens, no JavaScript ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", AXE_PAGES)
+def test_pages_fit_a_320px_screen_and_read_without_javascript(built: Built, browser: Any, name: str) -> None:
+    """The narrowest phone the theme supports, with JavaScript off: nothing wider than the screen, and the
+    page's text is there (search is the one page that needs JavaScript, and says so)."""
+    path, status = page_path(built, name)
+    context = browser.new_context(viewport={"width": 320, "height": 640}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        response = page.goto(built.url(path), wait_until="load")
+        assert response is not None and response.status == status
+        overflow = page.evaluate("""() => [...document.querySelectorAll('main *')]
+            .filter(node => node.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .map(node => node.tagName + '.' + node.className).slice(0, 5)""")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        text = page.locator("main").inner_text()
+    finally:
+        context.close()
+    assert width <= 320 and not overflow, f"/repo/{path} is {width}px wide at 320px: {overflow}"
+    if name == "search":
+        assert "Search needs JavaScript" in text
+    else:
+        assert len(text.split()) >= 8, text
+
+
 # --- Lighthouse ---------------------------------------------------------------------------------------------
 
 LIGHTHOUSE_PAGES = ("home", "topic", "article")
