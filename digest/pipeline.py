@@ -18,6 +18,7 @@ from digest.errors import BuildErrors, DigestError
 from digest.ingest import ingest
 from digest.models import OutputFile, Site
 from digest.read import ReadMemo, read_content
+from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
 from digest.search import search_files, search_is_current
 from digest.theme import load_theme
@@ -127,8 +128,9 @@ def build(
         else:
             stages.detail = "no inbox folder"
     with stages.stage("read"):
-        content = read_content(config.content_dir, memory.articles if memory is not None else None,
-                               keep_going=True)
+        # The preview keeps parsed articles in memory; a command-line build, on disk (when caching).
+        parsed = memory.articles if memory is not None else load_read_memo(config.root) if use_cache else None
+        content = read_content(config.content_dir, parsed, keep_going=True)
         result.skipped.extend(content.skipped)
         if result.skipped and not keep_going:  # every bad file of the batch at once, then stop
             raise BuildErrors(result.skipped)
@@ -177,4 +179,6 @@ def build(
         # owner of the memory saves it itself.
         if cache is not None and memory is None:
             cache.save()
+        if parsed is not None and memory is None:
+            save_read_memo(config.root, parsed)
     return result

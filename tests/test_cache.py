@@ -79,3 +79,39 @@ def test_one_or_two_workers_and_any_hash_seed_give_identical_sites(tmp_path: Pat
         assert analysed(result.out) == (len(stories), 0)
         sites.append(tree_bytes(project / "site"))
     assert sites[0] == sites[1]
+
+
+def old_mtime(path: Path, seconds: int = 1_700_000_000) -> None:
+    """Give a file an mtime well in the past: the parse cache does not trust files changed seconds ago."""
+    os.utime(path, (seconds, seconds))
+
+
+def test_parsed_articles_are_reused_until_the_file_changes(project: Path) -> None:
+    article = project / "content" / "articles" / "harbour.md"
+    article.write_text("---\ntitle: Harbour reopens\ndate: 2024-01-02\n---\n\nThe harbour reopened on Monday.\n",
+                       encoding="utf-8")
+    old_mtime(article)
+    assert run_cli(project).code == 0
+    for path in (project / "content" / "articles").glob("*.md"):
+        old_mtime(path)
+    assert run_cli(project).code == 0  # now every file is old enough to be kept parsed
+    kept = (project / ".cache" / "articles.json").read_text(encoding="utf-8")
+    assert "The harbour reopened on Monday." in kept and "Kyiv" in kept
+    site = tree_bytes(project / "site")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == site
+    # An edit of the same size, at another time: parsed again.
+    article.write_text(article.read_text(encoding="utf-8").replace("Monday", "Sunday"), encoding="utf-8")
+    old_mtime(article, 1_700_000_100)
+    assert run_cli(project).code == 0
+    assert "reopened on Sunday" in (project / "site" / "articles" / "harbour" / "index.html").read_text("utf-8")
+
+
+def test_a_corrupt_parse_cache_is_ignored(project: Path) -> None:
+    assert run_cli(project).code == 0
+    site = tree_bytes(project / "site")
+    (project / ".cache").mkdir(exist_ok=True)
+    (project / ".cache" / "articles.json").write_text('{"version": 1, "articles": [', encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert tree_bytes(project / "site") == site

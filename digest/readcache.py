@@ -1,0 +1,83 @@
+"""Parsed articles kept between builds in ``.cache/articles.json``.
+
+Reading an article means checking its YAML front matter and rendering its Markdown: about a
+millisecond each, most of a rebuild's time once the analysis is cached. A file whose modification
+time and size are what they were when it was parsed (the test git's index uses) is taken from here.
+The key also holds a digest of the code that parses, so a new digest never reuses an old parse.
+Only speed depends on this file: delete it and the next build parses everything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from digest.models import Article, Block, Quote
+from digest.read import ReadMemo
+
+_PARSING_CODE = ("read.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py")
+
+
+def _code_version() -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for name in _PARSING_CODE:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _encode(article: Article) -> list[Any]:
+    quote = article.pinned_quote
+    return [article.slug, article.title, article.date.isoformat() if article.date else None, article.author,
+            article.source, article.body_html, [[block.kind, block.text] for block in article.blocks],
+            article.word_count, article.pinned_summary, article.pinned_topics,
+            [quote.text, quote.speaker] if quote else None, article.language]
+
+
+def _decode(path: Path, row: list[Any]) -> Article:
+    (slug, title, date, author, source, body_html, blocks, word_count, summary, topics, quote, language) = row
+    return Article(
+        path=path, slug=slug, title=title, date=datetime.fromisoformat(date) if date else None, author=author,
+        source=source, body_html=body_html, blocks=tuple(Block(kind, text) for kind, text in blocks),
+        word_count=word_count, pinned_summary=tuple(summary) if summary is not None else None,
+        pinned_topics=tuple(topics) if topics is not None else None,
+        pinned_quote=Quote(quote[0], quote[1]) if quote else None, language=language)
+
+
+def cache_path(root: Path) -> Path:
+    return root / ".cache" / "articles.json"
+
+
+def load_read_memo(root: Path) -> ReadMemo:
+    """The articles parsed by the last build; empty when the file is missing, unreadable or was
+    written by other parsing code."""
+    try:
+        data = json.loads(cache_path(root).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != _code_version():
+            return {}
+        memo: ReadMemo = {}
+        for name, (mtime, size, warnings, row) in data["articles"].items():
+            path = Path(name)
+            memo[path] = ((mtime, size), _decode(path, row), tuple(warnings))
+        return memo
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def save_read_memo(root: Path, memo: ReadMemo) -> None:
+    """Write ``memo`` (the articles of the build that just succeeded) atomically."""
+    target = cache_path(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A file changed within the last seconds could change again within the same clock tick and
+    # keep its size: it is parsed again next time rather than trusted ("racy git").
+    settled = time.time_ns() - 2_000_000_000
+    articles = {str(path): [stamp[0], stamp[1], list(warnings), _encode(article)]
+                for path, (stamp, article, warnings) in sorted(memo.items()) if stamp[0] < settled}
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"version": _code_version(), "articles": articles}, ensure_ascii=False),
+                         encoding="utf-8")
+    os.replace(temporary, target)
