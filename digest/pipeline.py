@@ -17,6 +17,7 @@ from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
 from digest.ingest import ingest
 from digest.models import OutputFile, Site
+from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
@@ -154,8 +155,13 @@ def build(
                 memory.templates = (theme.templates, make_environment(theme))
                 memory.pages.clear()  # rendered with other templates
             env = memory.templates[1]
-        files = render_site(site, config, theme, env, memory.pages if memory is not None else None,
-                            memory.views if memory is not None else None)
+        # The preview remembers pages in memory; a command-line build, beside site/ (when caching).
+        stored = load_pages(config.root, result.output, theme) if memory is None and use_cache else None
+        page_memo = memory.pages if memory is not None else stored
+        files = render_site(site, config, theme, env, page_memo,
+                            memory.views if memory is not None else {} if stored is not None else None)
+        if stored is not None:
+            stages.detail = f"{len(stored.reused)} page(s) unchanged"
     with stages.stage("search"):
         if memory is not None and memory.defer_search and memory.search:
             current = search_is_current(site, config, memory.search)
@@ -172,7 +178,7 @@ def build(
         if memory is not None and output is not None:  # the preview: update in place
             written = update_in_place(files, result.output, memory.written)
         else:
-            written = write_site(files, result.output)
+            written = write_site(files, result.output, stored.reused if stored is not None else None)
         result.changed = written.changed
         stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
         # Only after a complete build (a failed one leaves the cache as it was); a long-running
@@ -181,4 +187,6 @@ def build(
             cache.save()
         if parsed is not None and memory is None:
             save_read_memo(config.root, parsed)
+        if stored is not None:
+            save_pages(config.root, stored, theme)
     return result

@@ -117,6 +117,7 @@ class Renderer:
                              self.config.description, self.config.language, self.common_key, *inputs])
             remembered = self.pages.get(output)
             if remembered is not None and remembered[0] == key:
+                self.pages[output] = remembered
                 return OutputFile(output, remembered[1])
         url, absolute = self.links(output)
         page_path = self.public_path(output)

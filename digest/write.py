@@ -72,12 +72,16 @@ def _recover(output: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _unchanged(files: list[OutputFile], output: Path) -> list[bool]:
-    """For each file, whether site/ already holds exactly these bytes at that path."""
+def _unchanged(files: list[OutputFile], output: Path, known: set[str]) -> list[bool]:
+    """For each file, whether site/ already holds exactly these bytes at that path (``known``: paths
+    whose bytes were just read from there)."""
     if not output.is_dir():
         return [False] * len(files)
     same = []
     for file in files:
+        if file.path in known:
+            same.append(True)
+            continue
         try:
             same.append((output / file.path).read_bytes() == file.data)
         except OSError:
@@ -86,15 +90,21 @@ def _unchanged(files: list[OutputFile], output: Path) -> list[bool]:
 
 
 def _existing_files(output: Path) -> set[str]:
-    return {p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file() or p.is_symlink()}
+    found: set[str] = set()
+    for folder, folders, names in os.walk(output):
+        relative = os.path.relpath(folder, output).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
+        found.update(prefix + name for name in names)
+        found.update(prefix + name for name in folders if os.path.islink(os.path.join(folder, name)))
+    return found
 
 
-def write_site(files: list[OutputFile], output: Path) -> WriteReport:
+def write_site(files: list[OutputFile], output: Path, known: set[str] | None = None) -> WriteReport:
     """Write ``files`` as the new content of ``output``, atomically.
 
     The new site is assembled beside the old one and swapped in; files whose bytes did not
     change are hard links to the old ones (no rewrite, same mtime), and a build that changes
-    nothing touches nothing.
+    nothing touches nothing. ``known``: paths whose bytes this build read from ``output`` itself.
     """
     if output.is_symlink() or (output.exists() and not output.is_dir()):
         raise DigestError("the output folder is not a plain folder", path=output,
@@ -104,7 +114,7 @@ def write_site(files: list[OutputFile], output: Path) -> WriteReport:
         raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
     output.parent.mkdir(parents=True, exist_ok=True)
     _recover(output)
-    same = _unchanged(files, output)
+    same = _unchanged(files, output, known or set())
     if all(same) and _existing_files(output) == {file.path for file in files}:
         return WriteReport(len(files), changed=False)
     temporary = output.parent / f"{_TEMP_PREFIX}{os.getpid()}"

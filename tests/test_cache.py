@@ -115,3 +115,27 @@ def test_a_corrupt_parse_cache_is_ignored(project: Path) -> None:
     result = run_cli(project)
     assert result.code == 0, result.err
     assert tree_bytes(project / "site") == site
+
+
+def test_pages_taken_from_site_are_the_ones_a_full_render_gives(project: Path) -> None:
+    assert run_cli(project).code == 0
+    full = tree_bytes(project / "site")
+    again = run_cli(project)
+    assert re.search(r"^render .* (\d+) page\(s\) unchanged", again.out, re.M), again.out
+    assert tree_bytes(project / "site") == full
+    # A page changed by hand in site/ is rendered again, not trusted.
+    home = project / "site" / "index.html"
+    home.write_text("edited by hand", encoding="utf-8")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == full
+    # A theme change renders every page with the new template.
+    base = project / "themes" / "default" / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("Skip to content", "Skip to the story"), "utf-8")
+    result = run_cli(project)
+    assert "0 page(s) unchanged" in result.out
+    assert "Skip to the story" in home.read_text(encoding="utf-8")
+    shutil.rmtree(project / ".cache")
+    assert run_cli(project).code == 0
+    rebuilt = tree_bytes(project / "site")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == rebuilt

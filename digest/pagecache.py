@@ -1,0 +1,89 @@
+"""Which values each page of ``site/`` was rendered from, kept between builds in ``.cache/pages.json``.
+
+Every build still makes the whole site model and the digest of every page's template values; a
+page whose digest is the one recorded for the file now in ``site/`` (same theme, same digest code,
+same bytes on disk) is taken from there instead of being rendered again. The write stage then
+knows those files are unchanged without reading them twice. Only speed depends on this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from digest.theme import Theme
+
+_RENDERING_CODE = ("render.py", "views.py", "related.py", "models.py")
+
+
+def _version(theme: Theme) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for name in _RENDERING_CODE:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    for name, text in sorted(theme.templates.items()):
+        digest.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _checksum(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class StoredPages(dict[str, tuple[str, bytes]]):
+    """A page memo (output path -> (values digest, bytes)) backed by ``site/`` and the digests the
+    last build recorded; what this build renders is added as usual."""
+
+    def __init__(self, output: Path, recorded: dict[str, tuple[str, str]]) -> None:
+        super().__init__()
+        self.output = output
+        self.recorded = recorded
+        self._from_site: dict[str, str] = {}
+
+    def get(self, path: str, default: tuple[str, bytes] | None = None) -> tuple[str, bytes] | None:  # type: ignore[override]
+        if path in self:
+            return self[path]
+        record = self.recorded.get(path)
+        if record is None:
+            return default
+        try:
+            data = (self.output / path).read_bytes()
+        except OSError:
+            return default
+        if _checksum(data) != record[1]:  # edited or replaced since: render it again
+            return default
+        self._from_site[path] = record[0]
+        return record[0], data
+
+    @property
+    def reused(self) -> set[str]:
+        """Pages this build took from site/ (the renderer keeps what it reuses): their bytes are what
+        is there, so the writer need not read them again."""
+        return {path for path, key in self._from_site.items() if path in self and self[path][0] == key}
+
+
+def cache_path(root: Path) -> Path:
+    return root / ".cache" / "pages.json"
+
+
+def load_pages(root: Path, output: Path, theme: Theme) -> StoredPages:
+    try:
+        data = json.loads(cache_path(root).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != _version(theme) or data.get("output") != str(output):
+            return StoredPages(output, {})
+        return StoredPages(output, {str(path): (str(key), str(checksum))
+                                    for path, (key, checksum) in data["pages"].items()})
+    except (OSError, ValueError, TypeError, KeyError):
+        return StoredPages(output, {})
+
+
+def save_pages(root: Path, pages: StoredPages, theme: Theme) -> None:
+    """Record the digests of the pages now in ``site/`` (after a build that wrote them)."""
+    target = cache_path(root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    recorded = {path: [key, _checksum(data)] for path, (key, data) in sorted(pages.items())}
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"version": _version(theme), "output": str(pages.output), "pages": recorded}),
+                         encoding="utf-8")
+    os.replace(temporary, target)
