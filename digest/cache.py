@@ -124,12 +124,12 @@ class AnalysisCache:
         os.replace(temporary, self.path)
 
     def _remove_leftovers(self) -> None:
-        """Temporary files of builds killed while saving; a running build's own is left alone."""
+        """Temporary files (``.<name>.<pid>.tmp``) of builds killed while saving any of ``.cache/``'s
+        files; a running build's own is left alone."""
         if os.name != "posix":  # signal 0 below only probes on POSIX
             return
-        prefix = f".{self.path.name}."
-        for leftover in self.path.parent.glob(f"{prefix}*.tmp"):
-            pid = leftover.name[len(prefix) : -len(".tmp")]
+        for leftover in self.path.parent.glob(".*.*.tmp"):
+            pid = leftover.name.rsplit(".", 2)[1]
             if not pid.isdigit() or int(pid) == os.getpid():
                 continue
             try:

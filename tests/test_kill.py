@@ -158,6 +158,7 @@ def test_a_build_killed_while_saving_the_cache_leaves_nothing_behind(project: Pa
     cache = project / ".cache"
     cache.mkdir()
     (cache / f".analysis.json.{dead}.tmp").write_text('{"version": "x", "entr', encoding="utf-8")
+    (cache / f".pages.json.{dead}.tmp").write_text("{", encoding="utf-8")
     (cache / f".analysis.json.{os.getpid()}.tmp").write_text("{}", encoding="utf-8")
     result = run_cli(project)
     assert result.code == 0, result.err
