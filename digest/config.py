@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import BuildErrors, ConfigError, DigestError
+from digest.read import read_regular
 from digest.slugs import slugify
 from digest.yamlsafe import load_yaml
 
@@ -317,7 +318,7 @@ def load_config(path: Path, required: bool = False) -> Config:
             return parse_config("", path)  # the defaults, with DIGEST_BASE_URL applied
         raise ConfigError("project folder not found", path=path.parent)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_CONFIG_BYTES)  # a named pipe would hang a plain read
     except OSError as error:
         raise ConfigError(f"cannot read: {error.strerror}", path=path) from None
     if len(raw) > MAX_CONFIG_BYTES:

@@ -27,6 +27,15 @@ def test_a_named_pipe_is_refused_not_waited_on(project: Path) -> None:
     assert "not a regular file" in analyzed.err
 
 
+def test_a_named_pipe_as_config_is_refused_not_waited_on(project: Path) -> None:
+    (project / "config.yaml").unlink()
+    os.mkfifo(project / "config.yaml")
+    result = run_cli(project, timeout=30)
+    assert result.code == 1
+    assert "error: config.yaml: cannot read: not a regular file" in result.err
+    assert not (project / "site").exists()
+
+
 def test_random_binary_data_in_the_inbox_is_not_ingested(project: Path) -> None:
     # Found while collecting the README's error messages: random bytes have about one control byte
     # in ten, just under the ratio that refused them, and were ingested as cp1252 text.
