@@ -255,7 +255,11 @@ def render_site(
     files.append(renderer.page("404.html", "404.html", inputs()))
     entries = listed[:config.feed_entries]
     files.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries)))
-    files.append(renderer.page("sitemap.xml", "sitemap.xml", None, articles=ordered, topics=topics,
+    files.append(renderer.page("sitemap.xml", "sitemap.xml",
+                               inputs([(a["slug"], str(a["date"])) for a in ordered],
+                                      [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
+                                       for t in topics], [p["slug"] for p in pages], years, config.per_page),
+                               articles=ordered, topics=topics,
                                pages=pages, years=years,
                                archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")]))
     files.append(renderer.page("robots.txt", "robots.txt", inputs()))
