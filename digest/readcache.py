@@ -69,7 +69,8 @@ def load_read_memo(root: Path) -> ReadMemo:
 
 
 def save_read_memo(root: Path, memo: ReadMemo) -> None:
-    """Write ``memo`` (the articles of the build that just succeeded) atomically."""
+    """Write ``memo`` (the articles of the build that just succeeded) atomically. ASCII JSON: a file
+    name that is not UTF-8 holds surrogate escapes, which only an escaped string can carry."""
     target = cache_path(root)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A file changed within the last seconds could change again within the same clock tick and
@@ -78,6 +79,6 @@ def save_read_memo(root: Path, memo: ReadMemo) -> None:
     articles = {str(path): [stamp[0], stamp[1], list(warnings), _encode(article)]
                 for path, (stamp, article, warnings) in sorted(memo.items()) if stamp[0] < settled}
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"version": _code_version(), "articles": articles}, ensure_ascii=False),
+    temporary.write_text(json.dumps({"version": _code_version(), "articles": articles}),
                          encoding="utf-8")
     os.replace(temporary, target)
