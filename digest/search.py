@@ -10,6 +10,7 @@ atomic swap as every other file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import importlib.util
@@ -112,21 +113,36 @@ def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputF
     return records_key(records(site, config), config.language) in memory
 
 
-def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None) -> list[OutputFile]:
-    """The Pagefind bundle for ``site``: from ``memory`` (the preview), from the cache, or made now."""
+def search_bundle(site: Site, config: Config) -> tuple[str, list[OutputFile]]:
+    """The Pagefind bundle for ``site`` and the digest of what it indexes: from the cache, or made now."""
     found = records(site, config)
     key = records_key(found, config.language)
-    if memory is not None and key in memory:
-        return memory[key]
     cache = config.root / ".cache" / "search"
     kept = cache / key
     if not (kept / "pagefind-entry.json").is_file():
         _index(found, config.language, cache, kept)
-    files = _read_bundle(kept)
+    return key, _read_bundle(kept)
+
+
+def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None) -> list[OutputFile]:
+    """The Pagefind bundle for ``site``: from ``memory`` (the preview), from the cache, or made now."""
+    if memory is not None:
+        key = records_key(records(site, config), config.language)
+        if key in memory:
+            return memory[key]
+    key, files = search_bundle(site, config)
     if memory is not None:
         memory.clear()
         memory[key] = files
     return files
+
+
+def _lower_priority(pid: int) -> None:
+    """Pagefind runs below the build's priority: in the preview it indexes while the next edit
+    rebuilds, and the rebuild is what the user waits for."""
+    if hasattr(os, "setpriority"):  # POSIX
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, 5)
 
 
 def _index(found: list[Record], language: str, cache: Path, kept: Path) -> None:
@@ -141,12 +157,14 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path) -> None:
         bundle = Path(scratch) / "bundle"
         command = [str(pagefind_executable()), "--site", str(source), "--output-path", str(bundle),
                    "--force-language", language.split("-")[0].lower() or "en", "--silent"]
-        result = subprocess.run(command, capture_output=True, text=True, check=False,
-                                env={**os.environ, "NO_COLOR": "1"})
-        if result.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
-            message = (result.stderr or result.stdout).strip().splitlines()
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "NO_COLOR": "1"}) as process:
+            _lower_priority(process.pid)
+            stdout, stderr = process.communicate()
+        if process.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+            message = (stderr or stdout).strip().splitlines()
             raise DigestError("the search index could not be built: " + (message[-1] if message else
-                                                                        f"pagefind exited {result.returncode}"),
+                                                                        f"pagefind exited {process.returncode}"),
                               hint="run the build again; if it persists, reinstall with make site")
         # Only the newest bundle is kept: the cache holds what the site needs, not its history.
         for old in cache.iterdir():

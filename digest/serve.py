@@ -31,11 +31,14 @@ from watchdog.observers import Observer
 
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
+from digest.models import OutputFile, Site
 from digest.pipeline import BuildMemory, build
-from digest.search import search_files
+from digest.search import search_bundle
 from digest.write import update_in_place
 
 PREVIEW = Path(".cache") / "preview"
+SEARCH_QUIET_SECONDS = 1.0
+"""How long after the last rebuild the preview's search index is made."""
 RELOAD_PATH = "/__digest/reload"
 LONG_POLL_SECONDS = 25.0
 DEBOUNCE_SECONDS = 0.05
@@ -103,13 +106,27 @@ class Preview:
         self.memory = BuildMemory(defer_search=True)
         self.state = BuildState()
         self.changed = threading.Condition()
+        self.writing = threading.Lock()
+        """Held while the preview folder or the memory changes: by a build, or by a new search index."""
+        self.generation = 0
+        """Builds written so far: a search index made for an older one is not written over a newer."""
+        self.stopped = False
+        self.search_wanted = threading.Condition()
+        self.search_job: tuple[int, Site, Config, list[OutputFile]] | None = None
+        threading.Thread(target=self._index_forever, name="digest-search", daemon=True).start()
 
     def rebuild(self) -> None:
         start = time.perf_counter()
         error: str | None = None
+        job = None
         try:
-            build(self.config_path, echo=lambda _line: None, output=self.folder, base_url=self.base_url,
-                  memory=self.memory)
+            with self.writing:
+                build(self.config_path, echo=lambda _line: None, output=self.folder, base_url=self.base_url,
+                      memory=self.memory)
+                self.generation += 1
+                pending, self.memory.search_pending = self.memory.search_pending, None
+                if pending is not None:
+                    job = (self.generation, *pending, list(self.memory.pages_written))
         except DigestError as failure:
             problems = failure.errors if isinstance(failure, BuildErrors) else [failure]
             error = "\n".join(str(problem) for problem in problems)
@@ -125,19 +142,40 @@ class Preview:
             self.state.epoch += 1
             self.state.error = error
             self.changed.notify_all()
-        self.refresh_search()
+        if job is not None:
+            with self.search_wanted:  # only the newest build's text is worth indexing
+                self.search_job = job
+                self.search_wanted.notify()
 
-    def refresh_search(self) -> None:
-        """Index the searchable text of the build just shown (pages did not wait for it). The
-        search page loads the index when it searches, so nothing needs reloading."""
-        pending, self.memory.search_pending = self.memory.search_pending, None
-        if pending is None:
-            return
-        try:
-            bundle = search_files(*pending, self.memory.search)
-            update_in_place(self.memory.pages_written + bundle, self.folder, self.memory.written)
-        except DigestError as failure:
-            self.echo(f"error: search index: {failure}")
+    def _index_forever(self) -> None:
+        """Index the searchable text of the builds just shown, in the background: Pagefind takes
+        seconds on a big site, and neither the edited page nor the next edit should wait for it.
+        The search page loads the index when it searches, so nothing needs reloading."""
+        while True:
+            with self.search_wanted:
+                self.search_wanted.wait_for(lambda: self.search_job is not None)
+                # Wait for a quiet moment: while someone saves again and again, only the last
+                # build's text is indexed, and Pagefind does not compete with their rebuilds.
+                while self.search_wanted.wait(timeout=SEARCH_QUIET_SECONDS):
+                    pass
+                job, self.search_job = self.search_job, None
+            assert job is not None
+            generation, site, config, pages = job
+            try:
+                key, bundle = search_bundle(site, config)
+            except DigestError as failure:
+                self.echo(f"error: search index: {failure}")
+                continue
+            with self.writing:
+                self.memory.search.clear()
+                self.memory.search[key] = bundle
+                if generation == self.generation and not self.stopped:
+                    update_in_place(pages + bundle, self.folder, self.memory.written)
+
+    def stop(self) -> None:
+        """No more writes to the preview folder (it is about to be removed)."""
+        with self.writing:
+            self.stopped = True
 
     def wait(self, epoch: int, timeout: float) -> BuildState:
         with self.changed:
@@ -371,6 +409,7 @@ def serve(
         observer.stop()
         observer.join(timeout=5)
         watcher.stop()
+        preview.stop()
         if preview.memory.cache is not None:  # keep what this session analysed for the next build
             with contextlib.suppress(OSError):
                 preview.memory.cache.save()
