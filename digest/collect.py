@@ -116,7 +116,29 @@ def find_duplicates(items: list[AnalyzedArticle]) -> tuple[tuple[str, tuple[str,
     return tuple(sorted(found))
 
 
-def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> Site:
+StoryMemo = dict[str, tuple[list[AnalyzedArticle], int, tuple[DigestSentence, ...]]]
+"""Topic slug -> (its members, the sentence budget, its story) from an earlier build (the preview)."""
+
+
+def remembered_story(slug: str, members: list[AnalyzedArticle], budget: int,
+                     memo: StoryMemo | None) -> tuple[DigestSentence, ...]:
+    """``topic_story``, reused when the topic has the very same article and analysis objects:
+    the reader and the analysis cache hand back the same objects for what did not change."""
+    if memo is None:
+        return topic_story(members, budget)
+    remembered = memo.get(slug)
+    if remembered is not None and remembered[1] == budget and len(remembered[0]) == len(members) and all(
+        old.article is new.article and old.analysis is new.analysis
+        for old, new in zip(remembered[0], members, strict=True)
+    ):
+        return remembered[2]
+    story = topic_story(members, budget)
+    memo[slug] = (members, budget, story)
+    return story
+
+
+def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
+            stories: StoryMemo | None = None) -> Site:
     """The whole site model, built from values; nothing here touches the disk.
 
     A near-duplicate keeps its own page, but is listed, summarised and quoted once: as its group's
@@ -147,7 +169,7 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config) -> 
                 slug=slug,
                 name=topic.name if topic else discovered.get(slug, slug.replace("-", " ").title()),
                 description=topic.description if topic else "",
-                story=topic_story(members, config.digest_sentences),
+                story=remembered_story(slug, members, config.digest_sentences, stories),
                 quotes=topic_quotes(members, config.quotes_per_topic),
                 article_slugs=tuple(item.article.slug for item in members),
                 discovered=topic is None and slug in discovered,

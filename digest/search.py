@@ -24,7 +24,7 @@ from pathlib import Path
 
 from digest.config import Config
 from digest.errors import DigestError
-from digest.models import OutputFile, Site
+from digest.models import Article, OutputFile, Site
 from digest.views import article_href, topic_href
 
 PAGEFIND_VERSION = "1.5.2"
@@ -64,13 +64,27 @@ def _paragraphs(texts: Iterable[str]) -> str:
     return "".join(parts)
 
 
-def records(site: Site, config: Config) -> list[Record]:
+RecordMemo = dict[int, tuple[Article, Record]]
+"""id of an article -> (the article, its record): the preview makes a record once per article read."""
+
+
+def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[Record]:
     """Every article (title and text), every topic digest (name, description, story) and page."""
     found = []
+    alive: RecordMemo = {}
     for item in site.articles:
         article = item.article
-        found.append(Record(article_href(article.slug), _document(
-            article.title, _paragraphs(block.text for block in article.blocks), config.language)))
+        remembered = memo.get(id(article)) if memo is not None else None
+        if remembered is not None and remembered[0] is article and remembered[1].href == article_href(article.slug):
+            record = remembered[1]
+        else:
+            record = Record(article_href(article.slug), _document(
+                article.title, _paragraphs(block.text for block in article.blocks), config.language))
+        alive[id(article)] = (article, record)
+        found.append(record)
+    if memo is not None:
+        memo.clear()
+        memo.update(alive)
     for topic in site.topics:
         found.append(Record(topic_href(topic.slug), _document(
             topic.name, _paragraphs([topic.description, *(sentence.text for sentence in topic.story)]),
@@ -108,9 +122,10 @@ def _read_bundle(folder: Path) -> list[OutputFile]:
             for path in sorted(folder.rglob("*")) if path.is_file()]
 
 
-def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]]) -> bool:
+def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]],
+                      memo: RecordMemo | None = None) -> bool:
     """Whether ``memory`` holds the bundle for this site's searchable text."""
-    return records_key(records(site, config), config.language) in memory
+    return records_key(records(site, config, memo), config.language) in memory
 
 
 def search_bundle(site: Site, config: Config) -> tuple[str, list[OutputFile]]:

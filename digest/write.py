@@ -149,29 +149,34 @@ def write_site(files: list[OutputFile], output: Path, known: set[str] | None = N
     return WriteReport(len(files), changed=True)
 
 
-def update_in_place(files: list[OutputFile], output: Path, known: dict[str, bytes]) -> WriteReport:
+def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tuple[bytes, bytes]]) -> WriteReport:
     """The preview's writer: replace only files whose bytes changed (each atomically), remove the
-    ones that went away. ``known`` maps each path to the digest of what is on disk (kept by the
-    caller between builds), so unchanged files are not even read. Not for site/: a reader could
-    see a mix of two builds for a moment, which a preview can afford.
+    ones that went away. ``known`` maps each path to what is on disk (the bytes object written and
+    its digest), kept by the caller between builds: a page reused from memory is the same object,
+    so unchanged files are neither read nor hashed. Not for site/: a reader could see a mix of two
+    builds for a moment, which a preview can afford.
     """
-    paths = [safe_relative(file.path) for file in files]
-    if len(set(paths)) != len(paths):
+    if len({file.path for file in files}) != len(files):
         raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
     if not output.is_dir() or output.is_symlink():
         known.clear()
         output.mkdir(parents=True, exist_ok=True)
     changed = False
-    for file, relative in zip(files, paths, strict=True):
-        digest = hashlib.blake2b(file.data, digest_size=16).digest()
-        if known.get(file.path) == digest:
+    for file in files:
+        remembered = known.get(file.path)
+        if remembered is not None and remembered[0] is file.data:
             continue
+        digest = hashlib.blake2b(file.data, digest_size=16).digest()
+        if remembered is not None and remembered[1] == digest:
+            known[file.path] = (file.data, digest)
+            continue
+        relative = safe_relative(file.path)  # every path is checked before it is first written
         target = output.joinpath(*relative.parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         temporary.write_bytes(file.data)
         os.replace(temporary, target)
-        known[file.path] = digest
+        known[file.path] = (file.data, digest)
         changed = True
     wanted = {file.path for file in files}
     for stale in sorted(set(known) - wanted):

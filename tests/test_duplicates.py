@@ -26,6 +26,13 @@ def test_signatures_find_the_same_story_and_only_it() -> None:
     assert signature("too short to compare") == ()
 
 
+def test_many_copies_of_a_text_are_one_group_with_its_rewordings() -> None:
+    other = signature(" ".join(f"word{number} follows word{number * 7 % 101}" for number in range(200)))
+    first, reworded_once = signature(STORY), signature(reworded(STORY, 40))
+    signatures = [first, other, first, reworded_once, first, (), first]
+    assert duplicate_groups(signatures) == [[0, 2, 3, 4, 6]]
+
+
 def test_a_story_from_two_sources_is_shown_once_with_both(project: Path) -> None:
     articles = project / "content" / "articles"
     (articles / "wire-copy.md").write_text(

@@ -45,12 +45,21 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
 
 def duplicate_groups(signatures: Sequence[Sequence[int]]) -> list[list[int]]:
     """Groups (of indexes, ascending) of articles that are near-duplicates; singletons left out."""
+    parent = list(range(len(signatures)))
+    # Identical signatures (the same text twice) are one group at once, and only their first member
+    # goes into the bands: a site that holds many copies is not compared copy by copy.
+    first_with: dict[tuple[int, ...], int] = {}
     buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
     for index, sig in enumerate(signatures):
-        if len(sig) == HASHES:
-            for band in range(BANDS):
-                buckets[(band, tuple(sig[band * ROWS : (band + 1) * ROWS]))].append(index)
-    parent = list(range(len(signatures)))
+        if len(sig) != HASHES:
+            continue
+        whole = tuple(sig)
+        if whole in first_with:
+            parent[index] = first_with[whole]
+            continue
+        first_with[whole] = index
+        for band in range(BANDS):
+            buckets[(band, whole[band * ROWS : (band + 1) * ROWS])].append(index)
 
     def root(index: int) -> int:
         while parent[index] != index:
