@@ -27,7 +27,7 @@ from digest.config import Config
 from digest.errors import ThemeError
 from digest.models import Analysis, Article, OutputFile, Site
 from digest.theme import Theme
-from digest.views import article_view, months_of, paginate, reference, topic_view, years_view
+from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
@@ -45,6 +45,12 @@ def digest_of(value: Any) -> str:
 def joined(parts: list[str]) -> str:
     """A digest of digests and slugs: faster than ``digest_of`` where every part is a string."""
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def brief(view: dict[str, Any]) -> str:
+    """A digest of what a link to an article shows (the fields of ``views.reference``): pages that
+    only link to an article are not rendered again when its body changes."""
+    return joined([str(view[key]) for key in REFERENCE_FIELDS])
 
 
 def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
@@ -202,12 +208,15 @@ def render_site(
         view_memo.update(alive)
     topics = [topic_view(topic, articles) for topic in site.topics]
     # A near-duplicate names the other sources of its story; the home page lists each story once.
+    # What links to an article show, made once per article (templates only read them).
+    links = {slug: reference(view) for slug, view in articles.items()}
+    short = {slug: brief(view) for slug, view in articles.items()} if page_memo is not None else {}
     for shown, others in site.duplicates:
-        articles[shown]["also"] = [reference(articles[slug]) for slug in others]
+        articles[shown]["also"] = [links[slug] for slug in others]
         for slug in others:
-            articles[slug]["same_story"] = reference(articles[shown])
+            articles[slug]["same_story"] = links[shown]
     for slug, related in site.related.items():
-        articles[slug]["related"] = [reference(articles[other]) for other in related]
+        articles[slug]["related"] = [links[other] for other in related]
     repeated = {slug for _, others in site.duplicates for slug in others}
     ordered = [articles[item.article.slug] for item in site.articles]
     listed = [article for article in ordered if article["slug"] not in repeated]
@@ -223,12 +232,12 @@ def render_site(
                 keys[view["slug"]] = digest_of(view)
         own = dict(keys)
         for view in ordered:
-            # Links added after the view's digest: the linked articles' own digests cover their titles.
-            links = [*(other["slug"] for other in view["also"]),
-                     view["same_story"]["slug"] if view["same_story"] else "",
-                     *(other["slug"] for other in view["related"])]
-            if len(links) > 1 or links[0]:
-                keys[view["slug"]] = joined([own[view["slug"]], *links, *(own.get(slug, "") for slug in links)])
+            # Links added after the view's digest: what each link shows is in ``short``.
+            linked = [*(other["slug"] for other in view["also"]),
+                      view["same_story"]["slug"] if view["same_story"] else "",
+                      *(other["slug"] for other in view["related"])]
+            if len(linked) > 1 or linked[0]:
+                keys[view["slug"]] = joined([own[view["slug"]], *linked, *(short[slug] for slug in linked if slug)])
         keys |= {"topic:" + t["slug"]: digest_of([{k: v for k, v in t.items() if k != "articles"},
                                                   [a["slug"] for a in t["articles"]],
                                                   [keys[a["slug"]] for a in t["articles"]]]) for t in topics}
@@ -259,13 +268,16 @@ def render_site(
         output = f"articles/{article['slug']}/index.html"
         files.append(renderer.page(
             "article.html", output,
-            [joined(["article", *of([article]), "newer", *of([newer] if newer else []),
-                     "older", *of([older] if older else [])])] if page_memo is not None else None,
+            [joined(["article", *of([article]), "newer", short[newer["slug"]] if newer else "",
+                     "older", short[older["slug"]] if older else ""])] if page_memo is not None else None,
             later={"article_ld": partial(news_article, renderer, article, output)},
-            article=article, newer=newer, older=older))
+            article=article, newer=links[newer["slug"]] if newer else None,
+            older=links[older["slug"]] if older else None))
     for page in pages:
         files.append(renderer.page("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
-    files.extend(archive_pages(renderer, ordered, months, years, inputs, of))
+    files.extend(archive_pages(renderer, ordered, months, years, inputs,
+                               lambda views: [short[view["slug"]] for view in views] if page_memo is not None else [],
+                               links))
     files.append(renderer.page("search.html", "search/index.html", inputs()))
     files.append(renderer.page("404.html", "404.html", inputs()))
     entries = listed[:config.feed_entries]
@@ -329,15 +341,17 @@ def archive_pages(
     months: list[Any],
     years: list[dict[str, Any]],
     inputs: Callable[..., list[str] | None],
-    of: Callable[[Any], list[str]],
+    briefs: Callable[[Any], list[str]],
+    links: dict[str, dict[str, Any]],
 ) -> list[OutputFile]:
     """``archive/`` (every article, newest first, paginated), a page per year listing its months,
     and a page per month (paginated)."""
     per_page = renderer.config.per_page
     files = []
     for part in paginate(ordered, per_page, "archive/"):
-        files.append(renderer.page("archive.html", part.output, inputs(years, part.pager, of(part.items)),
-                                   heading="Archive", articles=part.items, pager=part.pager, years=years,
+        files.append(renderer.page("archive.html", part.output, inputs(years, part.pager, briefs(part.items)),
+                                   heading="Archive", articles=[links[view["slug"]] for view in part.items],
+                                   pager=part.pager, years=years,
                                    current=None))
     for year in years:
         files.append(renderer.page("archive_year.html", f"{year['href']}index.html", inputs(years, year),
@@ -346,7 +360,8 @@ def archive_pages(
         view = month.view()
         for part in paginate(month.articles, per_page, month.href):
             files.append(renderer.page("archive.html", part.output,
-                                       inputs(years, view, part.pager, of(part.items)),
-                                       heading=view["name"], articles=part.items, pager=part.pager,
+                                       inputs(years, view, part.pager, briefs(part.items)),
+                                       heading=view["name"], articles=[links[item["slug"]] for item in part.items],
+                                       pager=part.pager,
                                        years=years, current=view))
     return files

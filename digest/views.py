@@ -64,9 +64,12 @@ def article_view(item: AnalyzedArticle, topic_names: dict[str, str]) -> dict[str
     }
 
 
+REFERENCE_FIELDS = ("slug", "href", "title", "date", "source_url", "source_host")
+
+
 def reference(view: dict[str, Any]) -> dict[str, Any]:
     """A flat summary of an article view, for links from other articles (views never nest)."""
-    return {key: view[key] for key in ("slug", "href", "title", "date", "source_url", "source_host")}
+    return {key: view[key] for key in REFERENCE_FIELDS}
 
 
 def topic_view(topic: TopicDigest, articles: dict[str, dict[str, Any]]) -> dict[str, Any]:

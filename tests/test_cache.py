@@ -139,3 +139,52 @@ def test_pages_taken_from_site_are_the_ones_a_full_render_gives(project: Path) -
     rebuilt = tree_bytes(project / "site")
     assert run_cli(project).code == 0
     assert tree_bytes(project / "site") == rebuilt
+
+
+def test_after_edits_a_cached_build_equals_a_build_from_nothing(project: Path) -> None:
+    articles = project / "content" / "articles"
+    for number, (title, words) in enumerate([("Harbour reopens", "harbour ferry cargo crane quay"),
+                                             ("Ferry strike ends", "harbour ferry strike union quay"),
+                                             ("Crane collapses", "harbour crane cargo inquiry dock")]):
+        (articles / f"story-{number}.md").write_text(
+            f"---\ntitle: {title}\ndate: 2024-01-0{number + 1}\n---\n\nThe {words} story goes on. "
+            f"Officials spoke about the {words} on Monday.\n\nA second paragraph about the {words}.\n",
+            encoding="utf-8")
+    assert run_cli(project).code == 0
+    # A title that neighbours, related lists, archive pages and feeds show, and a new body.
+    middle = articles / "story-1.md"
+    middle.write_text(middle.read_text(encoding="utf-8").replace("Ferry strike ends", "Ferry strike is over")
+                      .replace("goes on", "went on for weeks"), encoding="utf-8")
+    old_mtime(middle, 1_700_000_500)
+    assert run_cli(project).code == 0
+    cached = tree_bytes(project / "site")
+    assert any(b"Ferry strike is over" in data for path, data in cached.items() if path.startswith("archive/"))
+    shutil.rmtree(project / "site")
+    shutil.rmtree(project / ".cache")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == cached
+
+
+def test_the_previews_memory_never_changes_what_is_built(project: Path, tmp_path: Path) -> None:
+    from digest.pipeline import BuildMemory, build
+
+    articles = project / "content" / "articles"
+    for number in range(4):
+        (articles / f"note-{number}.md").write_text(
+            f"---\ntitle: Note {number} on the harbour\ndate: 2024-02-0{number + 1}\n---\n\n"
+            f"The harbour ferry note {number} says the quay and the crane {number} were repaired. "
+            f"Workers said the cargo dock {number} reopened.\n", encoding="utf-8")
+    memory = BuildMemory(defer_search=True)
+    preview, fresh = tmp_path / "preview", tmp_path / "fresh"
+    config, base = project / "config.yaml", "http://127.0.0.1:8000/"
+    build(config, echo=lambda _line: None, output=preview, base_url=base, memory=memory)
+    for number, change in enumerate([("Note 1 on the harbour", "Note 1, the harbour"),
+                                     ("were repaired", "are being repaired"), ("Note 3", "Last note")]):
+        path = articles / f"note-{number + 1}.md"
+        path.write_text(path.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+        build(config, echo=lambda _line: None, output=preview, base_url=base, memory=memory)
+        build(config, echo=lambda _line: None, output=fresh, base_url=base, use_cache=False)
+        shown, made = tree_bytes(preview), tree_bytes(fresh)
+        # The preview keeps the last search index until a quiet moment: compare the pages.
+        assert {p: d for p, d in shown.items() if not p.startswith("pagefind/")} == {
+            p: d for p, d in made.items() if not p.startswith("pagefind/")}
