@@ -149,3 +149,6 @@ class OutputFile:
 
     path: str
     data: bytes
+    source: Path | None = None
+    """A read-only file in ``.cache/`` holding exactly these bytes: the writer links it instead of
+    writing a copy (the search index's thousand small files)."""

@@ -118,7 +118,7 @@ def pagefind_executable() -> Path:
 
 
 def _read_bundle(folder: Path) -> list[OutputFile]:
-    return [OutputFile(BUNDLE + path.relative_to(folder).as_posix(), path.read_bytes())
+    return [OutputFile(BUNDLE + path.relative_to(folder).as_posix(), path.read_bytes(), source=path)
             for path in sorted(folder.rglob("*")) if path.is_file()]
 
 
@@ -185,4 +185,8 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path) -> None:
         for old in cache.iterdir():
             if old.is_dir() and not old.name.startswith("index-"):
                 shutil.rmtree(old, ignore_errors=True)
+        # Read-only: site/ links these files rather than copying them, so they must not change.
+        for path in bundle.rglob("*"):
+            if path.is_file():
+                path.chmod(0o444)
         bundle.rename(kept)

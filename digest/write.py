@@ -132,6 +132,12 @@ def write_site(files: list[OutputFile], output: Path, known: set[str] | None = N
                     continue
                 except OSError:
                     pass  # no hard links here: write the bytes
+            if file.source is not None:
+                try:
+                    os.link(file.source, target)
+                    continue
+                except OSError:
+                    pass  # another file system, or no hard links: write the bytes
             target.write_bytes(file.data)
         if output.exists() and _exchange(temporary, output):
             shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
