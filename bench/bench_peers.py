@@ -55,8 +55,8 @@ SEED = 8  # the issue's number: any fixed seed gives the same corpus on every ma
 RUN_TIMEOUT = 3600.0
 SAMPLE_SECONDS = 0.05
 SCAN_SECONDS = 0.2
-STAGES = ("config", "ingest", "read", "analyze", "collect", "render", "write")
-STAGE_LINE = re.compile(r"^(" + "|".join(STAGES) + r")\s+([\d.]+) ms")
+STAGE_LINE = re.compile(r"^([a-z]+)\s+([\d.]+) ms")
+"""A stage's line in build.py's output ("read  3.4 ms  1 article(s)"); any name, so new stages show up."""
 KIB = 1024
 
 # --- the corpus ---------------------------------------------------------------------------------------
@@ -504,14 +504,22 @@ def run_measured(command: Sequence[str], cwd: Path, env: dict[str, str] | None =
                output)
 
 
-def tree_hash(folder: Path) -> str:
-    """One hash of every file's path and bytes: equal hashes, byte-identical trees."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
+Tree = dict[str, str]
+"""Each file's path in a folder, with the hash of its bytes."""
+
+
+def tree_of(folder: Path) -> Tree:
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def tree_hash(tree: Tree) -> str:
+    """One hash of every path and its bytes: equal hashes, byte-identical trees."""
+    return hashlib.sha256("".join(f"{path}\0{digest}\n" for path, digest in tree.items()).encode()).hexdigest()[:16]
+
+
+def tree_differences(first: Tree, other: Tree) -> set[str]:
+    return {path for path in first.keys() | other.keys() if first.get(path) != other.get(path)}
 
 
 def html_pages(folder: Path) -> int:
@@ -527,6 +535,8 @@ class Series:
     runs: list[Run] = field(default_factory=list)
     pages: int = 0
     hashes: set[str] = field(default_factory=set)
+    differing: set[str] = field(default_factory=set)
+    """digest: files in which a run's site/ differs from the first digest run's at this N."""
 
     @property
     def median(self) -> float:
@@ -537,7 +547,7 @@ class Series:
         return statistics.median(run.cpu for run in self.runs)
 
     def stage_medians(self) -> dict[str, float]:
-        """digest's own per-stage timings (ms), from the lines build.py prints."""
+        """digest's own per-stage timings (ms), from the lines build.py prints, in their order."""
         per_stage: dict[str, list[float]] = {}
         for run in self.runs:
             for line in run.output.splitlines():
@@ -586,6 +596,8 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
     build = [str(tools.python), str(tools.digest_source / "build.py"), "build", "--config",
              str(digest_root / "config.yaml")]
 
+    first: list[Tree] = []  # the first digest run's site/, which every other run must equal
+
     def digest(name: str, fresh_site: bool, fresh_cache: bool) -> None:
         if fresh_site:
             shutil.rmtree(digest_root / "site", ignore_errors=True)
@@ -593,7 +605,12 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
             shutil.rmtree(digest_root / ".cache", ignore_errors=True)
         run = run_measured(build, digest_root)
         series[name].runs.append(run)
-        series[name].hashes.add(tree_hash(digest_root / "site"))  # after the clock stopped
+        tree = tree_of(digest_root / "site")  # after the clock stopped
+        if first:
+            series[name].differing.update(tree_differences(first[0], tree))
+        else:
+            first.append(tree)
+        series[name].hashes.add(tree_hash(tree))
         series[name].pages = html_pages(digest_root / "site")
         say(f"  {name:<26} {run.seconds:8.2f} s  {run.tree_kib / KIB:7.0f} MiB")
 
@@ -620,18 +637,19 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
     return series
 
 
-def identity_check(tools: Tools, articles: Sequence[Article], folder: Path) -> tuple[str, str]:
-    """digest's site with --workers 1 and --workers 2 (no cache, different hash seeds): their hashes."""
+def identity_check(tools: Tools, articles: Sequence[Article], folder: Path) -> tuple[str, str, set[str]]:
+    """digest's site with --workers 1 and --workers 2 (no cache, different hash seeds): their hashes and the
+    files that differ."""
     root = folder / "digest"
-    hashes = []
+    trees = []
     for workers, seed in (("1", "1"), ("2", "2")):
         shutil.rmtree(root / "site", ignore_errors=True)
         say(f"N={len(articles)}: digest --workers {workers} --no-cache (identity check, untimed)")
         run_measured([str(tools.python), str(tools.digest_source / "build.py"), "build", "--config",
                       str(root / "config.yaml"), "--no-cache", "--workers", workers], root,
                      env={**os.environ, "PYTHONHASHSEED": seed})
-        hashes.append(tree_hash(root / "site"))
-    return hashes[0], hashes[1]
+        trees.append(tree_of(root / "site"))
+    return tree_hash(trees[0]), tree_hash(trees[1]), tree_differences(trees[0], trees[1])
 
 
 # --- reporting ----------------------------------------------------------------------------------------
@@ -665,7 +683,13 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str] | None) -> list[str]:
+def examples(paths: set[str], shown: int = 3) -> str:
+    if not paths:
+        return ""
+    return f"; {len(paths)} file(s) differ, e.g. " + ", ".join(sorted(paths)[:shown])
+
+
+def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str, set[str]] | None) -> list[str]:
     """The issue's targets, each as PASS/FAIL with the figures it was judged on."""
     lines = []
     sizes = sorted(results)
@@ -709,29 +733,33 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
                      f"(tree MiB, the largest of digest's three kinds of build): {digest_peak:.0f} vs "
                      f"{hugo_peak:.0f} MiB")
     for count in sizes:
-        hashes = set().union(*(results[count][name].hashes for name in (DIGEST_NO_CACHE, DIGEST_CACHED,
-                                                                         DIGEST_NO_CHANGE)))
-        runs = sum(len(results[count][name].runs) for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE))
+        kinds = [results[count][name] for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE)]
+        hashes = set().union(*(series.hashes for series in kinds))
+        differing = set().union(*(series.differing for series in kinds))
+        runs = sum(len(series.runs) for series in kinds)
         lines.append(f"{verdict(len(hashes) == 1)}  same site/ across digest's {runs} timed runs at N={count:,}: "
-                     + ", ".join(sorted(hashes)))
+                     + ", ".join(sorted(hashes)) + examples(differing))
     if identity is not None:
-        count, one, two = identity
+        count, one, two, differing = identity
         lines.append(f"{verdict(one == two)}  same site/ with --workers 1 and --workers 2 (--no-cache, "
-                     f"PYTHONHASHSEED 1 and 2) at N={count:,}: {one} / {two}")
+                     f"PYTHONHASHSEED 1 and 2) at N={count:,}: {one} / {two}" + examples(differing))
     return lines
 
 
 def stage_report(results: dict[int, dict[str, Series]]) -> list[str]:
     rows = []
+    every = [by_tool[name].stage_medians() for by_tool in results.values()
+             for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE)]
+    stages = list(dict.fromkeys(stage for medians in every for stage in medians))  # in build.py's order
     for count, by_tool in results.items():
         for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE):
             medians = by_tool[name].stage_medians()
             total = sum(medians.values())
-            rows.append([name, f"{count:,}", *(f"{medians.get(stage, 0.0):.0f}" for stage in STAGES),
+            rows.append([name, f"{count:,}", *(f"{medians.get(stage, 0.0):.0f}" for stage in stages),
                          f"{total:.0f}", f"{by_tool[name].median * 1000 - total:.0f}"])
     return ["digest's own stage timings (the lines build.py prints), median ms; 'rest' = wall time - stages "
             "(interpreter start, imports, exit):",
-            *table(["build", "N", *STAGES, "stages", "rest"], rows)]
+            *table(["build", "N", *stages, "stages", "rest"], rows)]
 
 
 def draw_chart(results: dict[int, dict[str, Series]], path: Path, title: str) -> None:
@@ -885,7 +913,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         articles = corpus(sizes[-1])  # one corpus; each size takes its first N
         words = [len(article.body.split()) for article in articles]
         results: dict[int, dict[str, Series]] = {}
-        identity: tuple[int, str, str] | None = None
+        identity: tuple[int, str, str, set[str]] | None = None
         identity_size = sizes[0] if args.identity_size is None else args.identity_size
         for count in sizes:
             folder = work / f"n{count}"
@@ -893,8 +921,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 name for name in PEERS if name != "mkdocs" or count <= args.mkdocs_max]
             results[count] = bench_size(tools, articles[:count], folder, repeats[count], peers)
             if count == identity_size:
-                one, two = identity_check(tools, articles[:count], folder)
-                identity = (count, one, two)
+                identity = (count, *identity_check(tools, articles[:count], folder))
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
     load_end = " ".join(f"{value:.2f}" for value in os.getloadavg())
