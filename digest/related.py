@@ -30,7 +30,7 @@ def related_articles(
         if item.article.slug not in hidden:
             for word in dict.fromkeys(item.analysis.keywords):
                 postings[word].append(index)
-    common = max(50, count // 10)
+    common = min(max(50, count // 10), 200)  # capped: a keyword in hundreds of articles relates none
     weights = {word: math.log(1 + count / len(members)) for word, members in postings.items()
                if len(members) <= common}
     timestamps = [item.article.date.timestamp() if item.article.date else 0.0 for item in items]
