@@ -43,15 +43,23 @@ def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
     if not folder.is_dir():
         return found
     real_root = root.resolve()
-    for current, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(name for name in dirs if not name.startswith((".", "_")))
-        for name in sorted(files):
-            path = Path(current) / name
+
+    def visit(current: str) -> None:
+        # os.scandir tells links and folders from the directory listing itself: no stat per file.
+        with os.scandir(current) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+        folders = [entry.path for entry in entries
+                   if entry.is_dir(follow_symlinks=False) and not entry.name.startswith((".", "_"))]
+        for entry in entries:  # a folder's own files first, then its subfolders, as os.walk gives them
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                continue
             if name.startswith((".", "#", "~")) or name.endswith("~"):
                 continue
-            if path.suffix.lower() not in MARKDOWN_SUFFIXES:
+            if os.path.splitext(name)[1].lower() not in MARKDOWN_SUFFIXES:
                 continue
-            if path.is_symlink():
+            path = Path(entry.path)
+            if entry.is_symlink():
                 try:
                     target = path.resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -63,6 +71,10 @@ def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
                 if not target.is_file():
                     continue
             found.append(path)
+        for subfolder in folders:
+            visit(subfolder)
+
+    visit(str(folder))
     return found
 
 
