@@ -34,6 +34,8 @@ def related_articles(
     weights = {word: math.log(1 + count / len(members)) for word, members in postings.items()
                if len(members) <= common}
     timestamps = [item.article.date.timestamp() if item.article.date else 0.0 for item in items]
+    topic_sets = [frozenset(item.analysis.topics) for item in items]
+    slugs = [item.article.slug for item in items]
     result: dict[str, tuple[str, ...]] = {}
     for index, item in enumerate(items):
         scores: dict[int, float] = defaultdict(float)
@@ -48,15 +50,10 @@ def related_articles(
         scores.pop(index, None)
         if not scores:
             continue
-        topics = set(item.analysis.topics)
-        ranked = heapq.nsmallest(
-            limit,
-            scores,
-            key=lambda other: (
-                -(scores[other] + TOPIC_WEIGHT * len(topics.intersection(items[other].analysis.topics))),
-                abs(timestamps[other] - timestamps[index]),
-                items[other].article.slug,
-            ),
-        )
-        result[item.article.slug] = tuple(items[other].article.slug for other in ranked)
+        topics, when = topic_sets[index], timestamps[index]
+        ranked = heapq.nsmallest(limit, [
+            (-(score + TOPIC_WEIGHT * len(topics & topic_sets[other])), abs(timestamps[other] - when), slugs[other])
+            for other, score in scores.items()
+        ])
+        result[item.article.slug] = tuple(slug for _, _, slug in ranked)
     return result
