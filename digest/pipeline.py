@@ -163,8 +163,10 @@ def build(
         # The preview remembers pages in memory; a command-line build, beside site/ (when caching).
         stored = load_pages(config.root, result.output, theme) if memory is None and use_cache else None
         page_memo = memory.pages if memory is not None else stored
+        # A command-line build renders in forked processes; the preview, with its threads, never forks.
         files = render_site(site, config, theme, env, page_memo,
-                            memory.views if memory is not None else {} if stored is not None else None)
+                            memory.views if memory is not None else {} if stored is not None else None,
+                            workers=1 if memory is not None else workers or os.cpu_count() or 1)
         if stored is not None:
             stages.detail = f"{len(stored.reused)} page(s) unchanged"
     with stages.stage("search"):

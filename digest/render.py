@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import posixpath
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -123,16 +126,32 @@ class Renderer:
         ``inputs``: digests of everything ``context`` holds, for reusing an earlier rendering;
         ``later``: values made only if the page is rendered (they follow from the others).
         """
-        key = None
-        if self.pages is not None and inputs is not None:
-            # Same template, same place, same values: the same bytes (templates are the same:
-            # the caller drops this memory with the environment when the theme changes).
-            key = digest_of([template, output, self.config.base_url, self.config.title,
-                             self.config.description, self.config.language, self.common_key, *inputs])
-            remembered = self.pages.get(output)
-            if remembered is not None and remembered[0] == key:
-                self.pages[output] = remembered
-                return OutputFile(output, remembered[1])
+        key, remembered = self.lookup(template, output, inputs)
+        if remembered is not None:
+            return remembered
+        return self.keep(output, key, self.render(template, output, later, context))
+
+    def lookup(self, template: str, output: str, inputs: list[str] | None) -> tuple[str | None, OutputFile | None]:
+        """The page's key, and the page itself when it was rendered before from the same values."""
+        if self.pages is None or inputs is None:
+            return None, None
+        # Same template, same place, same values: the same bytes (templates are the same: the
+        # caller drops this memory with the environment when the theme changes).
+        key = digest_of([template, output, self.config.base_url, self.config.title,
+                         self.config.description, self.config.language, self.common_key, *inputs])
+        remembered = self.pages.get(output)
+        if remembered is not None and remembered[0] == key:
+            self.pages[output] = remembered
+            return key, OutputFile(output, remembered[1])
+        return key, None
+
+    def keep(self, output: str, key: str | None, data: bytes) -> OutputFile:
+        if self.pages is not None and key is not None:
+            self.pages[output] = (key, data)
+        return OutputFile(output, data)
+
+    def render(self, template: str, output: str, later: dict[str, Callable[[], Any]] | None,
+               context: dict[str, Any]) -> bytes:
         url, absolute = self.links(output)
         page_path = self.public_path(output)
         try:
@@ -154,10 +173,22 @@ class Renderer:
             raise ThemeError(f"template error: {error.message or error}", path=self.theme.origins.get(name, name),
                              line=lineno,
                              hint="fix the template, or delete it to fall back to the default theme") from None
-        data = html.encode("utf-8")
-        if self.pages is not None and key is not None:
-            self.pages[output] = (key, data)
-        return OutputFile(output, data)
+        return html.encode("utf-8")
+
+    def pages_of(self, tasks: list[PageTask], workers: int) -> list[OutputFile]:
+        """Many pages of one kind: those not remembered are rendered, across ``workers`` forked
+        processes when there are enough of them to pay for it (output in the same order)."""
+        found: list[OutputFile | None] = []
+        missing: list[tuple[int, str | None]] = []
+        for task in tasks:
+            key, remembered = self.lookup(task.template, task.output, task.inputs)
+            if remembered is None:
+                missing.append((len(found), key))
+            found.append(remembered)
+        rendered = _render_in_pool(self, tasks, [index for index, _ in missing], workers)
+        for (index, key), data in zip(missing, rendered, strict=True):
+            found[index] = self.keep(tasks[index].output, key, data)
+        return [file for file in found if file is not None]
 
     def feed_id(self, page_path: str) -> str:
         """An Atom id: the page's full URL, or (with no full base_url) a UUID made from its path,
@@ -168,6 +199,57 @@ class Renderer:
 
     def static_files(self) -> list[OutputFile]:
         return [OutputFile("static/" + path, data) for path, data in sorted(self.theme.static.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class PageTask:
+    template: str
+    output: str
+    inputs: list[str] | None
+    later: dict[str, Callable[[], Any]] | None
+    context: dict[str, Any]
+
+
+PARALLEL_PAGES = 100
+"""Pages to render below which a process pool costs more than it saves."""
+_POOL_JOB: tuple[Renderer, list[PageTask]] | None = None
+"""What forked render workers read (inherited, never pickled): the renderer and its tasks."""
+
+
+def _render_some(indexes: list[int]) -> list[bytes | tuple[str, str | None, int | None, str | None]]:
+    assert _POOL_JOB is not None
+    renderer, tasks = _POOL_JOB
+    done: list[bytes | tuple[str, str | None, int | None, str | None]] = []
+    for index in indexes:
+        task = tasks[index]
+        try:
+            done.append(renderer.render(task.template, task.output, task.later, task.context))
+        except ThemeError as error:  # sent back as plain values: the parent raises it
+            done.append((error.message, str(error.path) if error.path else None, error.line, error.hint))
+    return done
+
+
+def _render_in_pool(renderer: Renderer, tasks: list[PageTask], indexes: list[int], workers: int) -> list[bytes]:
+    """Render ``tasks[i]`` for each index, in order; forked workers when it pays (Linux, macOS)."""
+    global _POOL_JOB
+    if workers < 2 or len(indexes) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return [renderer.render(tasks[i].template, tasks[i].output, tasks[i].later, tasks[i].context)
+                for i in indexes]
+    chunks = [indexes[start::workers] for start in range(workers)]
+    _POOL_JOB = (renderer, tasks)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_render_some, chunks))
+    finally:
+        _POOL_JOB = None
+    by_index: dict[int, bytes] = {}
+    for chunk, results in zip(chunks, parts, strict=True):
+        for index, result in zip(chunk, results, strict=True):
+            if isinstance(result, tuple):
+                message, path, line, hint = result
+                raise ThemeError(message, path=path, line=line, hint=hint)
+            by_index[index] = result
+    return [by_index[index] for index in indexes]
 
 
 def newest_date(views: list[dict[str, Any]]) -> datetime:
@@ -182,10 +264,12 @@ def render_site(
     env: ImmutableSandboxedEnvironment | None = None,
     page_memo: PageMemo | None = None,
     view_memo: ViewMemo | None = None,
+    workers: int = 1,
 ) -> list[OutputFile]:
     """Every file of the built site, in a stable order. ``env``: an environment made earlier by
     ``make_environment`` for this same theme, to reuse its compiled templates; ``page_memo``: the
-    pages it rendered before, reused when their template values are the same (the preview)."""
+    pages it rendered before, reused when their template values are the same (the preview);
+    ``workers``: processes for rendering many article pages (a command-line build's)."""
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
     keys: dict[str, str] = {}
@@ -262,17 +346,19 @@ def render_site(
         entries = topic["articles"][:config.feed_entries]
         files.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
                           f"{topic['name']} · {config.title}", topic["description"], entries, of(entries)))
+    tasks = []
     for index, article in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         output = f"articles/{article['slug']}/index.html"
-        files.append(renderer.page(
+        tasks.append(PageTask(
             "article.html", output,
             [joined(["article", *of([article]), "newer", short[newer["slug"]] if newer else "",
                      "older", short[older["slug"]] if older else ""])] if page_memo is not None else None,
-            later={"article_ld": partial(news_article, renderer, article, output)},
-            article=article, newer=links[newer["slug"]] if newer else None,
-            older=links[older["slug"]] if older else None))
+            {"article_ld": partial(news_article, renderer, article, output)},
+            {"article": article, "newer": links[newer["slug"]] if newer else None,
+             "older": links[older["slug"]] if older else None}))
+    files.extend(renderer.pages_of(tasks, workers))
     for page in pages:
         files.append(renderer.page("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
     files.extend(archive_pages(renderer, ordered, months, years, inputs,
