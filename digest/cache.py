@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -22,6 +21,7 @@ from typing import Any
 from digest import __version__
 from digest.analyze import analyze_article
 from digest.config import Config
+from digest.jsonfile import save_json
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
 
 ANALYSIS_VERSION = f"{__version__}-a3"
@@ -116,28 +116,7 @@ class AnalysisCache:
     def save(self) -> None:
         """Write the entries this build used (and only those), atomically."""
         kept = {key: self.entries[key] for key in sorted(self.used)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._remove_leftovers()
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"version": ANALYSIS_VERSION, "entries": kept}, ensure_ascii=False),
-                             encoding="utf-8")
-        os.replace(temporary, self.path)
-
-    def _remove_leftovers(self) -> None:
-        """Temporary files (``.<name>.<pid>.tmp``) of builds killed while saving any of ``.cache/``'s
-        files; a running build's own is left alone."""
-        if os.name != "posix":  # signal 0 below only probes on POSIX
-            return
-        for leftover in self.path.parent.glob(".*.*.tmp"):
-            pid = leftover.name.rsplit(".", 2)[1]
-            if not pid.isdigit() or int(pid) == os.getpid():
-                continue
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                leftover.unlink(missing_ok=True)
-            except OSError:
-                pass  # alive, someone else's
+        save_json(self.path, {"version": ANALYSIS_VERSION, "entries": kept})
 
 
 def analyze_all(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from digest.jsonfile import save_json
 from digest.theme import Theme
 
 _RENDERING_CODE = ("render.py", "views.py", "related.py", "models.py")
@@ -80,10 +80,5 @@ def load_pages(root: Path, output: Path, theme: Theme) -> StoredPages:
 
 def save_pages(root: Path, pages: StoredPages, theme: Theme) -> None:
     """Record the digests of the pages now in ``site/`` (after a build that wrote them)."""
-    target = cache_path(root)
-    target.parent.mkdir(parents=True, exist_ok=True)
     recorded = {path: [key, _checksum(data)] for path, (key, data) in sorted(pages.items())}
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"version": _version(theme), "output": str(pages.output), "pages": recorded}),
-                         encoding="utf-8")
-    os.replace(temporary, target)
+    save_json(cache_path(root), {"version": _version(theme), "output": str(pages.output), "pages": recorded})

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from digest.jsonfile import save_json
 from digest.models import Article, Block, Quote
 from digest.read import ReadMemo
 
@@ -69,16 +69,10 @@ def load_read_memo(root: Path) -> ReadMemo:
 
 
 def save_read_memo(root: Path, memo: ReadMemo) -> None:
-    """Write ``memo`` (the articles of the build that just succeeded) atomically. ASCII JSON: a file
-    name that is not UTF-8 holds surrogate escapes, which only an escaped string can carry."""
-    target = cache_path(root)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``memo`` (the articles of the build that just succeeded) atomically."""
     # A file changed within the last seconds could change again within the same clock tick and
     # keep its size: it is parsed again next time rather than trusted ("racy git").
     settled = time.time_ns() - 2_000_000_000
     articles = {str(path): [stamp[0], stamp[1], list(warnings), _encode(article)]
                 for path, (stamp, article, warnings) in sorted(memo.items()) if stamp[0] < settled}
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"version": _code_version(), "articles": articles}),
-                         encoding="utf-8")
-    os.replace(temporary, target)
+    save_json(cache_path(root), {"version": _code_version(), "articles": articles})

@@ -1,0 +1,36 @@
+"""The files of ``.cache/``: JSON written whole and swapped in, so a killed build leaves the old file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def save_json(path: Path, value: Any) -> None:
+    """Write ``value`` to ``path`` atomically, as ASCII JSON (a file name that is not UTF-8 holds
+    surrogate escapes, which only an escaped string can carry). Temporary files left by builds
+    killed while saving are removed first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(value), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Temporary files (``.<name>.<pid>.tmp``) of builds killed while saving; a running build's own
+    is left alone."""
+    if os.name != "posix":  # signal 0 below only probes on POSIX
+        return
+    for leftover in folder.glob(".*.*.tmp"):
+        pid = leftover.name.rsplit(".", 2)[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive, someone else's
