@@ -9,6 +9,7 @@ Only speed depends on this file: delete it and the next build parses everything 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -23,6 +24,7 @@ from digest.read import ReadMemo
 _PARSING_CODE = ("read.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py")
 
 
+@functools.cache
 def _code_version() -> str:
     digest = hashlib.blake2b(digest_size=12)
     for name in _PARSING_CODE:

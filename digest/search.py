@@ -128,9 +128,10 @@ def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputF
     return records_key(records(site, config, memo), config.language) in memory
 
 
-def search_bundle(site: Site, config: Config) -> tuple[str, list[OutputFile]]:
-    """The Pagefind bundle for ``site`` and the digest of what it indexes: from the cache, or made now."""
-    found = records(site, config)
+def search_bundle(site: Site, config: Config, found: list[Record] | None = None) -> tuple[str, list[OutputFile]]:
+    """The Pagefind bundle for ``site`` and the digest of what it indexes (``found``: its records,
+    when already made): from the cache, or made now."""
+    found = records(site, config) if found is None else found
     key = records_key(found, config.language)
     cache = config.root / ".cache" / "search"
     kept = cache / key
@@ -141,11 +142,12 @@ def search_bundle(site: Site, config: Config) -> tuple[str, list[OutputFile]]:
 
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None) -> list[OutputFile]:
     """The Pagefind bundle for ``site``: from ``memory`` (the preview), from the cache, or made now."""
+    found = records(site, config)
     if memory is not None:
-        key = records_key(records(site, config), config.language)
+        key = records_key(found, config.language)
         if key in memory:
             return memory[key]
-    key, files = search_bundle(site, config)
+    key, files = search_bundle(site, config, found)
     if memory is not None:
         memory.clear()
         memory[key] = files
