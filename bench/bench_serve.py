@@ -410,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hugo is None:
         say(f"hugo: {hugo_note}; measuring digest only")
 
+    from digest.serve import DEBOUNCE_SECONDS
     from digest.slugs import slugify
 
     edits: list[Edit] = []
@@ -487,7 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f" ({hugo})" if hugo is not None else ""),
         f"input:   {args.articles} articles: {source_note}; hugo gets the same .md files (title/date front matter)"
         " in content/posts/",
-        "digest:  python build.py serve --port P (defaults: 80 ms debounce, preview in .cache/preview/)",
+        f"digest:  python build.py serve --port P (defaults: {DEBOUNCE_SECONDS * 1000:.0f} ms debounce, "
+        "preview in .cache/preview/)",
         ("peer:    hugo server --port P --bind 127.0.0.1 (defaults; its startup said: " + "; ".join(hugo_modes)
          + "); layouts written by the bench: single = title + .Content, home = 20 titles, list = all titles;"
          " no taxonomies/RSS/sitemap") if hugo_modes else "peer:    hugo server: not run (see the hugo line)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from digest.analyze.dedup import duplicate_groups
@@ -127,36 +127,92 @@ def find_duplicates(items: list[AnalyzedArticle]) -> tuple[tuple[str, tuple[str,
     return tuple(sorted(found))
 
 
-StoryMemo = dict[str, tuple[list[AnalyzedArticle], int, tuple[DigestSentence, ...]]]
-"""Topic slug -> (its members, the sentence budget, its story) from an earlier build (the preview)."""
+@dataclass(slots=True)
+class CollectMemo:
+    """What ``collect`` made in earlier builds of one process (the preview), with what it was made
+    from: a rebuild after one edit redoes only the parts that edit touched. The reader and the
+    analysis cache hand back the very same objects for articles that did not change."""
+
+    stories: dict[str, tuple[list[AnalyzedArticle], int, tuple[DigestSentence, ...]]] = field(default_factory=dict)
+    """Topic slug -> (its members, the sentence budget, its story)."""
+    quotes: dict[str, tuple[list[AnalyzedArticle], int, tuple[TopicQuote, ...]]] = field(default_factory=dict)
+    """Topic slug -> (its members, the quote limit, its quotes)."""
+    related: tuple[tuple[object, ...], dict[str, tuple[str, ...]]] | None = None
+    """What related articles were found from (each article's slug, keywords, topics and date,
+    and the hidden slugs), and what was found."""
+    duplicates: tuple[tuple[object, ...], tuple[tuple[str, tuple[str, ...]], ...]] | None = None
+    """Each article's signature, slug and date, and the near-duplicate groups found from them."""
+
+
+def same_objects(old: list[AnalyzedArticle], new: list[AnalyzedArticle]) -> bool:
+    return len(old) == len(new) and all(
+        before.article is after.article and before.analysis is after.analysis
+        for before, after in zip(old, new, strict=True))
 
 
 def remembered_story(slug: str, members: list[AnalyzedArticle], budget: int,
-                     memo: StoryMemo | None) -> tuple[DigestSentence, ...]:
-    """``topic_story``, reused when the topic has the very same article and analysis objects:
-    the reader and the analysis cache hand back the same objects for what did not change."""
+                     memo: CollectMemo | None) -> tuple[DigestSentence, ...]:
+    """``topic_story``, reused when the topic has the very same article and analysis objects."""
     if memo is None:
         return topic_story(members, budget)
-    remembered = memo.get(slug)
-    if remembered is not None and remembered[1] == budget and len(remembered[0]) == len(members) and all(
-        old.article is new.article and old.analysis is new.analysis
-        for old, new in zip(remembered[0], members, strict=True)
-    ):
+    remembered = memo.stories.get(slug)
+    if remembered is not None and remembered[1] == budget and same_objects(remembered[0], members):
         return remembered[2]
     story = topic_story(members, budget)
-    memo[slug] = (members, budget, story)
+    memo.stories[slug] = (members, budget, story)
     return story
 
 
+def remembered_quotes(slug: str, members: list[AnalyzedArticle], limit: int,
+                      memo: CollectMemo | None) -> tuple[TopicQuote, ...]:
+    """``topic_quotes``, reused when the topic has the very same article and analysis objects."""
+    if memo is None:
+        return topic_quotes(members, limit)
+    remembered = memo.quotes.get(slug)
+    if remembered is not None and remembered[1] == limit and same_objects(remembered[0], members):
+        return remembered[2]
+    quotes = topic_quotes(members, limit)
+    memo.quotes[slug] = (members, limit, quotes)
+    return quotes
+
+
+def remembered_related(ordered: list[AnalyzedArticle], hidden: set[str],
+                       memo: CollectMemo | None) -> dict[str, tuple[str, ...]]:
+    """``related_articles``, reused while no article's keywords, topics, date or slug changed
+    (an edit to a body seldom changes them)."""
+    if memo is None:
+        return related_articles(ordered, hidden)
+    key = (tuple((item.article.slug, item.analysis.keywords, item.analysis.topics, item.article.date)
+                 for item in ordered), tuple(sorted(hidden)))
+    if memo.related is not None and memo.related[0] == key:
+        return memo.related[1]
+    related = related_articles(ordered, hidden)
+    memo.related = (key, related)
+    return related
+
+
+def remembered_duplicates(items: list[AnalyzedArticle],
+                          memo: CollectMemo | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``find_duplicates``, reused while no article's signature, slug or date changed."""
+    if memo is None:
+        return find_duplicates(items)
+    key = tuple((item.analysis.signature, item.article.slug, item.article.date) for item in items)
+    if memo.duplicates is not None and memo.duplicates[0] == key:
+        return memo.duplicates[1]
+    found = find_duplicates(items)
+    memo.duplicates = (key, found)
+    return found
+
+
 def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
-            stories: StoryMemo | None = None) -> Site:
+            memo: CollectMemo | None = None) -> Site:
     """The whole site model, built from values; nothing here touches the disk.
 
     A near-duplicate keeps its own page, but is listed, summarised and quoted once: as its group's
     first article, which names the other sources.
     """
     items, discovered = with_discovered_topics(items, config)
-    duplicates = find_duplicates(items)
+    duplicates = remembered_duplicates(items, memo)
     repeated = {slug for _, others in duplicates for slug in others}
     ordered = newest_first(items)
     declared = {topic.slug: topic for topic in config.topics}
@@ -180,8 +236,8 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
                 slug=slug,
                 name=topic.name if topic else discovered.get(slug, slug.replace("-", " ").title()),
                 description=topic.description if topic else "",
-                story=remembered_story(slug, members, config.digest_sentences, stories),
-                quotes=topic_quotes(members, config.quotes_per_topic),
+                story=remembered_story(slug, members, config.digest_sentences, memo),
+                quotes=remembered_quotes(slug, members, config.quotes_per_topic, memo),
                 article_slugs=tuple(item.article.slug for item in members),
                 discovered=topic is None and slug in discovered,
             )
@@ -191,5 +247,5 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
         topics=tuple(topics),
         pages=tuple(sorted(pages, key=lambda page: page.slug)),
         duplicates=duplicates,
-        related=related_articles(ordered, repeated),
+        related=remembered_related(ordered, repeated, memo),
     )

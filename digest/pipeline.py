@@ -12,7 +12,7 @@ from pathlib import Path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from digest.cache import AnalysisCache, analyze_all
-from digest.collect import StoryMemo, collect
+from digest.collect import CollectMemo, collect
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
 from digest.ingest import ingest
@@ -21,7 +21,7 @@ from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
-from digest.search import RecordMemo, search_files, search_is_current
+from digest.search import Record, RecordMemo, search_files, search_is_current
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -79,11 +79,11 @@ class BuildMemory:
     """Keep the last search bundle when the searchable text changed, and leave the new one in
     ``search_pending`` for the owner to make after the pages are shown (the preview: Pagefind
     takes seconds on a big site, and the edited page should not wait for it)."""
-    search_pending: tuple[Site, Config] | None = None
+    search_pending: tuple[Site, Config, list[Record]] | None = None
     records: RecordMemo = field(default_factory=dict)
-    stories: StoryMemo = field(default_factory=dict)
-    """Each topic's story, by the article and analysis objects it was drawn from."""
     """Each article's search record, by the article object it was made from."""
+    collected: CollectMemo = field(default_factory=CollectMemo)
+    """Topic stories and quotes, related articles and near-duplicates, by what they were made from."""
     pages_written: list[OutputFile] = field(default_factory=list)
     """The last build's files other than the search bundle."""
 
@@ -151,7 +151,7 @@ def build(
         analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1)
         stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect"):
-        site = collect(analyzed, content.pages, config, memory.stories if memory is not None else None)
+        site = collect(analyzed, content.pages, config, memory.collected if memory is not None else None)
         stages.detail = f"{len(site.topics)} topic(s)"
     with stages.stage("render"):
         env = None
@@ -171,8 +171,8 @@ def build(
             stages.detail = f"{len(stored.reused)} page(s) unchanged"
     with stages.stage("search"):
         if memory is not None and memory.defer_search and memory.search:
-            current = search_is_current(site, config, memory.search, memory.records)
-            memory.search_pending = None if current else (site, config)
+            current, found = search_is_current(site, config, memory.search, memory.records)
+            memory.search_pending = None if current else (site, config, found)
             bundle = next(iter(memory.search.values()))
             memory.pages_written = list(files)
         else:

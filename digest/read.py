@@ -34,12 +34,14 @@ class ContentReport:
     """Files left out because they could not be read (only with ``keep_going``)."""
 
 
-def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
+def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[str]:
     """Markdown files under ``folder`` in a stable order; hidden, editor-temp and unsafe links skipped.
 
     Symlinks are followed only when they stay inside ``root``; their targets are never read otherwise.
+    Paths come as strings: a rebuild looks up a thousand of them, and Path objects cost more than
+    the lookups.
     """
-    found: list[Path] = []
+    found: list[str] = []
     if not folder.is_dir():
         return found
     real_root = root.resolve()
@@ -58,8 +60,8 @@ def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
                 continue
             if os.path.splitext(name)[1].lower() not in MARKDOWN_SUFFIXES:
                 continue
-            path = Path(entry.path)
             if entry.is_symlink():
+                path = Path(entry.path)
                 try:
                     target = path.resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -70,7 +72,7 @@ def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[Path]:
                     continue
                 if not target.is_file():
                     continue
-            found.append(path)
+            found.append(entry.path)
         for subfolder in folders:
             visit(subfolder)
 
@@ -272,25 +274,25 @@ def read_page(path: Path) -> Page:
     return Page(path=path, slug=f"{slug}-page" if slug in RESERVED_PAGE_SLUGS else slug, title=title, body_html=html)
 
 
-ReadMemo = dict[Path, tuple[tuple[int, int], Article, tuple[str, ...]]]
+ReadMemo = dict[str, tuple[tuple[int, int], Article, tuple[str, ...]]]
 """Articles read by an earlier build in this process, by file, with the file's (mtime, size)
 when read and the warnings it gave: the preview server rereads only files that changed."""
 
 
-def _read_remembered(path: Path, memo: ReadMemo | None, warnings: list[str]) -> Article:
+def _read_remembered(path: str, memo: ReadMemo | None, warnings: list[str]) -> Article:
     if memo is None:
-        return read_article(path, warnings)
+        return read_article(Path(path), warnings)
     try:
-        status = path.stat()
+        status = os.stat(path)
         stamp = (status.st_mtime_ns, status.st_size)
     except OSError:
-        return read_article(path, warnings)
+        return read_article(Path(path), warnings)
     remembered = memo.get(path)
     if remembered is not None and remembered[0] == stamp:
         warnings.extend(remembered[2])
         return remembered[1]
     own: list[str] = []
-    article = read_article(path, own)
+    article = read_article(Path(path), own)
     memo[path] = (stamp, article, tuple(own))
     warnings.extend(own)
     return article
@@ -314,7 +316,7 @@ def read_content(content_root: Path, memo: ReadMemo | None = None, keep_going: b
             errors.append(error)
     for path in find_markdown(content_root / "pages", content_root, report.warnings):
         try:
-            report.pages.append(read_page(path))
+            report.pages.append(read_page(Path(path)))
         except DigestError as error:
             errors.append(error)
     if errors and not keep_going:

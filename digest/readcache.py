@@ -63,8 +63,7 @@ def load_read_memo(root: Path) -> ReadMemo:
             return {}
         memo: ReadMemo = {}
         for name, (mtime, size, warnings, row) in data["articles"].items():
-            path = Path(name)
-            memo[path] = ((mtime, size), _decode(path, row), tuple(warnings))
+            memo[name] = ((mtime, size), _decode(Path(name), row), tuple(warnings))
         return memo
     except (OSError, ValueError, TypeError, KeyError):
         return {}
@@ -75,6 +74,6 @@ def save_read_memo(root: Path, memo: ReadMemo) -> None:
     # A file changed within the last seconds could change again within the same clock tick and
     # keep its size: it is parsed again next time rather than trusted ("racy git").
     settled = time.time_ns() - 2_000_000_000
-    articles = {str(path): [stamp[0], stamp[1], list(warnings), _encode(article)]
+    articles = {path: [stamp[0], stamp[1], list(warnings), _encode(article)]
                 for path, (stamp, article, warnings) in sorted(memo.items()) if stamp[0] < settled}
     save_json(cache_path(root), {"version": _code_version(), "articles": articles})

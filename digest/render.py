@@ -34,8 +34,9 @@ from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, re
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
-ViewMemo = dict[tuple[int, int], tuple[Article, Analysis, str, str]]
-"""(id of article, id of analysis) -> (the article, the analysis, topic names' digest, view digest)."""
+ViewMemo = dict[tuple[int, int], tuple[Article, Analysis, str, dict[str, Any], str, dict[str, Any], str]]
+"""(id of article, id of analysis) -> (the article, the analysis, topic names' digest, its view,
+the view's digest, its ``reference`` and its ``brief``)."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -98,6 +99,8 @@ class Renderer:
         self.common_key = common_key
         parts = urlsplit(config.base_url)
         self.absolute_base = config.base_url.rstrip("/") + "/" if parts.scheme and parts.netloc else None
+        self.prefix = digest_of([config.base_url, config.title, config.description, config.language, common_key])
+        """What every page depends on, for ``lookup``'s keys."""
 
     def public_path(self, output: str) -> str:
         """The path a file is served at under the base URL: ``articles/x/`` for its index.html."""
@@ -137,8 +140,7 @@ class Renderer:
             return None, None
         # Same template, same place, same values: the same bytes (templates are the same: the
         # caller drops this memory with the environment when the theme changes).
-        key = digest_of([template, output, self.config.base_url, self.config.title,
-                         self.config.description, self.config.language, self.common_key, *inputs])
+        key = joined([self.prefix, template, output, *inputs])
         remembered = self.pages.get(output)
         if remembered is not None and remembered[0] == key:
             self.pages[output] = remembered
@@ -271,30 +273,9 @@ def render_site(
     pages it rendered before, reused when their template values are the same (the preview);
     ``workers``: processes for rendering many article pages (a command-line build's)."""
     topic_names = {topic.slug: topic.name for topic in site.topics}
-    articles = {item.article.slug: article_view(item, topic_names) for item in site.articles}
-    keys: dict[str, str] = {}
-    if page_memo is not None and view_memo is not None:
-        # Each article view's digest, computed once per (article, analysis) object pair: the
-        # reader and the analysis cache hand back the same objects for what did not change.
-        names = digest_of(topic_names)
-        alive: ViewMemo = {}
-        for item in site.articles:
-            ident = (id(item.article), id(item.analysis))
-            remembered = view_memo.get(ident)
-            if (remembered is not None and remembered[0] is item.article and remembered[1] is item.analysis
-                    and remembered[2] == names):
-                digest = remembered[3]
-            else:
-                digest = digest_of(articles[item.article.slug])
-            alive[ident] = (item.article, item.analysis, names, digest)
-            keys[item.article.slug] = digest
-        view_memo.clear()
-        view_memo.update(alive)
+    articles, keys, links, short = _article_views(site, topic_names, page_memo is not None, view_memo)
     topics = [topic_view(topic, articles) for topic in site.topics]
     # A near-duplicate names the other sources of its story; the home page lists each story once.
-    # What links to an article show, made once per article (templates only read them).
-    links = {slug: reference(view) for slug, view in articles.items()}
-    short = {slug: brief(view) for slug, view in articles.items()} if page_memo is not None else {}
     for shown, others in site.duplicates:
         articles[shown]["also"] = [links[slug] for slug in others]
         for slug in others:
@@ -311,9 +292,6 @@ def render_site(
     common = {"nav_pages": pages, "feed_href": "feed.xml"}
     # Digests of each value once, so a page can be reused without serialising the whole site.
     if page_memo is not None:
-        for view in ordered:
-            if view["slug"] not in keys:
-                keys[view["slug"]] = digest_of(view)
         own = dict(keys)
         for view in ordered:
             # Links added after the view's digest: what each link shows is in ``short``.
@@ -322,9 +300,7 @@ def render_site(
                       *(other["slug"] for other in view["related"])]
             if len(linked) > 1 or linked[0]:
                 keys[view["slug"]] = joined([own[view["slug"]], *linked, *(short[slug] for slug in linked if slug)])
-        keys |= {"topic:" + t["slug"]: digest_of([{k: v for k, v in t.items() if k != "articles"},
-                                                  [a["slug"] for a in t["articles"]],
-                                                  [keys[a["slug"]] for a in t["articles"]]]) for t in topics}
+        keys |= {"topic:" + t["slug"]: topic_digest(t, keys) for t in topics}
     renderer = Renderer(config, theme, env, page_memo, common, digest_of(pages) if page_memo is not None else "")
 
     def inputs(*parts: Any) -> list[str] | None:
@@ -353,8 +329,8 @@ def render_site(
         output = f"articles/{article['slug']}/index.html"
         tasks.append(PageTask(
             "article.html", output,
-            [joined(["article", *of([article]), "newer", short[newer["slug"]] if newer else "",
-                     "older", short[older["slug"]] if older else ""])] if page_memo is not None else None,
+            [keys[article["slug"]], "newer", short[newer["slug"]] if newer else "",
+             "older", short[older["slug"]] if older else ""] if page_memo is not None else None,
             {"article_ld": partial(news_article, renderer, article, output)},
             {"article": article, "newer": links[newer["slug"]] if newer else None,
              "older": links[older["slug"]] if older else None}))
@@ -379,6 +355,56 @@ def render_site(
     files.extend(renderer.static_files())
     files.append(OutputFile(".nojekyll", b""))
     return files
+
+
+def _article_views(
+    site: Site, topic_names: dict[str, str], digests: bool, memo: ViewMemo | None
+) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, dict[str, Any]], dict[str, str]]:
+    """Each article's view (a fresh dict: the caller adds links to it), and with ``digests`` the
+    view's digest and its ``brief``; plus what links to it show (``reference``). With ``memo``,
+    all of it is made once per (article, analysis) object pair: the reader and the analysis
+    cache hand back the same objects for what did not change, so a rebuild after one edit makes
+    one view, not thousands."""
+    if not digests:
+        memo = None  # what it holds was made with digests
+    articles: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    links: dict[str, dict[str, Any]] = {}
+    short: dict[str, str] = {}
+    names = digest_of(topic_names) if memo is not None else ""
+    alive: ViewMemo = {}
+    for item in site.articles:
+        slug = item.article.slug
+        ident = (id(item.article), id(item.analysis))
+        remembered = memo.get(ident) if memo is not None else None
+        if (remembered is not None and remembered[0] is item.article and remembered[1] is item.analysis
+                and remembered[2] == names):
+            _, _, _, view, digest, link, summary = remembered
+        else:
+            view = article_view(item, topic_names)
+            digest = digest_of(view) if digests else ""
+            link = reference(view)
+            summary = brief(view) if digests else ""
+        if memo is not None:
+            alive[ident] = (item.article, item.analysis, names, view, digest, link, summary)
+        articles[slug] = dict(view)  # its own copy: links to other articles are added to it
+        links[slug] = link
+        if digests:
+            keys[slug] = digest
+            short[slug] = summary
+    if memo is not None:
+        memo.clear()
+        memo.update(alive)
+    return articles, keys, links, short
+
+
+def topic_digest(topic: dict[str, Any], keys: dict[str, str]) -> str:
+    """A digest of a topic view, its articles' views standing in as their ``keys``."""
+    meta = {key: value for key, value in topic.items() if key not in ("articles", "story", "quotes")}
+    story = [[entry["text"], keys[entry["article"]["slug"]]] for entry in topic["story"]]
+    quotes = [[entry["text"], entry["speaker"], keys[entry["article"]["slug"]]] for entry in topic["quotes"]]
+    return joined([digest_of([meta, story, quotes]), *(article["slug"] for article in topic["articles"]),
+                   *(keys[article["slug"]] for article in topic["articles"])])
 
 
 def feed(renderer: Renderer, output: str, page_href: str, title: str, subtitle: str,

@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,8 @@ from digest.views import article_href, topic_href
 PAGEFIND_VERSION = "1.5.2"
 """Pinned in requirements.txt (pagefind-bin); part of the cache key."""
 BUNDLE = "pagefind/"
+CANCEL_CHECK_SECONDS = 0.05
+"""How often a background index asks whether it is still wanted, while Pagefind runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,20 +125,30 @@ def _read_bundle(folder: Path) -> list[OutputFile]:
 
 
 def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]],
-                      memo: RecordMemo | None = None) -> bool:
-    """Whether ``memory`` holds the bundle for this site's searchable text."""
-    return records_key(records(site, config, memo), config.language) in memory
+                      memo: RecordMemo | None = None) -> tuple[bool, list[Record]]:
+    """Whether ``memory`` holds the bundle for this site's searchable text, and that text."""
+    found = records(site, config, memo)
+    return records_key(found, config.language) in memory, found
 
 
-def search_bundle(site: Site, config: Config, found: list[Record] | None = None) -> tuple[str, list[OutputFile]]:
+class Cancelled(Exception):
+    """A background index was given up: the text it indexes is already out of date."""
+
+
+def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> tuple[str, list[OutputFile]]:
     """The Pagefind bundle for ``site`` and the digest of what it indexes (``found``: its records,
-    when already made): from the cache, or made now."""
+    when already made): from the cache, or made now.
+
+    ``cancelled``: the preview indexes in the background, while the next edit may be rebuilding.
+    Pagefind then gets only the CPU time nothing else wants, and once ``cancelled()`` is true the
+    work stops (raising Cancelled) instead of competing with the rebuild for a stale index."""
     found = records(site, config) if found is None else found
     key = records_key(found, config.language)
     cache = config.root / ".cache" / "search"
     kept = cache / key
     if not (kept / "pagefind-entry.json").is_file():
-        _index(found, config.language, cache, kept)
+        _index(found, config.language, cache, kept, cancelled)
     return key, _read_bundle(kept)
 
 
@@ -154,20 +166,35 @@ def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]]
     return files
 
 
-def _lower_priority(pid: int) -> None:
-    """Pagefind runs below the build's priority: in the preview it indexes while the next edit
-    rebuilds, and the rebuild is what the user waits for."""
+def _wait(process: subprocess.Popen[str], cancelled: Callable[[], bool] | None) -> tuple[str, str]:
+    """Pagefind's output once it exits; killed (raising Cancelled) once ``cancelled()``."""
+    while True:
+        try:
+            return process.communicate(timeout=None if cancelled is None else CANCEL_CHECK_SECONDS)
+        except subprocess.TimeoutExpired:
+            if cancelled is not None and cancelled():
+                process.kill()
+                process.communicate()
+                raise Cancelled from None
+
+
+def _lowest_priority(pid: int) -> None:
+    """Pagefind at the lowest priority: in the preview it indexes while the next edit may be
+    rebuilding, and the rebuild is what the user waits for."""
     if hasattr(os, "setpriority"):  # POSIX
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, pid, 5)
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
-def _index(found: list[Record], language: str, cache: Path, kept: Path) -> None:
+def _index(found: list[Record], language: str, cache: Path, kept: Path,
+           cancelled: Callable[[], bool] | None) -> None:
     """Run Pagefind over the records in a scratch folder and keep its bundle under ``kept``."""
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
         source = Path(scratch) / "records"
-        for record in found:
+        for number, record in enumerate(found):
+            if cancelled is not None and number % 100 == 0 and cancelled():
+                raise Cancelled
             folder = source / record.href
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "index.html").write_text(record.html, encoding="utf-8")
@@ -176,8 +203,9 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path) -> None:
                    "--force-language", language.split("-")[0].lower() or "en", "--silent"]
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "NO_COLOR": "1"}) as process:
-            _lower_priority(process.pid)
-            stdout, stderr = process.communicate()
+            if cancelled is not None:
+                _lowest_priority(process.pid)
+            stdout, stderr = _wait(process, cancelled)
         if process.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
             message = (stderr or stdout).strip().splitlines()
             raise DigestError("the search index could not be built: " + (message[-1] if message else

@@ -20,6 +20,7 @@ import time
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,7 +34,7 @@ from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
 from digest.models import OutputFile, Site
 from digest.pipeline import BuildMemory, build
-from digest.search import search_bundle
+from digest.search import Cancelled, Record, search_bundle
 from digest.write import update_in_place
 
 PREVIEW = Path(".cache") / "preview"
@@ -41,7 +42,7 @@ SEARCH_QUIET_SECONDS = 1.0
 """How long after the last rebuild the preview's search index is made."""
 RELOAD_PATH = "/__digest/reload"
 LONG_POLL_SECONDS = 25.0
-DEBOUNCE_SECONDS = 0.05
+DEBOUNCE_SECONDS = 0.025
 MAX_WAIT_SECONDS = 1.0
 """A burst of saves is built once it has been quiet for DEBOUNCE_SECONDS, or at most after this."""
 MAX_PATH_CHARS = 2048
@@ -111,11 +112,18 @@ class Preview:
         self.generation = 0
         """Builds written so far: a search index made for an older one is not written over a newer."""
         self.stopped = False
+        self.saves = 0
+        """File events seen so far: a background index in progress gives way when this moves."""
         self.search_wanted = threading.Condition()
-        self.search_job: tuple[int, Site, Config, list[OutputFile]] | None = None
+        self.search_job: tuple[int, Site, Config, list[Record], list[OutputFile]] | None = None
         threading.Thread(target=self._index_forever, name="digest-search", daemon=True).start()
 
+    def saw_save(self) -> None:
+        """A watched file changed: a rebuild is coming, and a background index stops for it."""
+        self.saves += 1
+
     def rebuild(self) -> None:
+        self.saves += 1
         start = time.perf_counter()
         error: str | None = None
         job = None
@@ -160,17 +168,26 @@ class Preview:
                     pass
                 job, self.search_job = self.search_job, None
             assert job is not None
-            generation, site, config, pages = job
+            generation, site, config, found, pages = job
             try:
-                key, bundle = search_bundle(site, config)
+                key, bundle = search_bundle(site, config, found, cancelled=partial(self._superseded, self.saves))
+            except Cancelled:  # indexed again after the rebuild (this one, if that build fails)
+                with self.search_wanted:
+                    if self.search_job is None:
+                        self.search_job = job
+                continue
             except DigestError as failure:
                 self.echo(f"error: search index: {failure}")
                 continue
             with self.writing:
-                self.memory.search.clear()
-                self.memory.search[key] = bundle
                 if generation == self.generation and not self.stopped:
+                    self.memory.search.clear()
+                    self.memory.search[key] = bundle
                     update_in_place(pages + bundle, self.folder, self.memory.written)
+
+    def _superseded(self, saves: int) -> bool:
+        """Whether a file changed (or the server stopped) since ``saves`` events were seen."""
+        return self.saves != saves or self.stopped
 
     def stop(self) -> None:
         """No more writes to the preview folder (it is about to be removed)."""
@@ -215,6 +232,7 @@ class _Debouncer(FileSystemEventHandler):
         paths = [os.fsdecode(event.src_path), os.fsdecode(getattr(event, "dest_path", "") or "")]
         if event.event_type in ("opened", "closed_no_write") or not any(p and self.relevant(p) for p in paths):
             return
+        self.preview.saw_save()
         now = time.monotonic()
         if not self.pending.is_set():
             self.first_event = now
@@ -226,11 +244,9 @@ class _Debouncer(FileSystemEventHandler):
             if not self.pending.wait(timeout=0.2):
                 continue
             # Let the burst settle: quiet for DEBOUNCE_SECONDS, but never wait more than MAX_WAIT_SECONDS.
-            while True:
-                now = time.monotonic()
-                if now - self.last_event >= DEBOUNCE_SECONDS or now - self.first_event >= MAX_WAIT_SECONDS:
-                    break
-                time.sleep(DEBOUNCE_SECONDS / 4)
+            while (wait := min(self.last_event + DEBOUNCE_SECONDS,
+                               self.first_event + MAX_WAIT_SECONDS) - time.monotonic()) > 0:
+                time.sleep(wait)
             self.pending.clear()
             self.preview.rebuild()
 

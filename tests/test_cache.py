@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -178,13 +179,32 @@ def test_the_previews_memory_never_changes_what_is_built(project: Path, tmp_path
     preview, fresh = tmp_path / "preview", tmp_path / "fresh"
     config, base = project / "config.yaml", "http://127.0.0.1:8000/"
     build(config, echo=lambda _line: None, output=preview, base_url=base, memory=memory)
-    for number, change in enumerate([("Note 1 on the harbour", "Note 1, the harbour"),
-                                     ("were repaired", "are being repaired"), ("Note 3", "Last note")]):
-        path = articles / f"note-{number + 1}.md"
-        path.write_text(path.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+
+    def change(name: str, old: str, new: str) -> Callable[[], object]:
+        path = articles / name
+        return lambda: path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+    edits = [
+        change("note-1.md", "Note 1 on the harbour", "Note 1, the harbour"),  # a title
+        change("note-2.md", "were repaired", "are being repaired"),  # a body
+        change("note-3.md", "Note 3", "Last note"),
+        change("note-2.md", "date: 2024-02-03", "date: 2023-12-30"),  # the order, the archive months
+        change("note-0.md", "date: 2024-02-01\n", "date: 2024-02-01\ntopics: [business]\n"),  # pinned topic
+        # A near-duplicate of note 1 (the same story from elsewhere), then it goes away again.
+        lambda: (articles / "copy.md").write_text(
+            (articles / "note-1.md").read_text(encoding="utf-8").replace("title: Note 1,", "title: Copy of note 1,"),
+            encoding="utf-8"),
+        lambda: (articles / "copy.md").unlink(),
+        lambda: (articles / "note-3.md").unlink(),
+    ]
+    seen: set[str] = set()
+    for edit in edits:
+        edit()
         build(config, echo=lambda _line: None, output=preview, base_url=base, memory=memory)
         build(config, echo=lambda _line: None, output=fresh, base_url=base, use_cache=False)
         shown, made = tree_bytes(preview), tree_bytes(fresh)
         # The preview keeps the last search index until a quiet moment: compare the pages.
         assert {p: d for p, d in shown.items() if not p.startswith("pagefind/")} == {
             p: d for p, d in made.items() if not p.startswith("pagefind/")}
+        seen.add("same story" if b"The same story as" in made.get("articles/note-1/index.html", b"") else "")
+    assert "same story" in seen  # the near-duplicate was found, so that part of the memory was tried

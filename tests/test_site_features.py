@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import pytest
 
-from tests.conftest import make_project, run_cli, tree_bytes
+from digest.config import load_config
+from digest.models import Site
+from digest.search import Cancelled, Record, search_bundle
+from tests.conftest import REPO, make_project, run_cli, tree_bytes
 
 TOPICS = {"markets": "shares bank profit economy", "football": "match team coach league"}
 
@@ -232,3 +237,27 @@ def test_feeds_without_a_full_base_url_use_relative_links_and_the_source_date_ep
     assert feed.entries[0].id.startswith("urn:uuid:")
     assert feed.feed.updated.startswith("2023-11-14T22:13:20")
     assert "Sitemap:" not in page(project, "robots.txt")
+
+
+def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
+    """The preview indexes in the background; once a file changes, the stale index is dropped:
+    Pagefind is stopped and nothing half-made is left in the cache. Without that, it is made."""
+    config = replace(load_config(REPO / "config.yaml"), root=tmp_path)
+    found = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
+                    f"<p>{' '.join(f'word{number * 7 + index}' for index in range(60))}</p></body></html>")
+             for number in range(3000)]
+    asked: list[int] = []
+
+    def cancelled() -> bool:  # false while the records are written (every 100th), true once Pagefind runs
+        asked.append(1)
+        return len(asked) > len(found) // 100
+
+    with pytest.raises(Cancelled):
+        search_bundle(Site((), (), (), (), {}), config, found, cancelled)
+    assert len(asked) > len(found) // 100  # it was asked while Pagefind ran
+    assert list((tmp_path / ".cache" / "search").iterdir()) == []
+    running = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False)
+    assert running.stdout == ""  # Pagefind was stopped, not left running
+    key, files = search_bundle(Site((), (), (), (), {}), config, found[:50])
+    assert "pagefind/pagefind-entry.json" in {file.path for file in files}
+    assert [path.name for path in (tmp_path / ".cache" / "search").iterdir()] == [key]
