@@ -13,6 +13,14 @@ the token. For digest, a long-poll ``/__digest/reload?epoch=N`` (what the open p
 started before the write, and the time it answers is taken too. Times run from just before the write.
 Then the bench waits until both servers are idle (1 s) before the next edit.
 
+Then the same again in a browser, on other articles: the article's page open in headless Chromium
+(Debian's, driven by Playwright), the file written, and the time until the first animation frame whose
+page holds the token (the page checks at every frame and notes Date.now(), whether it was reloaded or
+swapped in place).
+Each server updates the page its own way: digest with its long-poll and the new body swapped in, hugo
+with its livereload.js, which reloads the page. This
+is the number a writer sees; without Chromium or Playwright the bench says so and skips it.
+
 It also reads each server's own rebuild time from its log (digest: "rebuilt in X ms"; hugo: "Total in X
 ms"); before the servers start, it times in this process the stages of a warm one-edit rebuild
 (``digest.pipeline.build`` with a ``BuildMemory``, after one cold full build), to show where digest's time
@@ -51,6 +59,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 # bench/ is not a package: the sibling script is imported by path, to reuse its project generator.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -74,7 +83,7 @@ STAGE_EDITS = 3
 STAGES = ("config", "ingest", "read", "analyze", "collect", "render", "search", "write")
 DIGEST_REBUILT = re.compile(r"^rebuilt in (\d+(?:\.\d+)?) ms")
 HUGO_TOTAL = re.compile(r"^Total in (\d+(?:\.\d+)?) ms")
-EPOCH = re.compile(r"let epoch = (\d+);")
+EPOCH = re.compile(r"let epoch = (\d+)\b")
 
 HUGO_CONFIG = """baseURL = "http://127.0.0.1:{port}/"
 title = "bench"
@@ -276,6 +285,87 @@ def measure_edit(server: Server, page: str, source: Path, token: str, rebuild_li
     return edit
 
 
+# --- one edit, seen in a browser ------------------------------------------------------------------------
+
+
+SHOWN_AT = """(() => {
+  const check = () => {
+    const token = sessionStorage.getItem("benchToken");
+    if (token && document.body && document.body.textContent.includes(token)) {
+      if (!sessionStorage.getItem("benchShown")) sessionStorage.setItem("benchShown", String(Date.now()));
+      return;
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();"""
+"""Run in every document the browser loads: at each animation frame (just before it is drawn), note
+the time the first frame with the token comes; whether the page was reloaded or swapped in place."""
+
+
+def measure_browser_edit(page: Any, server: Server, path: str, source: Path, token: str,
+                         rebuild_line: re.Pattern[str]) -> Edit:
+    """The page open in headless Chromium; write the file; time until a frame with the token is
+    drawn. Each server updates the page its own way (digest: its long-poll, then the new body
+    swapped in; hugo: livereload.js, which reloads it)."""
+    edit = Edit(server.name + " (browser)", source.name)
+    page.add_init_script(SHOWN_AT)
+    page.goto(server.base + path, wait_until="load")
+    time.sleep(0.3)  # the page's reload channel is open before the file changes
+    first_line = len(server.lines)
+    text = source.read_text(encoding="utf-8")
+    page.evaluate("token => { sessionStorage.setItem('benchToken', token); }", token)
+    start = time.time() * 1000  # the page's Date.now() is the same clock
+    source.write_text(text.rstrip("\n") + f"\n\nEdited for the benchmark: {token}.\n", encoding="utf-8")
+    try:
+        # A locator's wait survives the reload (a function's wait would die with the old document).
+        page.get_by_text(token).first.wait_for(state="attached", timeout=EDIT_TIMEOUT_SECONDS * 1000)
+        page.wait_for_function("sessionStorage.getItem('benchShown') !== null", timeout=5000)
+        shown = page.evaluate("Number(sessionStorage.getItem('benchShown'))")
+        edit.visible_ms = float(shown) - start if shown else None
+    except Exception as error:  # Playwright's TimeoutError: reported as a timed-out edit
+        say(f"{server.name}: the browser never showed the edit of {source.name}: {str(error)[:200]}")
+    time.sleep(IDLE_SECONDS)
+    for line in server.lines[first_line:]:
+        match = rebuild_line.match(line.strip())
+        if match:
+            edit.rebuilds.append(float(match.group(1)))
+    return edit
+
+
+def browser_edits(servers: Sequence[tuple[Server, Callable[[Path], str], Callable[[Path], Path], re.Pattern[str]]],
+                  sources: Sequence[Path], tag: str) -> tuple[list[Edit], str]:
+    """One browser edit per source and server, the servers alternating; ([], why) without Chromium."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        return [], "Chromium not found (Debian: apt-get install chromium; make test installs it)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return [], "Playwright not installed (.venv/bin/pip install -r requirements-dev.txt)"
+    edits: list[Edit] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        version = browser.version
+        try:
+            for number, source in enumerate(sources):
+                for server, path_of, file_of, rebuild_line in servers:
+                    page = browser.new_page()
+                    try:
+                        edits.append(measure_browser_edit(page, server, path_of(source), file_of(source),
+                                                          f"{tag}{number}x{secrets.token_hex(4)}{server.name[0]}",
+                                                          rebuild_line))
+                    finally:
+                        page.close()
+                    say(f"  browser edit {number + 1}/{len(sources)} {source.name}: {server.name} "
+                        f"{edits[-1].visible_ms or 0:.0f} ms")
+        finally:
+            browser.close()
+    return edits, f"headless Chromium {version} ({chromium}), driven by Playwright"
+
+
 # --- in-process stages of a warm one-edit rebuild -------------------------------------------------------
 
 
@@ -319,7 +409,7 @@ def verdict(value: float | None) -> str:
 
 
 def report(edits: Sequence[Edit], hugo_note: str, stage_runs: Sequence[dict[str, float]], first_build: float,
-           articles: int, requested: int) -> list[str]:
+           articles: int, requested: int, browser: Sequence[Edit] = (), browser_note: str = "") -> list[str]:
     digest = [edit for edit in edits if edit.tool == "digest"]
     hugo = [edit for edit in edits if edit.tool == "hugo"]
 
@@ -346,6 +436,23 @@ def report(edits: Sequence[Edit], hugo_note: str, stage_runs: Sequence[dict[str,
     elif not hugo:
         lines.append(f"hugo server: NOT MEASURED: {hugo_note}")
     lines.append("")
+
+    in_browser = {tool: [edit.visible_ms for edit in browser if edit.tool == f"{tool} (browser)"
+                         and edit.visible_ms is not None] for tool in ("digest", "hugo")}
+    if browser:
+        rows = [[f"{tool} in the browser: the page shows the edit", str(len(values)), *ms(values)]
+                for tool, values in in_browser.items() if any(e.tool == f"{tool} (browser)" for e in browser)]
+        lines += [f"Save-to-visible in a browser ({browser_note}): the page open, each server updating it "
+                  "its own way (digest: long-poll, body swapped in; hugo: livereload.js, reload); ms from just "
+                  "before the write until the first animation frame whose page has the token (Date.now() in "
+                  "the page):",
+                  *table(["measure", "edits ok", "median", "min", "max"], rows)]
+        if in_browser["digest"] and in_browser["hugo"]:
+            lines.append("ratio digest/hugo (median, in the browser): "
+                         f"{statistics.median(in_browser['digest']) / statistics.median(in_browser['hugo']):.1f}x")
+        lines.append("")
+    elif browser_note:
+        lines += [f"in the browser: NOT MEASURED: {browser_note}", ""]
 
     rows = [["digest serve (log: rebuilt in X ms)", *ms([value for e in digest for value in e.rebuilds]),
              ",".join(str(len(e.rebuilds)) for e in digest)]]
@@ -375,8 +482,13 @@ def report(edits: Sequence[Edit], hugo_note: str, stage_runs: Sequence[dict[str,
               + (f" (max {max(digest_visible):.0f} ms)" if digest_visible else ""),
               f"  digest serve, reload long-poll answers, median: {verdict(reload)}"
               + (f" (max {max(digest_reload):.0f} ms)" if digest_reload else "")]
+    if in_browser["digest"]:
+        lines.append("  digest serve, in the browser, median: "
+                     f"{verdict(statistics.median(in_browser['digest']))} (max {max(in_browser['digest']):.0f} ms)")
     if hugo_visible:
         lines.append(f"  (peer) hugo server, GET shows the edit, median: {statistics.median(hugo_visible):.0f} ms")
+    if in_browser["hugo"]:
+        lines.append(f"  (peer) hugo server, in the browser, median: {statistics.median(in_browser['hugo']):.0f} ms")
     return lines
 
 
@@ -464,6 +576,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 edits.append(measure_edit(hugo_server, f"/posts/{source.stem}/", hugo_root / "content" / "posts"
                                           / source.name, token + "h", HUGO_TOTAL, long_poll=False))
                 say(f"  edit {number + 1}/{args.edits} {source.name}: hugo {edits[-1].visible_ms or 0:.0f} ms")
+        say("the same kind of edit with the page open in headless Chromium")
+        servers: list[tuple[Server, Callable[[Path], str], Callable[[Path], Path], re.Pattern[str]]] = [
+            (digest, lambda path: f"/articles/{slugify(path.stem)}/", lambda path: path, DIGEST_REBUILT)]
+        if hugo_server is not None:
+            servers.append((hugo_server, lambda path: f"/posts/{path.stem}/",
+                            lambda path: hugo_root / "content" / "posts" / path.name, HUGO_TOTAL))
+        browser, browser_note = browser_edits(
+            servers, [articles[(number * step + step // 4) % args.articles] for number in range(args.edits)],
+            "browsertoken")
+        if not browser:
+            say(f"in the browser: not measured: {browser_note}")
         digest.stop()
         if hugo_server is not None:
             hugo_server.stop()
@@ -497,7 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"unique token appended, GET every {POLL_SECONDS * 1000:.0f} ms until the token shows (digest: a reload "
         f"long-poll started before the write); {IDLE_SECONDS:.0f} s idle between edits",
         "",
-        *report(edits, hugo_note, stage_runs, first_build, args.articles, args.edits),
+        *report(edits, hugo_note, stage_runs, first_build, args.articles, args.edits, browser, browser_note),
         f"Ctrl-C: {shutdown}",
         "",
         f"whole benchmark: {time.perf_counter() - started:.0f} s",

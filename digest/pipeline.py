@@ -32,6 +32,8 @@ class BuildResult:
     pages: int = 0
     files: int = 0
     changed: bool = False
+    changed_paths: tuple[str, ...] = ()
+    """The files a preview build replaced or removed (it updates its folder in place)."""
     timings: list[tuple[str, float, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: list[DigestError] = field(default_factory=list)
@@ -187,6 +189,7 @@ def build(
         else:
             written = write_site(files, result.output, stored.reused if stored is not None else None)
         result.changed = written.changed
+        result.changed_paths = written.paths
         stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
         # Only after a complete build (a failed one leaves the cache as it was); a long-running
         # owner of the memory saves it itself.

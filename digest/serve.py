@@ -55,21 +55,43 @@ _CONTENT_TYPES = {
     ".gif": "image/gif", ".webp": "image/webp", ".ico": "image/x-icon", ".woff2": "font/woff2",
 }
 
-# Injected before </body> of every page served: reload when the build number moves, keep the
-# scroll position across the reload, and show the last build's error over the page.
-_CLIENT = """<script>(() => {
+# Injected before </body> of every page served. When the build number moves, the page fetches its
+# new HTML and swaps the body in place: no new document, no styles fetched again, the scroll kept,
+# on screen a few frames after the rebuild. It reloads instead when that cannot show the new page
+# faithfully: a style sheet, script, image or font changed; the head links other files; or the
+# page runs scripts of its own (they would not run again in a swapped body).
+_CLIENT = """<script data-digest-preview>(() => {
   const key = "digest-scroll:" + location.pathname;
   const saved = sessionStorage.getItem(key);
   if (saved !== null) { sessionStorage.removeItem(key); window.scrollTo(0, Number(saved)); }
-  let epoch = %(epoch)d;
+  let epoch = %(epoch)d, assets = %(assets)d;
+  const linked = (doc) => Array.from(doc.head.querySelectorAll("link[href], script[src]"),
+                                     (element) => element.outerHTML).join("\\n");
+  const scripted = (doc) => Array.from(doc.scripts).some((script) =>
+      !script.hasAttribute("data-digest-preview") && script.type !== "application/ld+json");
+  async function swap() {
+    if (scripted(document)) return false;
+    const response = await fetch(location.href, {cache: "no-store"});
+    const next = new DOMParser().parseFromString(await response.text(), "text/html");
+    if (scripted(next) || linked(next) !== linked(document)) return false;
+    const y = window.scrollY;
+    document.title = next.title;
+    document.body.replaceWith(document.adoptNode(next.body));
+    window.scrollTo(0, y);
+    return true;
+  }
   async function poll() {
     try {
       const response = await fetch("%(endpoint)s?epoch=" + epoch, {cache: "no-store"});
       const state = await response.json();
       if (state.epoch !== epoch) {
-        sessionStorage.setItem(key, String(window.scrollY));
-        location.reload();
-        return;
+        const fresh = state.assets !== assets;
+        epoch = state.epoch;
+        if (fresh || !(await swap().catch(() => false))) {
+          sessionStorage.setItem(key, String(window.scrollY));
+          location.reload();
+          return;
+        }
       }
     } catch (error) { await new Promise((done) => setTimeout(done, 1000)); }
     poll();
@@ -77,6 +99,9 @@ _CLIENT = """<script>(() => {
   poll();
 })();</script>
 """
+_ASSET_SUFFIXES = (".css", ".js", ".mjs", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".ico",
+                   ".woff", ".woff2", ".ttf", ".otf")
+"""Files a page loads to draw itself: when one changes, open pages reload rather than swap."""
 _OVERLAY = (
     '<div id="digest-error" role="alert" style="position:fixed;inset:0;z-index:2147483647;overflow:auto;'
     "background:rgba(20,20,20,.94);color:#fff;font:16px/1.5 ui-monospace,monospace;padding:2rem\">"
@@ -94,6 +119,8 @@ class BuildState:
 
     epoch: int = 0
     error: str | None = None
+    assets: int = 0
+    """Builds so far that changed a style sheet, script, image or font (pages then reload)."""
 
 
 class Preview:
@@ -127,10 +154,12 @@ class Preview:
         start = time.perf_counter()
         error: str | None = None
         job = None
+        assets = False
         try:
             with self.writing:
-                build(self.config_path, echo=lambda _line: None, output=self.folder, base_url=self.base_url,
-                      memory=self.memory)
+                result = build(self.config_path, echo=lambda _line: None, output=self.folder,
+                               base_url=self.base_url, memory=self.memory)
+                assets = any(path.lower().endswith(_ASSET_SUFFIXES) for path in result.changed_paths)
                 self.generation += 1
                 pending, self.memory.search_pending = self.memory.search_pending, None
                 if pending is not None:
@@ -149,6 +178,7 @@ class Preview:
         with self.changed:
             self.state.epoch += 1
             self.state.error = error
+            self.state.assets += assets
             self.changed.notify_all()
         if job is not None:
             with self.search_wanted:  # only the newest build's text is worth indexing
@@ -197,7 +227,7 @@ class Preview:
     def wait(self, epoch: int, timeout: float) -> BuildState:
         with self.changed:
             self.changed.wait_for(lambda: self.state.epoch != epoch, timeout=timeout)
-            return BuildState(self.state.epoch, self.state.error)
+            return BuildState(self.state.epoch, self.state.error, self.state.assets)
 
 
 class _Debouncer(FileSystemEventHandler):
@@ -326,7 +356,7 @@ def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
 
         def _page(self, data: bytes) -> bytes:
             state = preview.state
-            extra = _CLIENT % {"epoch": state.epoch, "endpoint": RELOAD_PATH}
+            extra = _CLIENT % {"epoch": state.epoch, "assets": state.assets, "endpoint": RELOAD_PATH}
             if state.error:
                 extra = _OVERLAY % html.escape(state.error) + extra
             text = data.decode("utf-8", "replace")
@@ -341,7 +371,7 @@ def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 epoch = -1
             state = preview.wait(epoch, LONG_POLL_SECONDS)
-            body = json.dumps({"epoch": state.epoch, "error": state.error}).encode()
+            body = json.dumps({"epoch": state.epoch, "assets": state.assets, "error": state.error}).encode()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the page went away
                 self._send(HTTPStatus.OK, body, "application/json", head=False)
 

@@ -27,6 +27,8 @@ _OLD_PREFIX = ".site-old-"
 class WriteReport:
     files: int
     changed: bool
+    paths: tuple[str, ...] = ()
+    """The files replaced or removed (only ``update_in_place`` lists them)."""
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -167,7 +169,7 @@ def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tupl
     if not output.is_dir() or output.is_symlink():
         known.clear()
         output.mkdir(parents=True, exist_ok=True)
-    changed = False
+    changed: list[str] = []
     for file in files:
         remembered = known.get(file.path)
         if remembered is not None and remembered[0] is file.data:
@@ -183,10 +185,10 @@ def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tupl
         temporary.write_bytes(file.data)
         os.replace(temporary, target)
         known[file.path] = (file.data, digest)
-        changed = True
+        changed.append(file.path)
     wanted = {file.path for file in files}
     for stale in sorted(set(known) - wanted):
         (output / stale).unlink(missing_ok=True)
         del known[stale]
-        changed = True
-    return WriteReport(len(files), changed=changed)
+        changed.append(stale)
+    return WriteReport(len(files), changed=bool(changed), paths=tuple(changed))

@@ -29,12 +29,15 @@ def test_an_open_page_follows_edits_and_shows_errors(project: Path) -> None:
             expect(page.locator("h1")).to_contain_text("Russia-Ukraine War")
             page.mouse.wheel(0, 800)
             page.wait_for_function("window.scrollY > 500")
+            page.evaluate("window.sameDocument = true")
             good = source.read_text(encoding="utf-8")
             source.write_text(good.replace("Kyiv is under heavy bombardment",
                                            "Kyiv is under EDITED bombardment"), encoding="utf-8")
             # No reload by hand: the page reloads itself and keeps its place.
             expect(page.locator(".body")).to_contain_text("EDITED bombardment", timeout=15000)
             page.wait_for_function("window.scrollY > 500", timeout=5000)
+            # Swapped in place, not reloaded: the same document shows the new text.
+            assert page.evaluate("window.sameDocument === true")
             source.write_text(re.sub(r"^date: .*$", "date: 2024-02-30", good, count=1, flags=re.M),
                               encoding="utf-8")
             overlay = page.locator("#digest-error")
@@ -43,5 +46,13 @@ def test_an_open_page_follows_edits_and_shows_errors(project: Path) -> None:
             source.write_text(good, encoding="utf-8")
             expect(overlay).to_have_count(0, timeout=15000)
             expect(page.locator(".body")).to_contain_text("Kyiv is under heavy bombardment")
+            # A style sheet change reloads the page, so the new styles apply; the place is kept.
+            style = project / "themes" / "default" / "static" / "style.css"
+            style.write_text(style.read_text(encoding="utf-8") + "\nh1 { color: rgb(1, 2, 3); }\n",
+                             encoding="utf-8")
+            page.wait_for_function("getComputedStyle(document.querySelector('h1')).color === 'rgb(1, 2, 3)'",
+                                   timeout=15000)
+            assert page.evaluate("window.sameDocument === undefined")
+            page.wait_for_function("window.scrollY > 500", timeout=5000)
         finally:
             browser.close()
