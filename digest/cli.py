@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -13,15 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from digest.analyze import analyze_article
-from digest.collect import with_discovered_topics
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, DigestError, display_path
-from digest.frontmatter import parse_date
-from digest.ingest import article_for_analysis
-from digest.ingest import ingest as ingest_paths
-from digest.models import AnalyzedArticle
-from digest.pipeline import build
+
+# The analysis, ingest and rendering modules are imported by the commands that use them: a build
+# that finds nothing changed (digest.uptodate) is done before they would have finished loading.
 
 COMMANDS = ("build", "ingest", "analyze", "serve", "deploy")
 
@@ -96,23 +93,46 @@ def config_of(args: argparse.Namespace) -> Config:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from digest.uptodate import record, snapshot, unchanged
+
     start = time.perf_counter()
     if args.workers < 0:
         raise DigestError("--workers must be 1 or more (0: one per core)")
-    result = build(args.config or Path(CONFIG_NAME), required=args.config is not None,
+    config_path = args.config or Path(CONFIG_NAME)
+    before = None
+    config = load_config(config_path, required=args.config is not None)
+    if not args.no_cache:
+        before = snapshot(config, config_path, {"required": args.config is not None,
+                                                "keep_going": args.keep_going})
+        last = unchanged(config, before)
+        if last is not None:
+            for line in last.messages:
+                print(line, file=sys.stderr)
+            print(f"nothing changed since the last build: {display_path(config.output_dir)}/ is up to date "
+                  f"({last.pages} pages, {last.files} files; {last.checked} files checked in "
+                  f"{time.perf_counter() - start:.2f} s)")
+            return last.code
+    from digest.pipeline import build
+
+    result = build(config_path, required=args.config is not None,
                    use_cache=not args.no_cache, workers=args.workers, keep_going=args.keep_going)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for error in result.skipped:
-        print(f"warning: skipped {error}", file=sys.stderr)
-    print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"
-          f" -> {display_path(result.output)}")
+    messages = [f"warning: {warning}" for warning in result.warnings]
+    messages += [f"warning: skipped {error}" for error in result.skipped]
     if result.skipped:
         # Like make -k: the rest is built, but the exit code still says something was wrong.
         names = sorted({display_path(error.path) for error in result.skipped})
-        print(f"--keep-going: skipped {len(names)} file(s) with errors: {', '.join(names)}", file=sys.stderr)
-        return 1
-    return 0
+        messages.append(f"--keep-going: skipped {len(names)} file(s) with errors: {', '.join(names)}")
+    code = 1 if result.skipped else 0
+    for line in messages[:len(messages) - bool(result.skipped)]:
+        print(line, file=sys.stderr)
+    print(f"built {result.pages} pages ({result.files} files) in {time.perf_counter() - start:.2f} s"
+          f" -> {display_path(result.output)}")
+    if result.skipped:
+        print(messages[-1], file=sys.stderr)
+    if before is not None:
+        with contextlib.suppress(OSError):  # only speed depends on it
+            record(config, before, messages, code, result.pages, result.files)
+    return code
 
 
 def _progress_bar(done: int, total: int) -> None:
@@ -126,6 +146,9 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from digest.frontmatter import parse_date
+    from digest.ingest import ingest as ingest_paths
+
     config = config_of(args)
     date = None
     if args.date:
@@ -155,6 +178,11 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from digest.analyze import analyze_article
+    from digest.collect import with_discovered_topics
+    from digest.ingest import article_for_analysis
+    from digest.models import AnalyzedArticle
+
     config = config_of(args)
     if args.summary_sentences is not None:
         if args.summary_sentences < 1:
@@ -206,6 +234,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_deploy(args: argparse.Namespace) -> int:
+    from digest.pipeline import build
     from digest.publish import Publisher  # only deploy runs git
 
     config = config_of(args)

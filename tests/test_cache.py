@@ -208,3 +208,96 @@ def test_the_previews_memory_never_changes_what_is_built(project: Path, tmp_path
             p: d for p, d in made.items() if not p.startswith("pagefind/")}
         seen.add("same story" if b"The same story as" in made.get("articles/note-1/index.html", b"") else "")
     assert "same story" in seen  # the near-duplicate was found, so that part of the memory was tried
+
+
+def settle(project: Path) -> None:
+    """Age every input by a minute, as if edited well before the build (inputs changed in the last
+    two seconds are never trusted to be unchanged: they could change again unseen)."""
+    old = os.stat(project).st_mtime - 60
+    for path in [project / "config.yaml", *(project / "content").rglob("*"), *(project / "themes").rglob("*")]:
+        os.utime(path, (old, old))
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_build_with_nothing_changed_touches_nothing(project: Path) -> None:
+    assert run_cli(project).code == 0  # ingests the seed
+    settle(project)
+    assert "built" in run_cli(project).out  # the build a later one can compare itself with
+    written = stamps(project / "site")
+    again = run_cli(project)
+    assert again.code == 0, again.err
+    assert "nothing changed since the last build: site/ is up to date" in again.out
+    assert "analyze" not in again.out  # no stage ran
+    assert stamps(project / "site") == written  # not a file rewritten
+
+
+@pytest.mark.parametrize("change", ["article", "new article", "theme", "config", "site file", "site removed",
+                                    "source date epoch"])
+def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: str) -> None:
+    assert run_cli(project).code == 0
+    settle(project)
+    assert run_cli(project).code == 0
+    assert "nothing changed since" in run_cli(project).out
+    article = next((project / "content" / "articles").glob("*.md"))
+    env = None
+    if change == "article":
+        article.write_text(article.read_text(encoding="utf-8").replace("heavy bombardment", "heavy shelling"),
+                           encoding="utf-8")
+    elif change == "new article":
+        (project / "content" / "articles" / "note.md").write_text(
+            "---\ntitle: A note on the harbour\ndate: 2024-01-02\n---\n\nThe harbour reopened.\n", encoding="utf-8")
+    elif change == "theme":
+        style = project / "themes" / "default" / "static" / "style.css"
+        style.write_text(style.read_text(encoding="utf-8") + "\nh1 { letter-spacing: 0.01em; }\n", encoding="utf-8")
+    elif change == "config":
+        config = project / "config.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace("summary_sentences: 3", "summary_sentences: 2"),
+                          encoding="utf-8")
+    elif change == "site file":
+        page = project / "site" / "index.html"
+        page.write_text("edited by hand", encoding="utf-8")
+    elif change == "site removed":
+        shutil.rmtree(project / "site")
+    else:
+        env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    result = run_cli(project, env=env)
+    assert result.code == 0, result.err
+    assert "nothing changed since" not in result.out and "built" in result.out
+    site = project / "site"
+    if change == "article":
+        assert "heavy shelling" in (site / "articles" / article.stem / "index.html").read_text(encoding="utf-8")
+    elif change == "new article":
+        assert (site / "articles" / "note" / "index.html").is_file()
+    elif change == "theme":
+        assert "letter-spacing: 0.01em" in (site / "static" / "style.css").read_text(encoding="utf-8")
+    elif change in ("site file", "site removed"):
+        assert "The Digest" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_file_changed_just_before_a_build_is_not_trusted_by_the_next(project: Path) -> None:
+    assert run_cli(project).code == 0
+    settle(project)
+    article = next((project / "content" / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nA late line.\n", encoding="utf-8")
+    assert "built" in run_cli(project).out  # made from a file changed a moment ago
+    assert "built" in run_cli(project).out  # so this one builds too, rather than trust it
+    settle(project)
+    assert "built" in run_cli(project).out
+    assert "nothing changed since" in run_cli(project).out
+
+
+def test_an_unchanged_build_repeats_the_last_builds_warnings_and_exit_code(project: Path) -> None:
+    (project / "content" / "articles" / "broken.md").write_text("---\ntitle: [unclosed\n---\nText.\n",
+                                                                encoding="utf-8")
+    assert run_cli(project, "--keep-going").code == 1
+    settle(project)
+    first = run_cli(project, "--keep-going")
+    again = run_cli(project, "--keep-going")
+    assert first.code == again.code == 1
+    assert "nothing changed since" in again.out
+    assert "broken.md" in again.err and again.err == first.err
+    assert run_cli(project).code == 1  # without --keep-going it is another build, which stops

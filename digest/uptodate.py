@@ -1,0 +1,163 @@
+"""Whether a build would change nothing, found without doing it.
+
+``.cache/state.json`` records what the last complete build of ``site/`` was made from (the size and
+modification time of every file under ``content/``, the inbox, ``themes/`` and the config file; the
+code and library versions; the build's settings) and what it wrote (the size, modification time and
+inode of every file in ``site/``). When all of that is still the same, ``python build.py`` says so
+and stops: at 5,000 articles that is some 15,000 ``stat`` calls instead of a build.
+
+As with make and git, a change that keeps a file's size and modification time is not seen, and an
+input modified within two seconds of a build's start is never trusted (it could change again within
+the same clock tick: "racy git"): the next build then does the whole work. ``--no-cache`` skips this
+check, and only speed depends on the file: delete it and the next build is a full one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from digest.config import Config
+from digest.jsonfile import save_json
+
+STATE_VERSION = 1
+RACY_NS = 2_000_000_000
+"""Inputs modified less than this before a build started are not trusted by the next one."""
+_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "jinja2", "markupsafe", "pyyaml", "pagefind-bin",
+              "trafilatura", "charset-normalizer", "lxml")
+"""The libraries whose output ends up in site/: a new version means a new build."""
+
+Listing = dict[str, list[int]]
+"""Path (relative to the project) -> its stat numbers."""
+
+
+@functools.cache
+def _code_version() -> str:
+    """A digest of digest's own source and the versions of the libraries it builds with."""
+    digest = hashlib.blake2b(digest_size=16)
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in _LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}={version}\0".encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def _list(folder: Path, root: Path, into: Listing, numbers: str) -> None:
+    """Every file under ``folder`` (symlinks followed, as the build follows them), by its path
+    relative to ``root``: ``numbers`` "ms" gives [mtime_ns, size], "msi" adds the inode."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                _list(Path(entry.path), root, into, numbers)
+                continue
+            status = entry.stat()
+        except OSError:
+            continue
+        stamp = [status.st_mtime_ns, status.st_size]
+        if numbers == "msi":
+            stamp.append(status.st_ino)
+        into[os.path.relpath(entry.path, root)] = stamp
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a build is about to be made from, taken before it reads anything."""
+
+    key: str
+    """A digest of the code, the libraries, the settings and the environment that matter."""
+    inputs: Listing
+    taken_ns: int
+
+    @property
+    def trusted(self) -> bool:
+        """False when an input changed so recently that it could change again unseen."""
+        return all(stamp[0] < self.taken_ns - RACY_NS for stamp in self.inputs.values())
+
+
+def snapshot(config: Config, config_path: Path, settings: dict[str, Any]) -> Snapshot:
+    """The inputs of a build of ``config`` with ``settings`` (the command line's choices)."""
+    taken = time.time_ns()
+    inputs: Listing = {}
+    root = config.root
+    for folder in sorted({root / "themes", config.content_dir, config.inbox_dir}):
+        _list(folder, root, inputs, "ms")
+    try:
+        status = config_path.stat()
+        inputs[str(config_path.resolve())] = [status.st_mtime_ns, status.st_size]
+    except OSError:
+        inputs[str(config_path)] = [-1, -1]  # no config file: the defaults
+    environment = {name: os.environ.get(name) for name in ("SOURCE_DATE_EPOCH", "TZ")}
+    key = hashlib.blake2b(json.dumps([STATE_VERSION, _code_version(), settings, environment,
+                                      str(config.output_dir.resolve())], sort_keys=True).encode(),
+                          digest_size=16).hexdigest()
+    return Snapshot(key, dict(sorted(inputs.items())), taken)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the last build said, for an unchanged build to say again."""
+
+    messages: list[str]
+    """Its warnings, as printed."""
+    code: int
+    pages: int
+    files: int
+    checked: int
+    """Files compared to find nothing changed (inputs and outputs)."""
+
+
+def _path(config: Config) -> Path:
+    return config.root / ".cache" / "state.json"
+
+
+def unchanged(config: Config, now: Snapshot) -> Recorded | None:
+    """The last build's record when ``now`` is what it was made from and site/ is what it wrote."""
+    try:
+        data = json.loads(_path(config).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("key") != now.key or data.get("inputs") != now.inputs:
+            return None
+        outputs: Listing = {}
+        _list(config.output_dir, config.output_dir, outputs, "msi")
+        if not outputs or data.get("outputs") != outputs:
+            return None
+        return Recorded([str(line) for line in data["messages"]], int(data["code"]), int(data["pages"]),
+                        int(data["files"]), len(now.inputs) + len(outputs))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def record(config: Config, made_from: Snapshot, messages: list[str], code: int, pages: int, files: int) -> None:
+    """Note that site/ is now the build of ``made_from`` (after a complete build); forget it when
+    an input was too fresh to trust."""
+    path = _path(config)
+    if not made_from.trusted:
+        path.unlink(missing_ok=True)
+        return
+    outputs: Listing = {}
+    _list(config.output_dir, config.output_dir, outputs, "msi")
+    save_json(path, {"key": made_from.key, "inputs": made_from.inputs, "outputs": outputs,
+                     "messages": messages, "code": code, "pages": pages, "files": files})
+
+
+def forget(config: Config) -> None:
+    """A build is about to change site/ (or failed half-way through the caches): no record holds."""
+    _path(config).unlink(missing_ok=True)
