@@ -9,7 +9,8 @@ whole process in a fresh output folder; runs alternate between the tools (A B C 
 each run: wall time, the peak RSS of the largest process of its tree (``os.wait4``'s ``ru_maxrss``) and
 the peak of the tree's summed RSS (sampled every 50 ms from /proc). digest is run three ways: cold
 with no cache (fresh site/ and .cache/), cold with the analysis cached (fresh site/), and a rebuild
-with nothing changed. It prints a table, the issue's targets as PASS/FAIL, the sites' hashes (the
+with nothing changed (which digest's up-to-date check, ``.cache/state.json``, answers without building:
+the inputs were written well over two seconds before the cached build, so it trusts them). It prints a table, the issue's targets as PASS/FAIL, the sites' hashes (the
 same input must give the same bytes, with 1 or 2 workers), and draws bench/build-times.png.
 
 digest is run from a ``git archive`` of HEAD (build.py, digest/, themes/), so edits others make to

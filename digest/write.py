@@ -13,12 +13,14 @@ import hashlib
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from digest.errors import DigestError
 from digest.models import OutputFile
 
+WRITE_THREADS = 4
 _TEMP_PREFIX = ".site-build-"
 _OLD_PREFIX = ".site-old-"
 
@@ -122,25 +124,16 @@ def write_site(files: list[OutputFile], output: Path, known: set[str] | None = N
     temporary = output.parent / f"{_TEMP_PREFIX}{os.getpid()}"
     try:
         temporary.mkdir()
-        made: set[Path] = {temporary}
-        for file, relative, unchanged in zip(files, paths, same, strict=True):
-            target = temporary.joinpath(*relative.parts)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            if unchanged:
-                try:
-                    os.link(output.joinpath(*relative.parts), target)
-                    continue
-                except OSError:
-                    pass  # no hard links here: write the bytes
-            if file.source is not None:
-                try:
-                    os.link(file.source, target)
-                    continue
-                except OSError:
-                    pass  # another file system, or no hard links: write the bytes
-            target.write_bytes(file.data)
+        targets = [temporary.joinpath(*relative.parts) for relative in paths]
+        for folder in sorted({target.parent for target in targets} - {temporary}):
+            folder.mkdir(parents=True, exist_ok=True)
+        jobs = [(file, target, output.joinpath(*relative.parts) if unchanged else None)
+                for file, relative, target, unchanged in zip(files, paths, targets, same, strict=True)]
+        # Creating a file is a system call that waits on the file system, not on Python: a few
+        # threads keep several in flight (the tree is still swapped in only once it is complete).
+        with ThreadPoolExecutor(WRITE_THREADS) as pool:
+            for _ in pool.map(_put, jobs):
+                pass
         if output.exists() and _exchange(temporary, output):
             shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
         else:
@@ -155,6 +148,19 @@ def write_site(files: list[OutputFile], output: Path, known: set[str] | None = N
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return WriteReport(len(files), changed=True)
+
+
+def _put(job: tuple[OutputFile, Path, Path | None]) -> None:
+    """One file of the new tree: a hard link to the same bytes already on disk, else written."""
+    file, target, same_in_site = job
+    for existing in (same_in_site, file.source):
+        if existing is not None:
+            try:
+                os.link(existing, target)
+                return
+            except OSError:
+                pass  # another file system, or no hard links: write the bytes
+    target.write_bytes(file.data)
 
 
 def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tuple[bytes, bytes]]) -> WriteReport:
