@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from digest.models import AnalyzedArticle
 
@@ -51,9 +51,16 @@ def related_articles(
         if not scores:
             continue
         topics, when = topic_sets[index], timestamps[index]
+        candidates: Iterable[tuple[int, float]] = scores.items()
+        if len(scores) > limit:
+            # Shared topics add at most ``bonus``: whatever scores below the limit-th best keyword
+            # score by more than that cannot make the list (kept with a margin, so ties still rank).
+            bonus = TOPIC_WEIGHT * len(topics)
+            floor = heapq.nlargest(limit, scores.values())[-1] - bonus - 1e-9
+            candidates = [(other, score) for other, score in candidates if score >= floor]
         ranked = heapq.nsmallest(limit, [
             (-(score + TOPIC_WEIGHT * len(topics & topic_sets[other])), abs(timestamps[other] - when), slugs[other])
-            for other, score in scores.items()
+            for other, score in candidates
         ])
         result[item.article.slug] = tuple(slug for _, _, slug in ranked)
     return result
