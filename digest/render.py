@@ -8,6 +8,7 @@ the same ``site/`` works at a domain root and under any sub-path; only canonical
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -66,10 +67,31 @@ def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["longdate"] = lambda value: f"{value.day} {value:%B %Y}" if isinstance(value, datetime) else ""
-    env.filters["isodate"] = lambda value: value.isoformat(timespec="seconds") if isinstance(value, datetime) else ""
-    env.filters["shortdate"] = lambda value: f"{value.day} {value:%b %Y}" if isinstance(value, datetime) else ""
+    env.filters["longdate"] = lambda value: _longdate(value) if isinstance(value, datetime) else ""
+    env.filters["isodate"] = lambda value: _isodate(value) if isinstance(value, datetime) else ""
+    env.filters["shortdate"] = lambda value: _shortdate(value) if isinstance(value, datetime) else ""
     return env
+
+
+# An article's date, link and name appear on many pages: each is formatted or quoted once.
+@functools.lru_cache(maxsize=65536)
+def _longdate(value: datetime) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _shortdate(value: datetime) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _isodate(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+@functools.lru_cache(maxsize=65536)
+def _quoted(target: str) -> str:
+    return quote(target)
 
 
 def build_time() -> datetime:
@@ -115,10 +137,10 @@ class Renderer:
         root = self.config.base_path if output == "404.html" else "../" * depth or "./"
 
         def url(target: str) -> str:
-            return root + quote(target) if target else root
+            return root + _quoted(target) if target else root
 
         def absolute(target: str) -> str:
-            return self.absolute_base + quote(target) if self.absolute_base else url(target)
+            return self.absolute_base + _quoted(target) if self.absolute_base else url(target)
 
         return url, absolute
 
