@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import BuildErrors, ConfigError, DigestError
-from digest.read import read_regular
+from digest.regular import read_regular
 from digest.slugs import slugify
 from digest.yamlsafe import load_yaml
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,6 +15,7 @@ from digest.errors import BuildErrors, ContentError, DigestError, display_path
 from digest.frontmatter import MAX_TITLE_CHARS, Document, document_date, split_document
 from digest.markdown import render_markdown
 from digest.models import Article, Page, Quote
+from digest.regular import read_regular
 from digest.slugs import slugify, unique_slugs
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -141,19 +141,6 @@ def safe_source(source: str | None) -> str | None:
     if scheme and scheme not in ("http", "https") and len(scheme) > 1:
         return None
     return source
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """At most ``limit + 1`` bytes of a regular file (one more than allowed tells it is too big).
-
-    Opened without blocking and refused unless it is a regular file: reading a named pipe with
-    no writer would hang the build, and a device could be endless. Raises OSError.
-    """
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise OSError(0, "not a regular file (a named pipe, socket or device)", str(path))
-        return file.read(limit + 1)
 
 
 def read_text(path: Path) -> str:

@@ -59,23 +59,28 @@ def _code_version() -> str:
 def _list(folder: Path, root: Path, into: Listing, numbers: str) -> None:
     """Every file under ``folder`` (symlinks followed, as the build follows them), by its path
     relative to ``root``: ``numbers`` "ms" gives [mtime_ns, size], "msi" adds the inode."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = list(listing)
-    except OSError:
-        return
-    for entry in entries:
+    prefix = os.path.join(os.path.abspath(root), "")
+    inode = numbers == "msi"
+
+    def visit(current: str) -> None:
         try:
-            if entry.is_dir():
-                _list(Path(entry.path), root, into, numbers)
-                continue
-            status = entry.stat()
+            with os.scandir(current) as listing:
+                entries = list(listing)
         except OSError:
-            continue
-        stamp = [status.st_mtime_ns, status.st_size]
-        if numbers == "msi":
-            stamp.append(status.st_ino)
-        into[os.path.relpath(entry.path, root)] = stamp
+            return
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    visit(entry.path)
+                    continue
+                status = entry.stat()
+            except OSError:
+                continue
+            name = entry.path[len(prefix):] if entry.path.startswith(prefix) else entry.path
+            into[name] = ([status.st_mtime_ns, status.st_size, status.st_ino] if inode
+                          else [status.st_mtime_ns, status.st_size])
+
+    visit(os.path.abspath(folder))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ from digest.ingest.language import detect_language
 from digest.ingest.markdown import parse_markdown
 from digest.ingest.plaintext import parse_plain_text
 from digest.models import Article
-from digest.read import article_from_text, check_fields, read_regular, read_text
+from digest.read import article_from_text, check_fields, read_text
+from digest.regular import read_regular
 from digest.slugs import slugify
 
 RAW_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
