@@ -138,7 +138,9 @@ def build(
     with stages.stage("read"):
         # The preview keeps parsed articles in memory; a command-line build, on disk (when caching).
         parsed = memory.articles if memory is not None else load_read_memo(config.root) if use_cache else None
-        content = read_content(config.content_dir, parsed, keep_going=True)
+        # A command-line build parses many new articles in forked processes; the preview never forks.
+        content = read_content(config.content_dir, parsed, keep_going=True,
+                               workers=1 if memory is not None else workers or os.cpu_count() or 1)
         result.skipped.extend(content.skipped)
         if result.skipped and not keep_going:  # every bad file of the batch at once, then stop
             raise BuildErrors(result.skipped)

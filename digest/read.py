@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -266,41 +268,74 @@ ReadMemo = dict[str, tuple[tuple[int, int], Article, tuple[str, ...]]]
 when read and the warnings it gave: the preview server rereads only files that changed."""
 
 
-def _read_remembered(path: str, memo: ReadMemo | None, warnings: list[str]) -> Article:
-    if memo is None:
-        return read_article(Path(path), warnings)
+PARALLEL_READS = 200
+"""Articles to parse below which a process pool costs more than it saves."""
+Parsed = tuple[Article, tuple[str, ...]] | DigestError
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
     try:
         status = os.stat(path)
-        stamp = (status.st_mtime_ns, status.st_size)
     except OSError:
-        return read_article(Path(path), warnings)
-    remembered = memo.get(path)
-    if remembered is not None and remembered[0] == stamp:
-        warnings.extend(remembered[2])
-        return remembered[1]
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def _parse(path: str) -> Parsed:
+    """One article and its warnings, or why it cannot be read (returned: it crosses processes)."""
     own: list[str] = []
-    article = read_article(Path(path), own)
-    memo[path] = (stamp, article, tuple(own))
-    warnings.extend(own)
-    return article
+    try:
+        return read_article(Path(path), own), tuple(own)
+    except DigestError as error:
+        return error
 
 
-def read_content(content_root: Path, memo: ReadMemo | None = None, keep_going: bool = False) -> ContentReport:
+def _parse_all(paths: list[str], workers: int) -> dict[str, Parsed]:
+    """Many articles parsed at once, across ``workers`` forked processes when it pays."""
+    if workers < 2 or len(paths) < PARALLEL_READS or "fork" not in multiprocessing.get_all_start_methods():
+        return {}  # parsed one by one as they come
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return dict(zip(paths, pool.map(_parse, paths, chunksize=max(1, len(paths) // (workers * 8))), strict=True))
+
+
+def read_content(content_root: Path, memo: ReadMemo | None = None, keep_going: bool = False,
+                 workers: int = 1) -> ContentReport:
     """Read every article and page; report all problems together, not only the first.
 
     ``keep_going``: leave the files that cannot be read out (listed in ``skipped``) instead of
-    raising BuildErrors."""
+    raising BuildErrors. ``memo``: articles parsed before, reused while their file's modification
+    time and size are the same. ``workers``: processes for parsing many articles (never from a
+    process with threads: the preview's build passes 1)."""
     report = ContentReport()
     errors: list[DigestError] = []
     paths = find_markdown(content_root / "articles", content_root, report.warnings)
     if memo is not None:
         for gone in set(memo) - set(paths):
             del memo[gone]
+    # Each stamp is taken before its file is parsed: a file saved during the build is parsed again next time.
+    stamps = {path: _stamp(path) for path in paths} if memo is not None else {}
+
+    def remembered(path: str) -> tuple[tuple[int, int], Article, tuple[str, ...]] | None:
+        entry = memo.get(path) if memo is not None else None
+        return entry if entry is not None and entry[0] == stamps[path] else None
+
+    parsed = _parse_all([path for path in paths if remembered(path) is None], workers)
     for path in paths:
-        try:
-            report.articles.append(_read_remembered(path, memo, report.warnings))
-        except DigestError as error:
-            errors.append(error)
+        entry = remembered(path)
+        if entry is not None:
+            report.warnings.extend(entry[2])
+            report.articles.append(entry[1])
+            continue
+        outcome = parsed[path] if path in parsed else _parse(path)
+        if isinstance(outcome, DigestError):
+            errors.append(outcome)
+            continue
+        article, own = outcome
+        stamp = stamps.get(path)
+        if memo is not None and stamp is not None:
+            memo[path] = (stamp, article, own)
+        report.warnings.extend(own)
+        report.articles.append(article)
     for path in find_markdown(content_root / "pages", content_root, report.warnings):
         try:
             report.pages.append(read_page(Path(path)))

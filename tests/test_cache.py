@@ -301,3 +301,21 @@ def test_an_unchanged_build_repeats_the_last_builds_warnings_and_exit_code(proje
     assert "nothing changed since" in again.out
     assert "broken.md" in again.err and again.err == first.err
     assert run_cli(project).code == 1  # without --keep-going it is another build, which stops
+
+
+def test_many_articles_parse_the_same_in_one_process_or_several(tmp_path: Path) -> None:
+    from digest.read import PARALLEL_READS, read_content
+
+    articles = tmp_path / "content" / "articles"
+    articles.mkdir(parents=True)
+    for number in range(PARALLEL_READS + 20):
+        (articles / f"note-{number:03d}.md").write_text(
+            f"---\ntitle: Note {number} on the harbour\ndate: 2024-02-{number % 28 + 1:02d}\n---\n\n"
+            f"## Repairs {number}\n\nThe ferry note {number} says *the quay* was repaired.\n", encoding="utf-8")
+    (articles / "note-050.md").write_text("---\ntitle: [unclosed\n---\nText.\n", encoding="utf-8")  # an error
+    one = read_content(tmp_path / "content", keep_going=True, workers=1)
+    several = read_content(tmp_path / "content", keep_going=True, workers=2)
+    assert several.articles == one.articles and len(one.articles) == PARALLEL_READS + 19
+    assert several.warnings == one.warnings
+    assert [str(error) for error in several.skipped] == [str(error) for error in one.skipped]
+    assert "note-050.md:3: invalid YAML" in str(several.skipped[0])  # the file and line survive the trip between processes
