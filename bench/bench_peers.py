@@ -10,8 +10,9 @@ each run: wall time, the peak RSS of the largest process of its tree (``os.wait4
 the peak of the tree's summed RSS (sampled every 50 ms from /proc). digest is run three ways: cold
 with no cache (fresh site/ and .cache/), cold with the analysis cached (fresh site/), and a rebuild
 with nothing changed (which digest's up-to-date check, ``.cache/state.json``, answers without building:
-the inputs were written well over two seconds before the cached build, so it trusts them). It prints a table, the issue's targets as PASS/FAIL, the sites' hashes (the
-same input must give the same bytes, with 1 or 2 workers), and draws bench/build-times.png.
+the inputs were written well over two seconds before the cached build, so it trusts them). It prints
+a table, the issue's targets as PASS/FAIL, the sites' hashes (the same input must give the same bytes,
+with 1 or 2 workers), and draws bench/build-times.png.
 
 digest is run from a ``git archive`` of HEAD (build.py, digest/, themes/), so edits others make to
 the work tree during a run are not measured; ``--worktree`` runs the work tree as it is.

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, DigestError, display_path
@@ -294,4 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "(a bug in digest; set DIGEST_DEBUG=1 to see where, and please report it)", file=sys.stderr)
         return 70
 
+
+def run() -> NoReturn:
+    """``main`` as a program: once the output is flushed, the process ends at once, without
+    freeing a big build's objects one by one (at 5,000 articles that took most of a second)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
