@@ -5,8 +5,10 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from digest.analyze.dedup import duplicate_groups
 from digest.analyze.quotes import pull_quote_score, shorten
@@ -18,6 +20,7 @@ from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDige
 from digest.related import related_articles
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
+Made = TypeVar("Made")
 
 
 def newest_first(items: list[AnalyzedArticle]) -> list[AnalyzedArticle]:
@@ -150,30 +153,16 @@ def same_objects(old: list[AnalyzedArticle], new: list[AnalyzedArticle]) -> bool
         for before, after in zip(old, new, strict=True))
 
 
-def remembered_story(slug: str, members: list[AnalyzedArticle], budget: int,
-                     memo: CollectMemo | None) -> tuple[DigestSentence, ...]:
-    """``topic_story``, reused when the topic has the very same article and analysis objects."""
-    if memo is None:
-        return topic_story(members, budget)
-    remembered = memo.stories.get(slug)
-    if remembered is not None and remembered[1] == budget and same_objects(remembered[0], members):
-        return remembered[2]
-    story = topic_story(members, budget)
-    memo.stories[slug] = (members, budget, story)
-    return story
-
-
-def remembered_quotes(slug: str, members: list[AnalyzedArticle], limit: int,
-                      memo: CollectMemo | None) -> tuple[TopicQuote, ...]:
-    """``topic_quotes``, reused when the topic has the very same article and analysis objects."""
-    if memo is None:
-        return topic_quotes(members, limit)
-    remembered = memo.quotes.get(slug)
-    if remembered is not None and remembered[1] == limit and same_objects(remembered[0], members):
-        return remembered[2]
-    quotes = topic_quotes(members, limit)
-    memo.quotes[slug] = (members, limit, quotes)
-    return quotes
+def remembered(table: dict[str, tuple[list[AnalyzedArticle], int, Made]], slug: str, members: list[AnalyzedArticle],
+               size: int, make: Callable[[list[AnalyzedArticle], int], Made]) -> Made:
+    """``make(members, size)`` (a topic's story or quotes), reused when the topic has the very same
+    article and analysis objects and the same size as when it was made."""
+    kept = table.get(slug)
+    if kept is not None and kept[1] == size and same_objects(kept[0], members):
+        return kept[2]
+    made = make(members, size)
+    table[slug] = (members, size, made)
+    return made
 
 
 def remembered_related(ordered: list[AnalyzedArticle], hidden: set[str],
@@ -236,8 +225,10 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
                 slug=slug,
                 name=topic.name if topic else discovered.get(slug, slug.replace("-", " ").title()),
                 description=topic.description if topic else "",
-                story=remembered_story(slug, members, config.digest_sentences, memo),
-                quotes=remembered_quotes(slug, members, config.quotes_per_topic, memo),
+                story=(topic_story(members, config.digest_sentences) if memo is None else
+                       remembered(memo.stories, slug, members, config.digest_sentences, topic_story)),
+                quotes=(topic_quotes(members, config.quotes_per_topic) if memo is None else
+                        remembered(memo.quotes, slug, members, config.quotes_per_topic, topic_quotes)),
                 article_slugs=tuple(item.article.slug for item in members),
                 discovered=topic is None and slug in discovered,
             )
