@@ -300,7 +300,8 @@ def run() -> NoReturn:
     """``main`` as a program: once the output is flushed, the process ends at once, without
     freeing a big build's objects one by one (at 5,000 articles that took most of a second)."""
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a closed pipe (build.py | head): nothing more to say there
+            stream.flush()
     os._exit(code)
 

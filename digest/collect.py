@@ -233,6 +233,10 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
                 discovered=topic is None and slug in discovered,
             )
         )
+    if memo is not None:  # topics that no longer exist are not kept
+        for table in (memo.stories, memo.quotes):
+            for gone in set(table) - set(order):
+                del table[gone]
     return Site(
         articles=tuple(ordered),
         topics=tuple(topics),

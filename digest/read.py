@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import threading
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -292,7 +293,8 @@ def _parse(path: str) -> Parsed:
 
 def _parse_all(paths: list[str], workers: int) -> dict[str, Parsed]:
     """Many articles parsed at once, across ``workers`` forked processes when it pays."""
-    if workers < 2 or len(paths) < PARALLEL_READS or "fork" not in multiprocessing.get_all_start_methods():
+    if (workers < 2 or len(paths) < PARALLEL_READS or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):  # a forked child of a threaded process can deadlock
         return {}  # parsed one by one as they come
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return dict(zip(paths, pool.map(_parse, paths, chunksize=max(1, len(paths) // (workers * 8))), strict=True))

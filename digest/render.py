@@ -67,28 +67,14 @@ def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["longdate"] = lambda value: _longdate(value) if isinstance(value, datetime) else ""
-    env.filters["isodate"] = lambda value: _isodate(value) if isinstance(value, datetime) else ""
-    env.filters["shortdate"] = lambda value: _shortdate(value) if isinstance(value, datetime) else ""
+    env.filters["longdate"] = lambda value: f"{value.day} {value:%B %Y}" if isinstance(value, datetime) else ""
+    env.filters["isodate"] = lambda value: value.isoformat(timespec="seconds") if isinstance(value, datetime) else ""
+    env.filters["shortdate"] = lambda value: f"{value.day} {value:%b %Y}" if isinstance(value, datetime) else ""
     return env
 
 
-# An article's date, link and name appear on many pages: each is formatted or quoted once.
-@functools.lru_cache(maxsize=65536)
-def _longdate(value: datetime) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-@functools.lru_cache(maxsize=65536)
-def _shortdate(value: datetime) -> str:
-    return f"{value.day} {value:%b %Y}"
-
-
-@functools.lru_cache(maxsize=65536)
-def _isodate(value: datetime) -> str:
-    return value.isoformat(timespec="seconds")
-
-
+# An article's link appears on many pages: each target is quoted once. (Not dates: equal
+# instants in other offsets compare equal, and a cache would print one for the other.)
 @functools.lru_cache(maxsize=65536)
 def _quoted(target: str) -> str:
     return quote(target)

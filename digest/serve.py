@@ -58,22 +58,26 @@ _CONTENT_TYPES = {
 # Injected before </body> of every page served. When the build number moves, the page fetches its
 # new HTML and swaps the body in place: no new document, no styles fetched again, the scroll kept,
 # on screen a few frames after the rebuild. It reloads instead when that cannot show the new page
-# faithfully: a style sheet, script, image or font changed; the head links other files; or the
-# page runs scripts of its own (they would not run again in a swapped body).
+# faithfully: a style sheet, script, image or font changed; the head (but its title and meta data)
+# or <html>'s attributes differ; or the page runs scripts of its own (they would not run again).
 _CLIENT = """<script data-digest-preview>(() => {
   const key = "digest-scroll:" + location.pathname;
   const saved = sessionStorage.getItem(key);
   if (saved !== null) { sessionStorage.removeItem(key); window.scrollTo(0, Number(saved)); }
   let epoch = %(epoch)d, assets = %(assets)d;
-  const linked = (doc) => Array.from(doc.head.querySelectorAll("link[href], script[src]"),
-                                     (element) => element.outerHTML).join("\\n");
+  // What a swap would keep from the old page: the head (all but its title and meta data) and
+  // the attributes of <html> (its language). When the new page differs there, it reloads.
+  const kept = (doc) => Array.from(doc.head.children).filter((element) => element.tagName !== "TITLE"
+      && element.tagName !== "META" && element.type !== "application/ld+json").map((element) => element.outerHTML)
+      .concat(Array.from(doc.documentElement.attributes, (attribute) => attribute.name + "=" + attribute.value))
+      .join("\\n");
   const scripted = (doc) => Array.from(doc.scripts).some((script) =>
       !script.hasAttribute("data-digest-preview") && script.type !== "application/ld+json");
   async function swap() {
     if (scripted(document)) return false;
     const response = await fetch(location.href, {cache: "no-store"});
     const next = new DOMParser().parseFromString(await response.text(), "text/html");
-    if (scripted(next) || linked(next) !== linked(document)) return false;
+    if (scripted(next) || kept(next) !== kept(document)) return false;
     const y = window.scrollY;
     document.title = next.title;
     document.body.replaceWith(document.adoptNode(next.body));
@@ -143,6 +147,9 @@ class Preview:
         """File events seen so far: a background index in progress gives way when this moves."""
         self.search_wanted = threading.Condition()
         self.search_job: tuple[int, Site, Config, list[Record], list[OutputFile]] | None = None
+        self.idle = threading.Event()
+        """Set while no search index is being made (the server waits for it before it exits)."""
+        self.idle.set()
         threading.Thread(target=self._index_forever, name="digest-search", daemon=True).start()
 
     def saw_save(self) -> None:
@@ -198,22 +205,29 @@ class Preview:
                     pass
                 job, self.search_job = self.search_job, None
             assert job is not None
-            generation, site, config, found, pages = job
+            self.idle.clear()
             try:
-                key, bundle = search_bundle(site, config, found, cancelled=partial(self._superseded, self.saves))
-            except Cancelled:  # indexed again after the rebuild (this one, if that build fails)
-                with self.search_wanted:
-                    if self.search_job is None:
-                        self.search_job = job
-                continue
-            except DigestError as failure:
-                self.echo(f"error: search index: {failure}")
-                continue
-            with self.writing:
-                if generation == self.generation and not self.stopped:
-                    self.memory.search.clear()
-                    self.memory.search[key] = bundle
-                    update_in_place(pages + bundle, self.folder, self.memory.written)
+                self._index(job)
+            finally:
+                self.idle.set()
+
+    def _index(self, job: tuple[int, Site, Config, list[Record], list[OutputFile]]) -> None:
+        generation, site, config, found, pages = job
+        try:
+            key, bundle = search_bundle(site, config, found, cancelled=partial(self._superseded, self.saves))
+        except Cancelled:  # indexed again after the rebuild (this one, if that build fails)
+            with self.search_wanted:
+                if self.search_job is None and not self.stopped:
+                    self.search_job = job
+            return
+        except DigestError as failure:
+            self.echo(f"error: search index: {failure}")
+            return
+        with self.writing:
+            if generation == self.generation and not self.stopped:
+                self.memory.search.clear()
+                self.memory.search[key] = bundle
+                update_in_place(pages + bundle, self.folder, self.memory.written)
 
     def _superseded(self, saves: int) -> bool:
         """Whether a file changed (or the server stopped) since ``saves`` events were seen."""
@@ -456,6 +470,7 @@ def serve(
         observer.join(timeout=5)
         watcher.stop()
         preview.stop()
+        preview.idle.wait(timeout=5)  # a search index being made stops (Pagefind too) and cleans up
         if preview.memory.cache is not None:  # keep what this session analysed for the next build
             with contextlib.suppress(OSError):
                 preview.memory.cache.save()

@@ -56,13 +56,17 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def _list(folder: Path, root: Path, into: Listing, numbers: str) -> None:
-    """Every file under ``folder`` (symlinks followed, as the build follows them), by its path
-    relative to ``root``: ``numbers`` "ms" gives [mtime_ns, size], "msi" adds the inode."""
+def _list(folder: Path, root: Path, into: Listing, numbers: str) -> bool:
+    """Every file under ``folder`` by its path relative to ``root``: ``numbers`` "ms" gives
+    [mtime_ns, size], "msi" adds the inode; a symlink also gives its own mtime. Symlinked folders
+    are not entered (a loop would never end); returns False when there was one, or ``folder``
+    itself is a link: what lies behind it is not watched, so such a tree is never trusted."""
     prefix = os.path.join(os.path.abspath(root), "")
     inode = numbers == "msi"
+    plain = True
 
     def visit(current: str) -> None:
+        nonlocal plain
         try:
             with os.scandir(current) as listing:
                 entries = list(listing)
@@ -70,17 +74,27 @@ def _list(folder: Path, root: Path, into: Listing, numbers: str) -> None:
             return
         for entry in entries:
             try:
-                if entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):
                     visit(entry.path)
                     continue
+                if entry.is_symlink() and entry.is_dir():
+                    plain = False
+                    continue
                 status = entry.stat()
+                stamp = [status.st_mtime_ns, status.st_size]
+                if inode:
+                    stamp.append(status.st_ino)
+                if entry.is_symlink():  # the link itself, so pointing it elsewhere is a change
+                    stamp.append(entry.stat(follow_symlinks=False).st_mtime_ns)
             except OSError:
                 continue
-            name = entry.path[len(prefix):] if entry.path.startswith(prefix) else entry.path
-            into[name] = ([status.st_mtime_ns, status.st_size, status.st_ino] if inode
-                          else [status.st_mtime_ns, status.st_size])
+            into[entry.path[len(prefix):] if entry.path.startswith(prefix) else entry.path] = stamp
 
-    visit(os.path.abspath(folder))
+    start = os.path.abspath(folder)
+    if os.path.islink(start):
+        return False
+    visit(start)
+    return plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +102,18 @@ class Snapshot:
     """What a build is about to be made from, taken before it reads anything."""
 
     key: str
-    """A digest of the code, the libraries, the settings and the environment that matter."""
+    """A digest of the code, the libraries, the settings, the config as loaded (with what the
+    environment changes in it) and the environment that matter."""
     inputs: Listing
     taken_ns: int
+    plain: bool = True
+    """False when an input folder is or holds a symlinked folder, whose files are not listed."""
 
     @property
     def trusted(self) -> bool:
-        """False when an input changed so recently that it could change again unseen."""
-        return all(stamp[0] < self.taken_ns - RACY_NS for stamp in self.inputs.values())
+        """False when an input changed so recently that it could change again unseen, or some
+        inputs could not be listed."""
+        return self.plain and all(stamp[0] < self.taken_ns - RACY_NS for stamp in self.inputs.values())
 
 
 def snapshot(config: Config, config_path: Path, settings: dict[str, Any]) -> Snapshot:
@@ -103,18 +121,19 @@ def snapshot(config: Config, config_path: Path, settings: dict[str, Any]) -> Sna
     taken = time.time_ns()
     inputs: Listing = {}
     root = config.root
+    plain = True
     for folder in sorted({root / "themes", config.content_dir, config.inbox_dir}):
-        _list(folder, root, inputs, "ms")
+        plain = _list(folder, root, inputs, "ms") and plain
     try:
         status = config_path.stat()
         inputs[str(config_path.resolve())] = [status.st_mtime_ns, status.st_size]
     except OSError:
         inputs[str(config_path)] = [-1, -1]  # no config file: the defaults
     environment = {name: os.environ.get(name) for name in ("SOURCE_DATE_EPOCH", "TZ")}
-    key = hashlib.blake2b(json.dumps([STATE_VERSION, _code_version(), settings, environment,
+    key = hashlib.blake2b(json.dumps([STATE_VERSION, _code_version(), settings, environment, repr(config),
                                       str(config.output_dir.resolve())], sort_keys=True).encode(),
                           digest_size=16).hexdigest()
-    return Snapshot(key, dict(sorted(inputs.items())), taken)
+    return Snapshot(key, dict(sorted(inputs.items())), taken, plain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +159,24 @@ def unchanged(config: Config, now: Snapshot) -> Recorded | None:
         data = json.loads(_path(config).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("key") != now.key or data.get("inputs") != now.inputs:
             return None
+        output = config.output_dir
+        if output.is_symlink() or not output.is_dir() or _leftovers(output):
+            return None  # the build reports the first, and cleans up the last
         outputs: Listing = {}
-        _list(config.output_dir, config.output_dir, outputs, "msi")
-        if not outputs or data.get("outputs") != outputs:
+        if not _list(output, output, outputs, "msi") or not outputs or data.get("outputs") != outputs:
             return None
         return Recorded([str(line) for line in data["messages"]], int(data["code"]), int(data["pages"]),
                         int(data["files"]), len(now.inputs) + len(outputs))
     except (OSError, ValueError, TypeError, KeyError):
         return None
+
+
+def _leftovers(output: Path) -> bool:
+    """Whether a killed build left its half-made or old tree beside site/ (the next build removes it)."""
+    try:
+        return any(name.startswith((".site-build-", ".site-old-")) for name in os.listdir(output.parent))
+    except OSError:
+        return True
 
 
 def record(config: Config, made_from: Snapshot, messages: list[str], code: int, pages: int, files: int) -> None:

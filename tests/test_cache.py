@@ -236,7 +236,7 @@ def test_a_build_with_nothing_changed_touches_nothing(project: Path) -> None:
 
 
 @pytest.mark.parametrize("change", ["article", "new article", "theme", "config", "site file", "site removed",
-                                    "source date epoch"])
+                                    "source date epoch", "base url from the environment", "killed build's leftovers"])
 def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: str) -> None:
     assert run_cli(project).code == 0
     settle(project)
@@ -262,8 +262,12 @@ def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: 
         page.write_text("edited by hand", encoding="utf-8")
     elif change == "site removed":
         shutil.rmtree(project / "site")
-    else:
+    elif change == "source date epoch":
         env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    elif change == "base url from the environment":
+        env = {"DIGEST_BASE_URL": "https://example.org/elsewhere/"}
+    else:  # a build killed while it wrote its new tree beside site/
+        (project / ".site-build-99999" / "articles").mkdir(parents=True)
     result = run_cli(project, env=env)
     assert result.code == 0, result.err
     assert "nothing changed since" not in result.out and "built" in result.out
@@ -276,6 +280,10 @@ def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: 
         assert "letter-spacing: 0.01em" in (site / "static" / "style.css").read_text(encoding="utf-8")
     elif change in ("site file", "site removed"):
         assert "The Digest" in (site / "index.html").read_text(encoding="utf-8")
+    elif change == "base url from the environment":
+        assert "https://example.org/elsewhere/" in (site / "index.html").read_text(encoding="utf-8")
+    elif change == "killed build's leftovers":
+        assert not (project / ".site-build-99999").exists()
 
 
 def test_a_file_changed_just_before_a_build_is_not_trusted_by_the_next(project: Path) -> None:
@@ -319,3 +327,15 @@ def test_many_articles_parse_the_same_in_one_process_or_several(tmp_path: Path) 
     assert several.warnings == one.warnings
     assert [str(error) for error in several.skipped] == [str(error) for error in one.skipped]
     assert "note-050.md:3: invalid YAML" in str(several.skipped[0])  # the file and line survive the trip between processes
+
+
+def test_a_symlinked_folder_in_the_inputs_is_never_trusted_and_never_loops(project: Path) -> None:
+    articles = project / "content" / "articles"
+    (articles / "loop").symlink_to(articles, target_is_directory=True)  # a loop, if it were followed
+    assert run_cli(project).code == 0
+    settle(project)
+    assert "built" in run_cli(project, timeout=60).out
+    again = run_cli(project, timeout=60)  # what lies behind the link is not watched: always a build
+    assert again.code == 0, again.err
+    assert "nothing changed since" not in again.out and "built" in again.out
+

@@ -54,5 +54,13 @@ def test_an_open_page_follows_edits_and_shows_errors(project: Path) -> None:
                                    timeout=15000)
             assert page.evaluate("window.sameDocument === undefined")
             page.wait_for_function("window.scrollY > 500", timeout=5000)
+            # So does a change to the head a swap would keep (here an inline style in the theme).
+            page.evaluate("window.sameDocument = true")
+            base = project / "themes" / "default" / "templates" / "base.html"
+            base.write_text(base.read_text(encoding="utf-8").replace(
+                "</head>", "<style>h1 { color: rgb(4, 5, 6); }</style>\n</head>"), encoding="utf-8")
+            page.wait_for_function("getComputedStyle(document.querySelector('h1')).color === 'rgb(4, 5, 6)'",
+                                   timeout=15000)
+            assert page.evaluate("window.sameDocument === undefined")
         finally:
             browser.close()

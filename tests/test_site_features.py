@@ -261,3 +261,20 @@ def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
     key, files = search_bundle(Site((), (), (), (), {}), config, found[:50])
     assert "pagefind/pagefind-entry.json" in {file.path for file in files}
     assert [path.name for path in (tmp_path / ".cache" / "search").iterdir()] == [key]
+
+
+def test_dates_show_in_their_own_offset_even_after_an_equal_instant(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from digest.render import make_environment
+    from digest.theme import load_theme
+
+    env = make_environment(load_theme(load_config(REPO / "config.yaml")))
+    utc = datetime(2024, 3, 1, 23, 30, tzinfo=UTC)
+    paris = datetime(2024, 3, 2, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert utc == paris  # the same instant
+    for name in ("isodate", "longdate", "shortdate"):
+        env.filters[name](utc)
+    assert env.filters["isodate"](paris) == "2024-03-02T00:30:00+01:00"
+    assert env.filters["longdate"](paris) == "2 March 2024"
+    assert env.filters["shortdate"](paris) == "2 Mar 2024"
