@@ -8,27 +8,19 @@ knows those files are unchanged without reading them twice. Only speed depends o
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from pathlib import Path
 
 from digest.jsonfile import save_json
+from digest.sourcedigest import source_digest
 from digest.theme import Theme
 
 _RENDERING_CODE = ("render.py", "views.py", "related.py", "models.py")
 
 
-@functools.cache
-def _code_version() -> bytes:
-    digest = hashlib.blake2b(digest_size=12)
-    for name in _RENDERING_CODE:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.digest()
-
-
 def _version(theme: Theme) -> str:
-    digest = hashlib.blake2b(_code_version(), digest_size=12)
+    digest = hashlib.blake2b(source_digest(_RENDERING_CODE).encode(), digest_size=12)
     for name, text in sorted(theme.templates.items()):
         digest.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
     return digest.hexdigest()

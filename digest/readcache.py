@@ -9,8 +9,6 @@ Only speed depends on this file: delete it and the next build parses everything 
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import time
 from datetime import datetime
@@ -20,16 +18,9 @@ from typing import Any
 from digest.jsonfile import save_json
 from digest.models import Article, Block, Quote
 from digest.read import ReadMemo
+from digest.sourcedigest import source_digest
 
-_PARSING_CODE = ("read.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py")
-
-
-@functools.cache
-def _code_version() -> str:
-    digest = hashlib.blake2b(digest_size=12)
-    for name in _PARSING_CODE:
-        digest.update((Path(__file__).parent / name).read_bytes())
-    return digest.hexdigest()
+_PARSING_CODE = ("read.py", "regular.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py")
 
 
 def _encode(article: Article) -> list[Any]:
@@ -59,7 +50,7 @@ def load_read_memo(root: Path) -> ReadMemo:
     written by other parsing code."""
     try:
         data = json.loads(cache_path(root).read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("version") != _code_version():
+        if not isinstance(data, dict) or data.get("version") != source_digest(_PARSING_CODE):
             return {}
         memo: ReadMemo = {}
         for name, (mtime, size, warnings, row) in data["articles"].items():
@@ -76,4 +67,4 @@ def save_read_memo(root: Path, memo: ReadMemo) -> None:
     settled = time.time_ns() - 2_000_000_000
     articles = {path: [stamp[0], stamp[1], list(warnings), _encode(article)]
                 for path, (stamp, article, warnings) in sorted(memo.items()) if stamp[0] < settled}
-    save_json(cache_path(root), {"version": _code_version(), "articles": articles})
+    save_json(cache_path(root), {"version": source_digest(_PARSING_CODE), "articles": articles})

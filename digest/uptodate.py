@@ -27,6 +27,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.jsonfile import save_json
+from digest.sourcedigest import PACKAGE, source_digest
 
 STATE_VERSION = 1
 RACY_NS = 2_000_000_000
@@ -43,9 +44,8 @@ Listing = dict[str, list[int]]
 def _code_version() -> str:
     """A digest of digest's own source and the versions of the libraries it builds with."""
     digest = hashlib.blake2b(digest_size=16)
-    package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(source_digest(tuple(sorted(path.relative_to(PACKAGE).as_posix()
+                                             for path in PACKAGE.rglob("*.py")))).encode())
     for name in _LIBRARIES:
         try:
             version = metadata.version(name)
