@@ -58,8 +58,26 @@ def brief(view: dict[str, Any]) -> str:
     return joined([str(view[key]) for key in REFERENCE_FIELDS])
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with a shortcut for ``view.title`` on the plain dicts templates get:
+    the sandbox would first look for a dict attribute named ``title``, fail with an exception and
+    only then take the item. A name that is no dict attribute can only be the item, so it is taken
+    at once (the same value or undefined; every other lookup is the sandbox's own)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = _Environment(
         loader=DictLoader(theme.templates),
         autoescape=True,
         undefined=StrictUndefined,
@@ -67,10 +85,35 @@ def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["longdate"] = lambda value: f"{value.day} {value:%B %Y}" if isinstance(value, datetime) else ""
-    env.filters["isodate"] = lambda value: value.isoformat(timespec="seconds") if isinstance(value, datetime) else ""
-    env.filters["shortdate"] = lambda value: f"{value.day} {value:%b %Y}" if isinstance(value, datetime) else ""
+    env.filters["longdate"] = _date_filter(lambda value: f"{value.day} {value:%B %Y}")
+    env.filters["isodate"] = _date_filter(lambda value: value.isoformat(timespec="seconds"))
+    env.filters["shortdate"] = _date_filter(lambda value: f"{value.day} {value:%b %Y}")
     return env
+
+
+def _date_filter(show: Callable[[datetime], str]) -> Callable[[Any], str]:
+    """A date filter that formats each datetime object once: an article's date is shown on its page,
+    its topics' pages, the archive and the feeds, and formatting one with its zone costs ~10 us.
+    Keyed by the object itself (identity, not equality: equal instants in other offsets print
+    other dates); the object is kept with its text, so its id cannot be reused meanwhile."""
+    shown: dict[int, tuple[datetime, str]] = {}
+
+    def date_filter(value: Any) -> str:
+        if not isinstance(value, datetime):
+            return ""
+        remembered = shown.get(id(value))
+        if remembered is not None and remembered[0] is value:
+            return remembered[1]
+        if len(shown) >= _DATES_REMEMBERED:  # a long-running preview: start over
+            shown.clear()
+        text = show(value)
+        shown[id(value)] = (value, text)
+        return text
+
+    return date_filter
+
+
+_DATES_REMEMBERED = 100_000
 
 
 # An article's link appears on many pages: each target is quoted once. (Not dates: equal
@@ -130,17 +173,15 @@ class Renderer:
 
         return url, absolute
 
-    def page(self, template: str, output: str, inputs: list[str] | None = None,
-             later: dict[str, Callable[[], Any]] | None = None, **context: Any) -> OutputFile:
-        """Render ``template`` to ``output`` (a path under site/), with links relative to it.
+    def task(self, template: str, output: str, inputs: list[str] | None = None,
+             later: dict[str, Callable[[], Any]] | None = None, **context: Any) -> PageTask:
+        """A page to render from ``template`` to ``output`` (a path under site/), with links relative
+        to it; ``pages_of`` renders it.
 
         ``inputs``: digests of everything ``context`` holds, for reusing an earlier rendering;
         ``later``: values made only if the page is rendered (they follow from the others).
         """
-        key, remembered = self.lookup(template, output, inputs)
-        if remembered is not None:
-            return remembered
-        return self.keep(output, key, self.render(template, output, later, context))
+        return PageTask(template, output, inputs, later, context)
 
     def lookup(self, template: str, output: str, inputs: list[str] | None) -> tuple[str | None, OutputFile | None]:
         """The page's key, and the page itself when it was rendered before from the same values."""
@@ -186,8 +227,8 @@ class Renderer:
         return html.encode("utf-8")
 
     def pages_of(self, tasks: list[PageTask], workers: int) -> list[OutputFile]:
-        """Many pages of one kind: those not remembered are rendered, across ``workers`` forked
-        processes when there are enough of them to pay for it (output in the same order)."""
+        """The pages of ``tasks``, in the same order: those not remembered are rendered, across
+        ``workers`` forked processes when there are enough of them to pay for it."""
         found: list[OutputFile | None] = []
         missing: list[tuple[int, str | None]] = []
         for task in tasks:
@@ -320,17 +361,16 @@ def render_site(
 
     every_topic = [keys.get("topic:" + t["slug"], "") for t in topics]
     latest = listed[:20]
-    files = [renderer.page("index.html", "index.html", inputs(every_topic, of(latest), bool(months)),
-                           topics=topics, articles=latest, archive=bool(months))]
-    files.append(renderer.page("topics.html", "topics/index.html", inputs(every_topic), topics=topics))
+    tasks = [renderer.task("index.html", "index.html", inputs(every_topic, of(latest), bool(months)),
+                           topics=topics, articles=latest, archive=bool(months)),
+             renderer.task("topics.html", "topics/index.html", inputs(every_topic), topics=topics)]
     for topic in topics:
         topic_key = keys.get("topic:" + topic["slug"], "")
-        files.append(renderer.page("topic.html", f"topics/{topic['slug']}/index.html", inputs(topic_key),
+        tasks.append(renderer.task("topic.html", f"topics/{topic['slug']}/index.html", inputs(topic_key),
                                    topic=topic))
         entries = topic["articles"][:config.feed_entries]
-        files.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
+        tasks.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
                           f"{topic['name']} · {config.title}", topic["description"], entries, of(entries)))
-    tasks = []
     for index, article in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
@@ -342,24 +382,26 @@ def render_site(
             {"article_ld": partial(news_article, renderer, article, output)},
             {"article": article, "newer": links[newer["slug"]] if newer else None,
              "older": links[older["slug"]] if older else None}))
-    files.extend(renderer.pages_of(tasks, workers))
     for page in pages:
-        files.append(renderer.page("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
-    files.extend(archive_pages(renderer, ordered, months, years, inputs,
+        tasks.append(renderer.task("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
+    tasks.extend(archive_pages(renderer, ordered, months, years, inputs,
                                lambda views: [short[view["slug"]] for view in views] if page_memo is not None else [],
                                links))
-    files.append(renderer.page("search.html", "search/index.html", inputs()))
-    files.append(renderer.page("404.html", "404.html", inputs()))
+    tasks.append(renderer.task("search.html", "search/index.html", inputs()))
+    tasks.append(renderer.task("404.html", "404.html", inputs()))
     entries = listed[:config.feed_entries]
-    files.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries)))
-    files.append(renderer.page("sitemap.xml", "sitemap.xml",
+    tasks.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries)))
+    tasks.append(renderer.task("sitemap.xml", "sitemap.xml",
                                inputs([(a["slug"], str(a["date"])) for a in ordered],
                                       [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
                                        for t in topics], [p["slug"] for p in pages], years, config.per_page),
                                articles=ordered, topics=topics,
                                pages=pages, years=years,
                                archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")]))
-    files.append(renderer.page("robots.txt", "robots.txt", inputs()))
+    tasks.append(renderer.task("robots.txt", "robots.txt", inputs()))
+    # One batch: the topic and archive pages, each listing hundreds of articles, are rendered
+    # in the same worker processes as the article pages.
+    files = renderer.pages_of(tasks, workers)
     files.extend(renderer.static_files())
     files.append(OutputFile(".nojekyll", b""))
     return files
@@ -416,14 +458,14 @@ def topic_digest(topic: dict[str, Any], keys: dict[str, str]) -> str:
 
 
 def feed(renderer: Renderer, output: str, page_href: str, title: str, subtitle: str,
-         entries: list[dict[str, Any]], entry_keys: list[str]) -> OutputFile:
+         entries: list[dict[str, Any]], entry_keys: list[str]) -> PageTask:
     """An Atom feed of ``entries`` (newest first) for the page at ``page_href``."""
     updated = newest_date(entries)
     page_path = renderer.public_path(output)
     context = {"title": title, "subtitle": subtitle, "page_href": page_href, "updated": updated,
                "id": renderer.feed_id(page_path), "entries": entries,
                "entry_ids": [renderer.feed_id(entry["href"]) for entry in entries]}
-    return renderer.page("feed.xml", output,
+    return renderer.task("feed.xml", output,
                          [digest_of([title, subtitle, page_href, str(updated), entry_keys])]
                          if renderer.pages is not None else None,
                          feed=context)
@@ -463,25 +505,25 @@ def archive_pages(
     inputs: Callable[..., list[str] | None],
     briefs: Callable[[Any], list[str]],
     links: dict[str, dict[str, Any]],
-) -> list[OutputFile]:
+) -> list[PageTask]:
     """``archive/`` (every article, newest first, paginated), a page per year listing its months,
     and a page per month (paginated)."""
     per_page = renderer.config.per_page
-    files = []
+    tasks = []
     for part in paginate(ordered, per_page, "archive/"):
-        files.append(renderer.page("archive.html", part.output, inputs(years, part.pager, briefs(part.items)),
+        tasks.append(renderer.task("archive.html", part.output, inputs(years, part.pager, briefs(part.items)),
                                    heading="Archive", articles=[links[view["slug"]] for view in part.items],
                                    pager=part.pager, years=years,
                                    current=None))
     for year in years:
-        files.append(renderer.page("archive_year.html", f"{year['href']}index.html", inputs(years, year),
+        tasks.append(renderer.task("archive_year.html", f"{year['href']}index.html", inputs(years, year),
                                    year=year, years=years))
     for month in months:
         view = month.view()
         for part in paginate(month.articles, per_page, month.href):
-            files.append(renderer.page("archive.html", part.output,
+            tasks.append(renderer.task("archive.html", part.output,
                                        inputs(years, view, part.pager, briefs(part.items)),
                                        heading=view["name"], articles=[links[item["slug"]] for item in part.items],
                                        pager=part.pager,
                                        years=years, current=view))
-    return files
+    return tasks
