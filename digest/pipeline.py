@@ -21,7 +21,7 @@ from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
-from digest.search import Record, RecordMemo, search_files, search_is_current
+from digest.search import Record, RecordMemo, part_count, records_count, search_files, search_is_current
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -173,6 +173,12 @@ def build(
                             workers=1 if memory is not None else workers or os.cpu_count() or 1)
         if stored is not None:
             stages.detail = f"{len(stored.reused)} page(s) unchanged"
+        if part_count(records_count(site)) > 1 and "search_parts" not in theme.templates.get("search.html", ""):
+            result.warnings.append(
+                f"{theme.origins.get('search.html', 'search.html')}: the search index of this many pages comes "
+                "in parts, and this search page loads only the first (search finds only some articles): "
+                "give the search box the parts as the default theme's search.html and static/search.js do "
+                "(search_parts, data-parts, mergeIndex)")
     with stages.stage("search"):
         if memory is not None and memory.defer_search and memory.search:
             current, found = search_is_current(site, config, memory.search, memory.records)
@@ -180,7 +186,8 @@ def build(
             bundle = next(iter(memory.search.values()))
             memory.pages_written = list(files)
         else:
-            bundle = search_files(site, config, memory.search if memory is not None else None)
+            bundle = search_files(site, config, memory.search if memory is not None else None,
+                                  workers=workers or os.cpu_count() or 1)
         files.extend(bundle)
         stages.detail = f"{len(bundle)} file(s)"
         result.files = len(files)

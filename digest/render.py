@@ -30,6 +30,7 @@ from markupsafe import Markup
 from digest.config import Config
 from digest.errors import ThemeError
 from digest.models import Analysis, Article, OutputFile, Site
+from digest.search import part_count, part_folders, records_count
 from digest.theme import Theme
 from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
 
@@ -387,7 +388,9 @@ def render_site(
     tasks.extend(archive_pages(renderer, ordered, months, years, inputs,
                                lambda views: [short[view["slug"]] for view in views] if page_memo is not None else [],
                                links))
-    tasks.append(renderer.task("search.html", "search/index.html", inputs()))
+    # The search page merges the index's other parts (a big site's index is split: digest.search).
+    search_parts = part_folders(part_count(records_count(site)))[1:]
+    tasks.append(renderer.task("search.html", "search/index.html", inputs(search_parts), search_parts=search_parts))
     tasks.append(renderer.task("404.html", "404.html", inputs()))
     entries = listed[:config.feed_entries]
     tasks.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries)))

@@ -1,11 +1,14 @@
 """The client-side search index: Pagefind (https://pagefind.app), run over one small HTML record per
 article, topic and page, and written under ``site/pagefind/``. No server is needed to search.
 
-Pagefind takes about 2 ms a page, so its output is kept in ``.cache/search/<key>/``, where the key is
-a digest of every record: a build whose searchable text did not change reuses it without running
-Pagefind. Records, not the built pages, are indexed: they hold only what search should find (no
-navigation, no footers) and exist before the site is written, so the index is part of the same
-atomic swap as every other file.
+Pagefind takes about 3 ms a page on one core and ~250 MB per thousand pages, so a big site's
+records are split into parts of at most ~1,000 (by a hash of each page's address, so a page stays
+in its part as the site grows): each part is its own Pagefind bundle, the parts are indexed side
+by side on all cores, and the search page merges them (``pagefind/`` and ``pagefind/part-N/``).
+Each part's bundle is kept in ``.cache/search/<key>/``, where the key is a digest of its records:
+an edit re-indexes only the part that holds the page. Records, not the built pages, are indexed:
+they hold only what search should find (no navigation, no footers) and exist before the site is
+written, so the index is part of the same atomic swap as every other file.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,10 @@ from digest.views import article_href, topic_href
 PAGEFIND_VERSION = "1.5.2"
 """Pinned in requirements.txt (pagefind-bin); part of the cache key."""
 BUNDLE = "pagefind/"
+PART_RECORDS = 1000
+"""Records per part of the index at most, on average: Pagefind's memory grows with a part's size."""
+_UI_FILES = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
+"""Files only the first part needs: the search page loads the UI from there."""
 CANCEL_CHECK_SECONDS = 0.05
 """How often a background index asks whether it is still wanted, while Pagefind runs."""
 
@@ -107,6 +115,50 @@ def records_key(found: list[Record], language: str) -> str:
     return digest.hexdigest()
 
 
+def part_count(records_count: int) -> int:
+    """How many parts the index of ``records_count`` records has: a power of two, so that a site
+    growing by a page rarely changes it (and every part with it)."""
+    count = 1
+    while count * PART_RECORDS < records_count:
+        count *= 2
+    return count
+
+
+def records_count(site: Site) -> int:
+    """How many records ``records`` makes for ``site``."""
+    return len(site.articles) + len(site.topics) + len(site.pages) or 1
+
+
+def part_folders(count: int) -> list[str]:
+    """Where each part's bundle goes in site/, the first part (with the UI files) first."""
+    return [BUNDLE, *(f"{BUNDLE}part-{number}/" for number in range(1, count))]
+
+
+def part_of(href: str, count: int) -> int:
+    """The part (of ``count``) whose bundle indexes the page at ``href``: from its address alone."""
+    return int.from_bytes(hashlib.blake2b(href.encode("utf-8"), digest_size=8).digest(), "big") % count
+
+
+def _split(found: list[Record]) -> list[list[Record]]:
+    """The records of each part, in their order."""
+    count = part_count(len(found))
+    parts: list[list[Record]] = [[] for _ in range(count)]
+    for record in found:
+        parts[part_of(record.href, count)].append(record)
+    return parts
+
+
+def bundle_key(found: list[Record], language: str) -> str:
+    """The digest of the whole index: of each part's key."""
+    return _joined_keys([records_key(part, language) for part in _split(found)])
+
+
+def _joined_keys(keys: list[str]) -> str:
+    if len(keys) == 1:
+        return keys[0]
+    return hashlib.blake2b("\0".join(keys).encode(), digest_size=16).hexdigest()
+
+
 def pagefind_executable() -> Path:
     """The binary the pagefind-bin wheel ships (its Python wrapper adds nothing we need)."""
     spec = importlib.util.find_spec("pagefind_bin")
@@ -119,16 +171,17 @@ def pagefind_executable() -> Path:
                       hint="run: make site (or pip install -r requirements.txt)")
 
 
-def _read_bundle(folder: Path) -> list[OutputFile]:
-    return [OutputFile(BUNDLE + path.relative_to(folder).as_posix(), path.read_bytes(), source=path)
-            for path in sorted(folder.rglob("*")) if path.is_file()]
+def _read_bundle(folder: Path, prefix: str, with_ui: bool) -> list[OutputFile]:
+    return [OutputFile(prefix + path.relative_to(folder).as_posix(), path.read_bytes(), source=path)
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and (with_ui or not path.name.startswith(_UI_FILES))]
 
 
 def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]],
                       memo: RecordMemo | None = None) -> tuple[bool, list[Record]]:
     """Whether ``memory`` holds the bundle for this site's searchable text, and that text."""
     found = records(site, config, memo)
-    return records_key(found, config.language) in memory, found
+    return bundle_key(found, config.language) in memory, found
 
 
 class Cancelled(Exception):
@@ -136,30 +189,52 @@ class Cancelled(Exception):
 
 
 def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
-                  cancelled: Callable[[], bool] | None = None) -> tuple[str, list[OutputFile]]:
-    """The Pagefind bundle for ``site`` and the digest of what it indexes (``found``: its records,
-    when already made): from the cache, or made now.
+                  cancelled: Callable[[], bool] | None = None, workers: int = 1) -> tuple[str, list[OutputFile]]:
+    """The Pagefind bundles for ``site`` and the digest of what they index (``found``: its records,
+    when already made): each part from the cache, or made now, ``workers`` parts at a time.
 
     ``cancelled``: the preview indexes in the background, while the next edit may be rebuilding.
     Pagefind then gets only the CPU time nothing else wants, and once ``cancelled()`` is true the
-    work stops (raising Cancelled) instead of competing with the rebuild for a stale index."""
+    work stops (raising Cancelled) instead of competing with the rebuild for a stale index; the
+    parts already made are kept."""
     found = records(site, config) if found is None else found
-    key = records_key(found, config.language)
+    parts = _split(found)
+    keys = [records_key(part, config.language) for part in parts]
     cache = config.root / ".cache" / "search"
-    kept = cache / key
-    if not (kept / "pagefind-entry.json").is_file():
-        _index(found, config.language, cache, kept, cancelled)
-    return key, _read_bundle(kept)
+    missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
+               if not (cache / key / "pagefind-entry.json").is_file()]
+    if missing:
+        cache.mkdir(parents=True, exist_ok=True)
+
+        def index(job: tuple[list[Record], Path]) -> None:
+            _index(job[0], config.language, cache, job[1], cancelled)
+
+        if workers > 1 and len(missing) > 1:
+            with ThreadPoolExecutor(min(workers, len(missing))) as pool:
+                for _ in pool.map(index, missing):
+                    pass
+        else:
+            for job in missing:
+                index(job)
+        # Only the current parts are kept: the cache holds what the site needs, not its history.
+        for old in cache.iterdir():
+            if old.is_dir() and not old.name.startswith("index-") and old.name not in keys:
+                shutil.rmtree(old, ignore_errors=True)
+    files = []
+    for number, (key, prefix) in enumerate(zip(keys, part_folders(len(parts)), strict=True)):
+        files.extend(_read_bundle(cache / key, prefix, with_ui=number == 0))
+    return _joined_keys(keys), files
 
 
-def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None) -> list[OutputFile]:
-    """The Pagefind bundle for ``site``: from ``memory`` (the preview), from the cache, or made now."""
+def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None,
+                 workers: int = 1) -> list[OutputFile]:
+    """The Pagefind bundles for ``site``: from ``memory`` (the preview), from the cache, or made now."""
     found = records(site, config)
     if memory is not None:
-        key = records_key(found, config.language)
+        key = bundle_key(found, config.language)
         if key in memory:
             return memory[key]
-    key, files = search_bundle(site, config, found)
+    key, files = search_bundle(site, config, found, workers=workers)
     if memory is not None:
         memory.clear()
         memory[key] = files
@@ -189,7 +264,6 @@ def _lowest_priority(pid: int) -> None:
 def _index(found: list[Record], language: str, cache: Path, kept: Path,
            cancelled: Callable[[], bool] | None) -> None:
     """Run Pagefind over the records in a scratch folder and keep its bundle under ``kept``."""
-    cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
         source = Path(scratch) / "records"
         for number, record in enumerate(found):
@@ -211,10 +285,6 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
             raise DigestError("the search index could not be built: " + (message[-1] if message else
                                                                         f"pagefind exited {process.returncode}"),
                               hint="run the build again; if it persists, reinstall with make site")
-        # Only the newest bundle is kept: the cache holds what the site needs, not its history.
-        for old in cache.iterdir():
-            if old.is_dir() and not old.name.startswith("index-"):
-                shutil.rmtree(old, ignore_errors=True)
         # Read-only: site/ links these files rather than copying them, so they must not change.
         for path in bundle.rglob("*"):
             if path.is_file():

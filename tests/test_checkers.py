@@ -304,6 +304,55 @@ def test_search_finds_an_article_by_a_word_of_its_body(built: Built, browser: An
     assert status_of(href) == 200, href
 
 
+def _letters(number: int) -> str:
+    """A word of letters only, different for every number (Pagefind indexes words, not digits)."""
+    word = ""
+    while True:
+        number, digit = divmod(number, 26)
+        word += "abcdefghijklmnopqrstuvwxyz"[digit]
+        if not number:
+            return "zq" + word
+
+
+def test_search_of_a_site_indexed_in_parts_finds_pages_of_every_part(tmp_path: Path, browser: Any) -> None:
+    """Over PART_RECORDS pages the index comes in parts, each its own Pagefind bundle: the search page
+    merges them, so a word found in one article of any part leads to it."""
+    from playwright.sync_api import expect
+
+    from digest.search import PART_RECORDS, part_count, part_of
+
+    project = make_project(tmp_path / "big", with_seed=False)
+    articles = project / "content" / "articles"
+    count = PART_RECORDS + 30
+    for number in range(count):
+        (articles / f"note-{number}.md").write_text(
+            f"---\ntitle: Note {number}\ndate: 2024-01-01T{number // 60 % 24:02d}:{number % 60:02d}:00Z\n---\n\n"
+            f"The council met about {_letters(number)} today.\n", encoding="utf-8")
+    result = run_cli(project, timeout=600)
+    assert result.code == 0, result.out + result.err
+    parts = part_count(count + len(list((project / "site" / "topics").glob("*/index.html"))))
+    assert parts > 1
+    assert (project / "site" / "pagefind" / "pagefind-ui.js").is_file()
+    assert not (project / "site" / "pagefind" / "part-1" / "pagefind-ui.js").exists()  # the UI comes from the first
+    wanted = {}
+    for number in range(count):
+        wanted.setdefault(part_of(f"articles/note-{number}/", parts), number)
+    assert sorted(wanted) == list(range(parts))
+    with pages_server(project / "site") as server:
+        page = browser.new_page(viewport=DESKTOP)
+        try:
+            for part, number in sorted(wanted.items()):
+                page.goto(server.base + "search/", wait_until="load")
+                box = page.locator("input.pagefind-ui__search-input").first
+                expect(box).to_be_visible(timeout=10000)
+                box.fill(_letters(number))
+                link = page.locator(f"a[href$='articles/note-{number}/']")
+                expect(link).to_have_count(1, timeout=15000)  # found in part ``part``
+                assert status_of(link.first.evaluate("link => link.href")) == 200, part
+        finally:
+            page.close()
+
+
 # --- small screens, no JavaScript ------------------------------------------------------------------------------
 
 

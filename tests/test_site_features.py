@@ -241,7 +241,8 @@ def test_feeds_without_a_full_base_url_use_relative_links_and_the_source_date_ep
 
 def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
     """The preview indexes in the background; once a file changes, the stale index is dropped:
-    Pagefind is stopped and nothing half-made is left in the cache. Without that, it is made."""
+    Pagefind is stopped and nothing half-made is left in the cache (parts already made stay, whole).
+    Without that, it is made."""
     config = replace(load_config(REPO / "config.yaml"), root=tmp_path)
     found = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
                     f"<p>{' '.join(f'word{number * 7 + index}' for index in range(60))}</p></body></html>")
@@ -255,12 +256,57 @@ def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         search_bundle(Site((), (), (), (), {}), config, found, cancelled)
     assert len(asked) > len(found) // 100  # it was asked while Pagefind ran
-    assert list((tmp_path / ".cache" / "search").iterdir()) == []
+    # No half-made bundle is left: only parts finished before the edit, each whole.
+    for kept in (tmp_path / ".cache" / "search").iterdir():
+        assert (kept / "pagefind-entry.json").is_file(), kept.name
     running = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False)
     assert running.stdout == ""  # Pagefind was stopped, not left running
     key, files = search_bundle(Site((), (), (), (), {}), config, found[:50])
     assert "pagefind/pagefind-entry.json" in {file.path for file in files}
     assert [path.name for path in (tmp_path / ".cache" / "search").iterdir()] == [key]
+
+
+def test_an_edit_re_indexes_only_the_part_of_the_search_index_that_holds_the_page(tmp_path: Path) -> None:
+    """A big site's index comes in parts, each kept in the cache under the digest of its own records:
+    a changed page re-indexes its part only, and the other parts' bundles are reused as they are."""
+    from digest.search import PART_RECORDS, part_count, part_folders, part_of
+
+    config = replace(load_config(REPO / "config.yaml"), root=tmp_path)
+    count = PART_RECORDS + 10
+    found = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
+                    f"<p>word{number} and more words</p></body></html>") for number in range(count)]
+    _, files = search_bundle(Site((), (), (), (), {}), config, found, workers=2)
+    parts = part_count(count)
+    assert parts == 2
+    cache = tmp_path / ".cache" / "search"
+    before = {path.name: path.stat().st_ino for path in cache.iterdir()}
+    assert len(before) == parts
+    paths = {file.path for file in files}
+    for folder in part_folders(parts):
+        assert folder + "pagefind-entry.json" in paths
+    assert "pagefind/pagefind-ui.js" in paths and "pagefind/part-1/pagefind-ui.js" not in paths
+    edited = next(number for number in range(count) if part_of(f"articles/note-{number}/", parts) == 1)
+    found[edited] = Record(found[edited].href, found[edited].html.replace("more words", "an edit"))
+    search_bundle(Site((), (), (), (), {}), config, found, workers=2)
+    after = {path.name: path.stat().st_ino for path in cache.iterdir()}
+    assert len(after) == parts
+    kept = set(before) & set(after)
+    assert len(kept) == 1 and all(before[name] == after[name] for name in kept)  # part 0, not made again
+
+
+def test_a_theme_whose_search_page_loads_one_part_is_warned_about(tmp_path: Path) -> None:
+    from digest.search import PART_RECORDS
+
+    project = make_project(tmp_path / "project", with_seed=False)
+    theme = project / "themes" / "default" / "templates" / "search.html"
+    theme.write_text(theme.read_text(encoding="utf-8").replace(' data-parts="', ' data-x="').replace(
+        "search_parts", "[]"), encoding="utf-8")
+    for number in range(PART_RECORDS + 1):
+        (project / "content" / "articles" / f"n{number}.md").write_text(
+            f"---\ntitle: N {number}\n---\n\nA short note.\n", encoding="utf-8")
+    result = run_cli(project, timeout=600)
+    assert result.code == 0, result.err
+    assert "search.html" in result.out + result.err and "parts" in result.out + result.err
 
 
 def test_dates_show_in_their_own_offset_even_after_an_equal_instant(tmp_path: Path) -> None:

@@ -4,10 +4,15 @@ window.addEventListener("DOMContentLoaded", function () {
   var box = document.getElementById("search");
   if (!box || typeof PagefindUI === "undefined") return;
   var root = new URL(box.getAttribute("data-root") || "../", window.location.href).pathname;
+  // A big site's index comes in parts (data-parts: their folders); results from all are merged.
+  var parts = (box.getAttribute("data-parts") || "").split(" ").filter(Boolean).map(function (part) {
+    return { bundlePath: new URL(part, window.location.href).pathname, baseUrl: root };
+  });
   new PagefindUI({
     element: "#search",
     baseUrl: root,
     bundlePath: root + "pagefind/",
+    mergeIndex: parts,
     showImages: false,
     resetStyles: false,
     autofocus: true
