@@ -72,6 +72,8 @@ class AnalysisCache:
         self.path = root / CACHE_FILE
         self.entries: dict[str, dict[str, Any]] = {}
         self.used: set[str] = set()
+        self.added = False
+        """Whether an entry was made since loading (the file on disk is then out of date)."""
         # Within one process (the preview server), what was already decoded or hashed is kept:
         # analyses by key, and each article object's key (the reader hands back the same object
         # for a file that did not change).
@@ -109,13 +111,18 @@ class AnalysisCache:
         return analysis
 
     def put(self, key: str, analysis: Analysis) -> None:
+        self.added = True
         self.entries[key] = _to_json(analysis)
         self.decoded[key] = analysis
         self.used.add(key)
 
     def save(self) -> None:
-        """Write the entries this build used (and only those), atomically."""
+        """Write the entries this build used (and only those), atomically; nothing when that is
+        what the file already holds."""
+        if not self.added and self.used == self.entries.keys() and self.path.is_file():
+            return
         kept = {key: self.entries[key] for key in sorted(self.used)}
+        self.added = False
         save_json(self.path, {"version": ANALYSIS_VERSION, "entries": kept})
 
 

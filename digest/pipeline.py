@@ -138,6 +138,7 @@ def build(
     with stages.stage("read"):
         # The preview keeps parsed articles in memory; a command-line build, on disk (when caching).
         parsed = memory.articles if memory is not None else load_read_memo(config.root) if use_cache else None
+        parsed_before = dict(parsed) if parsed is not None and memory is None else None
         # A command-line build parses many new articles in forked processes; the preview never forks.
         content = read_content(config.content_dir, parsed, keep_going=True,
                                workers=1 if memory is not None else workers or os.cpu_count() or 1)
@@ -204,8 +205,15 @@ def build(
         # owner of the memory saves it itself.
         if cache is not None and memory is None:
             cache.save()
-        if parsed is not None and memory is None:
+        if parsed is not None and memory is None and not _same_entries(parsed, parsed_before):
             save_read_memo(config.root, parsed)
         if stored is not None:
             save_pages(config.root, stored, theme)
     return result
+
+
+def _same_entries(memo: ReadMemo, before: ReadMemo | None) -> bool:
+    """Whether the reader left ``memo`` as it was loaded (the same entry objects): then the file it
+    came from already says the same and is not written again."""
+    return before is not None and memo.keys() == before.keys() and all(
+        entry is before[name] for name, entry in memo.items())
