@@ -13,18 +13,23 @@ written, so the index is part of the same atomic swap as every other file.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import html
 import importlib.util
+import json
 import os
+import queue
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from digest.config import Config
 from digest.errors import DigestError
@@ -241,18 +246,6 @@ def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]]
     return files
 
 
-def _wait(process: subprocess.Popen[str], cancelled: Callable[[], bool] | None) -> tuple[str, str]:
-    """Pagefind's output once it exits; killed (raising Cancelled) once ``cancelled()``."""
-    while True:
-        try:
-            return process.communicate(timeout=None if cancelled is None else CANCEL_CHECK_SECONDS)
-        except subprocess.TimeoutExpired:
-            if cancelled is not None and cancelled():
-                process.kill()
-                process.communicate()
-                raise Cancelled from None
-
-
 def _lowest_priority(pid: int) -> None:
     """Pagefind at the lowest priority: in the preview it indexes while the next edit may be
     rebuilding, and the rebuild is what the user waits for."""
@@ -261,30 +254,111 @@ def _lowest_priority(pid: int) -> None:
             os.setpriority(os.PRIO_PROCESS, pid, 19)
 
 
+class _Service:
+    """One Pagefind process in its service mode: requests and answers are JSON, base64-encoded and
+    ended by a comma, on its standard input and output. The records go to it through the pipe,
+    never through thousands of scratch files (creating and deleting those cost more than indexing
+    on some file systems, and slowed the next files written)."""
+
+    def __init__(self, cancelled: Callable[[], bool] | None) -> None:
+        self.cancelled = cancelled
+        self.process = subprocess.Popen([str(pagefind_executable()), "--service"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        env={**os.environ, "NO_COLOR": "1"})
+        if cancelled is not None:
+            _lowest_priority(self.process.pid)
+        self.answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.errors: list[bytes] = []
+        threading.Thread(target=self._read, name="pagefind-answers", daemon=True).start()
+        threading.Thread(target=self._drain_errors, name="pagefind-errors", daemon=True).start()
+        self.sent = 0
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        pending = b""
+        try:
+            while chunk := os.read(self.process.stdout.fileno(), 65536):
+                pending += chunk
+                *messages, pending = pending.split(b",")
+                for message in messages:
+                    self.answers.put(json.loads(base64.b64decode(message)))
+        except (OSError, ValueError):
+            pass
+        self.answers.put(None)  # it exited
+
+    def _drain_errors(self) -> None:
+        assert self.process.stderr is not None
+        with contextlib.suppress(OSError, ValueError):
+            self.errors.append(self.process.stderr.read())
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Queue a request; the answers come back in order, through ``answer``."""
+        assert self.process.stdin is not None
+        message = json.dumps({"message_id": self.sent, "payload": payload}).encode("utf-8")
+        self.sent += 1
+        with contextlib.suppress(BrokenPipeError):  # it exited: ``answer`` says why
+            self.process.stdin.write(base64.b64encode(message) + b",")
+
+    def answer(self) -> dict[str, Any]:
+        """The next answer's payload, raising DigestError for an error or an exit, Cancelled once
+        ``cancelled()``."""
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.flush()
+        while True:
+            try:
+                answer = self.answers.get(timeout=CANCEL_CHECK_SECONDS)
+            except queue.Empty:
+                if self.cancelled is not None and self.cancelled():
+                    self.close()
+                    raise Cancelled from None
+                continue
+            if answer is None:
+                self.process.wait()
+                message = b"".join(self.errors).decode("utf-8", "replace").strip().splitlines()
+                raise _failed(message[-1] if message else f"pagefind exited {self.process.returncode}")
+            payload: dict[str, Any] = answer.get("payload", {})
+            if payload.get("type") == "Error":
+                raise _failed(str(payload.get("message")))
+            return payload
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def _failed(why: str) -> DigestError:
+    return DigestError(f"the search index could not be built: {why}",
+                       hint="run the build again; if it persists, reinstall with make site")
+
+
 def _index(found: list[Record], language: str, cache: Path, kept: Path,
            cancelled: Callable[[], bool] | None) -> None:
-    """Run Pagefind over the records in a scratch folder and keep its bundle under ``kept``."""
+    """Index the records with Pagefind, in the order given (the bundle's bytes follow from it), and
+    keep its bundle under ``kept``."""
     with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
-        source = Path(scratch) / "records"
-        for number, record in enumerate(found):
-            if cancelled is not None and number % 100 == 0 and cancelled():
-                raise Cancelled
-            folder = source / record.href
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "index.html").write_text(record.html, encoding="utf-8")
         bundle = Path(scratch) / "bundle"
-        command = [str(pagefind_executable()), "--site", str(source), "--output-path", str(bundle),
-                   "--force-language", language.split("-")[0].lower() or "en", "--silent"]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "NO_COLOR": "1"}) as process:
-            if cancelled is not None:
-                _lowest_priority(process.pid)
-            stdout, stderr = _wait(process, cancelled)
-        if process.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
-            message = (stderr or stdout).strip().splitlines()
-            raise DigestError("the search index could not be built: " + (message[-1] if message else
-                                                                        f"pagefind exited {process.returncode}"),
-                              hint="run the build again; if it persists, reinstall with make site")
+        service = _Service(cancelled)
+        try:
+            service.send({"type": "NewIndex", "config": {"force_language": language.split("-")[0].lower() or "en"}})
+            index = service.answer()["index_id"]
+            for number, record in enumerate(found):
+                if cancelled is not None and number % 100 == 0 and cancelled():
+                    raise Cancelled
+                service.send({"type": "AddFile", "index_id": index, "url": "/" + record.href,
+                              "file_contents": record.html})
+            for _ in found:
+                service.answer()
+            service.send({"type": "WriteFiles", "index_id": index, "output_path": str(bundle)})
+            service.answer()
+        finally:
+            service.close()
+        if not (bundle / "pagefind-entry.json").is_file():
+            raise _failed("it wrote no pagefind-entry.json")
         # Read-only: site/ links these files rather than copying them, so they must not change.
         for path in bundle.rglob("*"):
             if path.is_file():
