@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -43,16 +44,22 @@ class BuildResult:
 class _Stages:
     """Times each stage and reports it as one line when it ends."""
 
-    def __init__(self, result: BuildResult, echo: Callable[[str], None]) -> None:
+    def __init__(self, result: BuildResult, echo: Callable[[str], None], freeze: bool) -> None:
         self.result = result
         self.echo = echo
         self.detail = ""
+        self.freeze = freeze
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         self.detail = ""
         start = time.perf_counter()
         yield
+        if self.freeze:
+            # What the stages made lives until the build ends: the cyclic garbage collector need
+            # not look at it again and again (a sixth of a 5,000-article build's CPU time went
+            # there); ``build`` hands it back to the collector when it ends.
+            gc.freeze()
         seconds = time.perf_counter() - start
         self.result.timings.append((name, seconds, self.detail))
         self.echo(f"{name:<8} {seconds * 1000:8.1f} ms  {self.detail}".rstrip())
@@ -113,8 +120,18 @@ def build(
     left exactly as it was. ``keep_going``: inbox files and articles that cannot be read are left
     out (listed in ``result.skipped``) and the rest is built; config and theme errors still stop it.
     """
-    result = BuildResult()
-    stages = _Stages(result, echo)
+    # A long-running preview keeps its memory from build to build: it is not frozen.
+    stages = _Stages(BuildResult(), echo, freeze=memory is None)
+    try:
+        return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going)
+    finally:
+        if stages.freeze:
+            gc.unfreeze()
+
+
+def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, workers: int,
+           output: Path | None, base_url: str | None, memory: BuildMemory | None, keep_going: bool) -> BuildResult:
+    result = stages.result
     with stages.stage("config"):
         config = load_config(config_path, required=required)
         if base_url is not None:
