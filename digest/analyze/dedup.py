@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -19,8 +18,10 @@ BANDS = 8  # 8 bands of 4 rows: pairs above ~0.6 similarity meet in a band 97% o
 ROWS = HASHES // BANDS
 DUPLICATE_SIMILARITY = 0.6
 """Estimated Jaccard similarity of the shingle sets above which two articles are one story."""
-_UNPACK = struct.Struct(f"<{HASHES}I").unpack
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ROW_BYTES = HASHES * 4
+"""The hash values of one shingle, as bytes."""
+_BYTES = [bytes([value]) for value in range(256)]
 
 
 def signature(text: str) -> tuple[int, ...]:
@@ -28,12 +29,35 @@ def signature(text: str) -> tuple[int, ...]:
     words = _WORD.findall(text.lower())
     if len(words) < SHINGLE_WORDS * 4:
         return ()
-    # All hash functions at once: SHAKE-128 gives each shingle HASHES independent 32-bit values.
-    rows = [
-        _UNPACK(hashlib.shake_128(" ".join(words[i : i + SHINGLE_WORDS]).encode()).digest(HASHES * 4))
-        for i in range(len(words) - SHINGLE_WORDS + 1)
-    ]
-    return tuple(map(min, zip(*rows, strict=True)))
+    # Words hold no spaces: the text is encoded once and split, not each shingle on its own.
+    encoded = " ".join(words).encode().split(b" ")
+    # A shingle met twice changes no minimum: each distinct one is hashed once. (The shorter tails
+    # end the zip: only whole shingles.)
+    shingles = set(map(b" ".join, zip(*(encoded[offset:] for offset in range(SHINGLE_WORDS)), strict=False)))
+    # All hash functions at once: SHAKE-128 gives each shingle HASHES independent 32-bit values
+    # (little-endian), one row of _ROW_BYTES per shingle.
+    shake = hashlib.shake_128
+    rows = b"".join([shake(shingle).digest(_ROW_BYTES) for shingle in shingles])
+    return tuple(_column_minimum(rows, column) for column in range(HASHES))
+
+
+def _column_minimum(rows: bytes, column: int) -> int:
+    """The least of one hash function's values over all rows.
+
+    Read from the bytes, not as ints: the least value has the least most significant byte, which a
+    search in C finds (nearly always 0 or 1 among hundreds of shingles), so only the few values with
+    that byte are ever decoded.
+    """
+    offset = column * 4
+    top = rows[offset + 3 :: _ROW_BYTES]  # each row's most significant byte of this value
+    mark = next(byte for byte in _BYTES if byte in top)
+    least = 1 << 32  # above every 32-bit value
+    index = top.find(mark)
+    while index >= 0:
+        start = index * _ROW_BYTES + offset
+        least = min(least, int.from_bytes(rows[start : start + 4], "little"))
+        index = top.find(mark, index + 1)
+    return least
 
 
 def similarity(first: Sequence[int], second: Sequence[int]) -> float:

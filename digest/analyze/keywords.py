@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
+from operator import itemgetter
 
 from digest.analyze.text import STOPWORDS, stem
 from digest.models import Block
 
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\"“‘(]\s*)$")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+_ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
 
 
 MAX_KEYWORD_CHARS = 40
@@ -21,34 +25,30 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
     if limit <= 0:
         return []
     texts = [block.text for block in blocks if block.kind != "caption"]
-    score: dict[str, float] = defaultdict(float)
-    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    score: dict[str, float] = {}
+    # Plain dicts, not Counters: the most common form is found the way Counter.most_common(1) does.
+    surface: dict[str, dict[str, int]] = {}
     first_seen: dict[str, int] = {}
     position = 0
     for index, text in enumerate([title, *texts]):
         in_title = index == 0
         boost = 2.0 if in_title else 1.0
         shouting = _mostly_capitals(text)
-        for match in re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", text):
-            word = match.group(0)
-            if len(word) > MAX_KEYWORD_CHARS:  # a run with no spaces is no keyword
+        for match in _WORD.finditer(text):
+            term = _term(match.group(0), shouting)
+            if term is None:
                 continue
-            lower = word.lower().replace("’", "'")
-            stopword = lower in STOPWORDS  # before the possessive goes: "let's" is one
-            if lower.endswith("'s"):
-                lower, word = lower[:-2], word[:-2]
-            # An all-capitals word in ordinary text is an acronym (NATO, UK, LSE): keep its form,
-            # and keep it even when it is short or spells a stop word ("US").
-            acronym = not shouting and word.isupper() and 2 <= len(word) <= 5
-            if not acronym and (stopword or lower in STOPWORDS or lower.isdigit() or len(lower) < 3):
-                continue
-            key = stem(lower)
-            score[key] += boost
-            form = word if acronym or (word[:1].isupper() and not word.isupper()) else lower
-            # Capitals in a title (often Title Case) or opening a sentence are weak evidence of a name.
-            weak = in_title or _SENTENCE_OPENING.search(text, max(0, match.start() - 4), match.start()) is not None
-            surface[key][form] += 1 if weak and form != lower else 2
-            first_seen.setdefault(key, position)
+            key, form, lower = term
+            score[key] = score.get(key, 0.0) + boost
+            forms = surface.setdefault(key, {})
+            if form == lower:
+                forms[form] = forms.get(form, 0) + 2
+            else:
+                # Capitals in a title (often Title Case) or opening a sentence are weak evidence of a name.
+                weak = in_title or _SENTENCE_OPENING.search(text, max(0, match.start() - 4), match.start()) is not None
+                forms[form] = forms.get(form, 0) + (1 if weak else 2)
+            if key not in first_seen:
+                first_seen[key] = position
             position += 1
     total = max(position, 1)
     ranked: dict[str, float] = {}
@@ -58,10 +58,35 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
         early = 1.0 + 0.5 * (1 - first_seen[key] / total)
         ranked[key] = math.log(1 + count) * early
     best = sorted(ranked, key=lambda key: (-ranked[key], key))[:limit]
-    return [surface[key].most_common(1)[0][0] for key in best]
+    return [max(surface[key].items(), key=itemgetter(1))[0] for key in best]
+
+
+@lru_cache(maxsize=65536)
+def _term(word: str, shouting: bool) -> tuple[str, str, str] | None:
+    """A word's stem, the form it is shown in and its lower case; None for a word that is no keyword.
+    Remembered: an article repeats its words, and a site its vocabulary."""
+    if len(word) > MAX_KEYWORD_CHARS:  # a run with no spaces is no keyword
+        return None
+    lower = word.lower().replace("’", "'")
+    stopword = lower in STOPWORDS  # before the possessive goes: "let's" is one
+    if lower.endswith("'s"):
+        lower, word = lower[:-2], word[:-2]
+    # An all-capitals word in ordinary text is an acronym (NATO, UK, LSE): keep its form,
+    # and keep it even when it is short or spells a stop word ("US").
+    acronym = not shouting and word.isupper() and 2 <= len(word) <= 5
+    if not acronym and (stopword or lower in STOPWORDS or lower.isdigit() or len(lower) < 3):
+        return None
+    form = word if acronym or (word[:1].isupper() and not word.isupper()) else lower
+    return stem(lower), form, lower
 
 
 def _mostly_capitals(text: str) -> bool:
     """True for text in capitals throughout ("BREAKING NEWS"), where capitals mark no acronym."""
-    letters = [char for char in text if char.isalpha()]
-    return len(letters) >= 8 and sum(char.isupper() for char in letters) > 0.6 * len(letters)
+    if text.isascii():
+        # The same counts, by deleting bytes in C rather than testing characters one by one.
+        data = text.encode("ascii")
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+        capitals = len(data) - len(data.translate(None, _ASCII_CAPITALS))
+        return letters >= 8 and capitals > 0.6 * letters
+    alphabetic = [char for char in text if char.isalpha()]
+    return len(alphabetic) >= 8 and sum(char.isupper() for char in alphabetic) > 0.6 * len(alphabetic)

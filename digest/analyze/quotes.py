@@ -33,10 +33,19 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from digest.analyze.text import ABBREVIATIONS, OPENING_QUOTES, quote_spans, split_sentences, word_set, words
+from digest.analyze.text import (
+    ABBREVIATIONS,
+    OPENING_QUOTES,
+    matches,
+    quote_spans,
+    split_sentences,
+    word_set,
+    words,
+)
 from digest.models import Block, Quote
 
 MAX_QUOTE_CHARS = 600
@@ -72,9 +81,12 @@ _TOKEN = (
 """A capitalised word: "Jay-Z", "O'Neill", "Mr."; not "Oscar-winning" or "A-levels", which describe."""
 _CONNECTOR = r"(?:de|van|von|der|den|bin|al|da|di|du|le|la|del|dos|das|&)"
 _NAME = rf"{_TOKEN}(?:[ ]+(?:{_CONNECTOR}[ ]+)*{_TOKEN})*"
+_NAME_RE = re.compile(_NAME)
 # An organisation's name may join capitalised words with "and", "of", "for": "Bank of England".
 _ORG_NAME = rf"{_TOKEN}(?:[ ]+(?:(?:{_CONNECTOR}|and|of|for|the|on)[ ]+)*{_TOKEN})*"
 _ORG_NAME_RE = re.compile(_ORG_NAME)
+_CAPITAL_START = re.compile(rf"[{_CAPITAL}]")
+"""Where a name can begin (see ``matches``): every alternative of _TOKEN opens with a capital."""
 _ACRONYM = re.compile(rf"\((?P<acronym>[{_CAPITAL}][A-Za-z&]{{1,9}})\)")
 _ACRONYM_NAME = re.compile(rf"(?P<name>{_ORG_NAME})[ ]*$")
 
@@ -199,11 +211,18 @@ _UNNAMED_SPEAKER = re.compile(
     rf"(?<![\w'’])(?i:a|an|one|another)\s+(?:[^.!?;:,\"“”\n]{{0,60}}?,\s+who\s+[^.!?;:,\"“”\n]{{1,60}},"
     rf"|[^.!?;:,\"“”\n]{{0,60}}?(?<![\w'’-])[a-z][\w'’-]*)\s+(?:{_ADVERB}\s+)*(?:{_SPEECH_VERBS})\b"
 )
+_UNNAMED_START = re.compile(r"[aAoO](?<![\w'’].)(?i:n|ne|nother)?\s")
+"""Where _UNNAMED_SPEAKER can begin: "a", "an", "one" or "another" starting a word. A plain class first
+(no (?i:), which would lose the re module's quick scan): "a" and "o" match no other character ignoring case."""
 _WORD_AFTER = re.compile(r"^[ ]+(?P<word>[a-z][\w'’-]*)")
 _SPEECH_VERB_SET = frozenset(_SPEECH_VERBS.split("|"))
 _CLAUSE_MARKS = ".,;:\n\"“”"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*\s+|\n")
+_SENTENCE_END_START = re.compile(r"[.!?…\n]")
 _HAS_WORD = re.compile(r"\w")
+_NON_SPACE = re.compile(r"\S+")
+_FIRST_NAME_BEFORE = re.compile(rf"[{_CAPITAL}][\w'’-]*[ ]$")
+_SURNAME_AFTER = re.compile(rf"[ ][{_CAPITAL}]")
 
 
 _POSSESSIVE = ("'s", "’s", "s'", "s’")
@@ -331,16 +350,36 @@ class _Article:
         """Where the article calls someone by ``role`` ("President X", "artists X"), and who."""
         if role not in self.roles:
             found: list[tuple[int, str]] = []
-            pattern = re.compile(rf"(?<![\w'’-])(?i:{re.escape(role)})[ ]+(?P<name>{_NAME})")
-            for match in pattern.finditer(self.narrative):
-                modifier = _word_just_before(self.narrative[max(0, match.start() - 20) : match.start()])
+            for start, name in _role_mentions(self.narrative, role):
+                modifier = _word_just_before(self.narrative[max(0, start - 20) : start])
                 if modifier.lower() in _ROLE_MODIFIERS:
                     continue  # the shadow foreign secretary is not the foreign secretary
-                tokens, _ = _name_tokens(match.group("name").split())
+                tokens, _ = _name_tokens(name.split())
                 if tokens:
-                    found.append((match.start(), self.person(tokens) or " ".join(tokens)))
+                    found.append((start, self.person(tokens) or " ".join(tokens)))
             self.roles[role] = found
         return self.roles[role]
+
+
+@lru_cache(maxsize=1024)
+def _role_re(role: str) -> re.Pattern[str]:
+    """A role as written before a name ("President ", "artists "): small, so quick to compile."""
+    return re.compile(rf"(?<![\w'’-])(?i:{re.escape(role)})[ ]+")
+
+
+def _role_mentions(narrative: str, role: str) -> Iterator[tuple[int, str]]:
+    """Where ``role`` comes before a name, and the name: the matches of ``ROLE[ ]+(?P<name>_NAME)``,
+    without compiling all of _NAME again for each role. A name never opens with a space, so the
+    spaces are all taken, and where no name follows, the search goes on from the next character."""
+    role_re = _role_re(role)
+    position = 0
+    while found := role_re.search(narrative, position):
+        name = _NAME_RE.match(narrative, found.end())
+        if name is None:
+            position = found.start() + 1
+            continue
+        yield found.start(), name.group(0)
+        position = name.end()
 
 
 def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, int]]) -> _Article:
@@ -355,7 +394,7 @@ def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, i
             chars[index] = " "
     narrative = "".join(chars)
     starts = [0]
-    for match in _SENTENCE_END.finditer(narrative):
+    for match in matches(_SENTENCE_END, _SENTENCE_END_START, narrative):
         dot = match.start()
         if narrative[dot] == "." and _word_before(narrative, dot).lower() in ABBREVIATIONS:
             continue  # "Mr. Smith"
@@ -395,7 +434,7 @@ def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, i
             article.mentions.append((position, person))
             if prominent:
                 article.prominent.append((position, person, prominent))
-    for match in _UNNAMED_SPEAKER.finditer(narrative):  # "One man near the memorial said ..."
+    for match in matches(_UNNAMED_SPEAKER, _UNNAMED_START, narrative):  # "One man near the memorial said ..."
         article.prominent.append((match.start(), "", 2))
     article.prominent.sort()
     for match in _ACRONYM.finditer(narrative):  # "Qualifications and Curriculum Authority (QCA)"
@@ -412,12 +451,12 @@ def _name_runs(narrative: str) -> list[tuple[int, int]]:
     else separate names ("Tony Blair and Ruth Kelly", "Andrew Glikson of the Australian National
     University")."""
     runs: list[tuple[int, int]] = []
-    for match in _ORG_NAME_RE.finditer(narrative):
+    for match in matches(_ORG_NAME_RE, _CAPITAL_START, narrative):
         base = match.start()
         segments: list[list[int]] = []  # [start, end, is an organisation]
         gaps: list[list[str]] = []  # the connectors before each segment
         gap: list[str] = []
-        for token in re.finditer(r"\S+", match.group(0)):
+        for token in _NON_SPACE.finditer(match.group(0)):
             word = token.group(0)
             if word in _CONNECTORS:
                 gap.append(word)
@@ -702,8 +741,8 @@ def _is_nickname(text: str, start: int, end: int) -> bool:
     return (
         0 < len(inner) <= 2
         and all(token[:1].isupper() for token in inner)
-        and re.search(rf"[{_CAPITAL}][\w'’-]*[ ]$", text[max(0, start - 30) : start]) is not None
-        and re.match(rf"[ ][{_CAPITAL}]", text[end : end + 2]) is not None
+        and _FIRST_NAME_BEFORE.search(text[max(0, start - 30) : start]) is not None
+        and _SURNAME_AFTER.match(text[end : end + 2]) is not None
     )
 
 

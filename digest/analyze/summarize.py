@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
-from operator import mul
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from itertools import chain, repeat
+from operator import itemgetter, mul, sub, truediv
 from typing import Protocol
 
 from digest.analyze.sentences import Sentence
@@ -24,7 +26,7 @@ _DANGLING_START = re.compile(
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\(\w+\))?\s*[-—–]")
 
 
-def cosine(a: Counter[str], b: Counter[str], norm_a: float, norm_b: float) -> float:
+def cosine(a: Mapping[str, float], b: Mapping[str, float], norm_a: float, norm_b: float) -> float:
     if not norm_a or not norm_b:
         return 0.0
     if len(a) > len(b):
@@ -32,16 +34,24 @@ def cosine(a: Counter[str], b: Counter[str], norm_a: float, norm_b: float) -> fl
     return sum(count * b[term] for term, count in a.items() if term in b) / (norm_a * norm_b)
 
 
-def _vectors(sentences: Sequence[Sentence]) -> tuple[list[Counter[str]], list[float]]:
-    document_frequency: Counter[str] = Counter()
-    for sentence in sentences:
-        document_frequency.update(set(sentence.terms))
-    total = len(sentences)
-    vectors: list[Counter[str]] = []
-    for sentence in sentences:
-        counts = Counter(sentence.terms)
-        vectors.append(Counter({t: c * math.log(1 + total / document_frequency[t]) for t, c in counts.items()}))
-    norms = [math.sqrt(sum(v * v for v in vector.values())) for vector in vectors]
+def _vectors(sentences: Sequence[Sentence]) -> tuple[Sequence[Mapping[str, float]], Sequence[float]]:
+    """TF-IDF vectors of the sentences (terms in order of first use) and their norms."""
+    return _term_vectors(tuple(sentence.terms for sentence in sentences))
+
+
+@lru_cache(maxsize=16)
+def _term_vectors(
+    terms: tuple[tuple[str, ...], ...],
+) -> tuple[tuple[Mapping[str, float], ...], tuple[float, ...]]:
+    # Remembered: the centrality and the selection of one summary both read the same sentences.
+    document_frequency = Counter(chain.from_iterable(map(set, terms)))
+    total = len(terms)
+    weight = {term: math.log(1 + total / count) for term, count in document_frequency.items()}
+    # A sentence has a dozen terms, so tuple.count() beats building a Counter for each.
+    vectors = tuple(
+        {term: sentence.count(term) * weight[term] for term in dict.fromkeys(sentence)} for sentence in terms
+    )
+    norms = tuple(math.sqrt(sum([value * value for value in vector.values()])) for vector in vectors)
     return vectors, norms
 
 
@@ -55,37 +65,68 @@ def centrality(sentences: Sequence[Sentence]) -> list[float]:
     if count == 0:
         return [0.0] * len(sentences)
     vectors, norms = _vectors(sentences[:count])
-    # Sparse graph: for each sentence, the sentences pointing to it with their normalised weight.
-    weights: list[list[tuple[int, float]]] = [[] for _ in range(count)]
-    out_sums = [0.0] * count
-    for i in range(count):
-        for j in range(i + 1, count):
-            similarity = cosine(vectors[i], vectors[j], norms[i], norms[j])
-            if similarity > 0:
-                weights[i].append((j, similarity))
-                weights[j].append((i, similarity))
-                out_sums[i] += similarity
-                out_sums[j] += similarity
+    # Sparse graph: for each sentence, the sentences pointing to it (ascending) with their weight.
+    weights = _similarity_rows(vectors, norms)
+    # Each sentence's out-weight, its row summed in ascending order of the other sentence.
+    out_sums = [sum(row.values()) if row else 0.0 for row in weights]
     # Each row as its sources and their weights, summed with map(): the same products added in the
     # same order as a generator would (so the same floats), in a third of the time.
-    sources = [[j for j, _ in row] for row in weights]
-    shares = [[w / out_sums[j] for j, w in row] for row in weights]
+    sources = [list(row) for row in weights]
+    shares = [[w / out_sums[j] for j, w in row.items()] for row in weights]
+    gathers = [_gather(row_sources) for row_sources in sources]
     scores = [1.0 / count] * count
     damping = 0.85
+    teleport = (1 - damping) / count  # the same float as computing it in every row
+    rows = list(zip(gathers, shares, strict=True))
     for _ in range(50):
-        new = [(1 - damping) / count + damping * sum(map(mul, row_shares, map(scores.__getitem__, row_sources)))
-               for row_sources, row_shares in zip(sources, shares, strict=True)]
+        new = [teleport + damping * sum(map(mul, row_shares, gather(scores))) for gather, row_shares in rows]
         total = sum(new) or 1.0
-        new = [score / total for score in new]
-        delta = sum(abs(x - y) for x, y in zip(new, scores, strict=True))
+        new = list(map(truediv, new, repeat(total, count)))
+        delta = sum(map(abs, map(sub, new, scores)))
         scores = new
         if delta < 1e-6:
             break
     return scores + [0.0] * (len(sentences) - count)
 
 
+def _gather(indexes: Sequence[int]) -> Callable[[list[float]], Sequence[float]]:
+    """A function picking these items of a list in one C call (itemgetter gives a bare item for one)."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda values: [values[index] for index in indexes]
+
+
+def _similarity_rows(vectors: Sequence[Mapping[str, float]], norms: Sequence[float]) -> list[dict[int, float]]:
+    """For each sentence, every other one with a positive ``cosine`` to it, by ascending index.
+
+    Only pairs that share a term are compared, through an index of the terms. Each dot product still
+    adds the same products in the same order as ``cosine`` (over the terms of the shorter vector, the
+    first one's on a tie), so the floats are the same bit for bit: sentences are taken by descending
+    (length, index), each against the postings of those after it in that order, before joining them.
+    """
+    count = len(vectors)
+    rows: list[dict[int, float]] = [{} for _ in range(count)]
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for owner in sorted(range(count), key=lambda index: (len(vectors[index]), index), reverse=True):
+        dots: dict[int, float] = {}
+        vector = vectors[owner]
+        for term, weight in vector.items():
+            for other, other_weight in postings.get(term, ()):
+                dots[other] = dots.get(other, 0.0) + weight * other_weight
+        for term, weight in vector.items():
+            postings.setdefault(term, []).append((owner, weight))
+        for other, dot in dots.items():
+            similarity = dot / (norms[owner] * norms[other])
+            if similarity > 0:
+                rows[owner][other] = rows[other][owner] = similarity
+    return [dict(sorted(row.items())) for row in rows]
+
+
+@lru_cache(maxsize=8192)
 def standalone_factor(text: str) -> float:
-    """Penalty for sentences that cannot stand alone in a summary."""
+    """Penalty for sentences that cannot stand alone in a summary.
+
+    Remembered: each sentence is ranked twice, for the topic digest and for the summary's budget."""
     factor = 1.0
     word_count = len(words(text))
     if _DANGLING_START.match(text):
@@ -149,11 +190,12 @@ def rank_sentences(
     title_words = words(title)
     scores: list[float] = []
     for sentence, score in zip(sentences, scores_central, strict=True):
-        if title_words and words(sentence.text) == title_words:
+        sentence_words = words(sentence.text)
+        if title_words and sentence_words == title_words:
             scores.append(0.0)  # never repeat the title
             continue
         position_prior = 1.0 / math.sqrt(1 + sentence.position)
-        if sentence.position == 0 and len(words(sentence.text)) >= MIN_LEAD_WORDS:
+        if sentence.position == 0 and len(sentence_words) >= MIN_LEAD_WORDS:
             factor = 1.0
         else:
             factor = standalone_factor(sentence.text) ** strictness
@@ -167,7 +209,9 @@ def repeats_title(text: str, title: str) -> bool:
     return bool(title_words) and words(text) == title_words
 
 
-def is_redundant(index: int, chosen: Sequence[int], vectors: Sequence[Counter[str]], norms: Sequence[float]) -> bool:
+def is_redundant(
+    index: int, chosen: Sequence[int], vectors: Sequence[Mapping[str, float]], norms: Sequence[float]
+) -> bool:
     """True when a sentence mostly repeats one already chosen, or all of them together."""
     if not chosen:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,10 +35,13 @@ _AFTER_TIME = word_set(
 )
 OPENING_QUOTES = "\"“«„「『"
 _BOUNDARY = re.compile(r"([.!?…؟।]+|[。！？]+)([\"”“’'»」』)\]]*)(\s+|$)|([。！？]+[」』”]?)")
+_BOUNDARY_START = re.compile(r"[.!?…؟।。！？]")
+"""Where a match of _BOUNDARY can begin."""
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _QUOTE_MARK = re.compile(r"[\"“”«»„「」『』]")
 # Which closing marks end a quotation opened by each mark ("„" closes with "“" in German).
 _CLOSERS = {'"': '"', "“": "”", "„": "“”", "«": "»", "「": "」", "『": "』"}
+_LETTERS = re.compile(r"[^\W\d_]+")
 _FEET_INCHES = re.compile(r"\d['’]\d{1,2}$")
 # Joined initials ("A.J. Pero", "J.R.R. Tolkien"): like "U.S.", they end a sentence only before a
 # capitalised pronoun or article, or a quotation.
@@ -64,6 +68,22 @@ STOPWORDS = word_set(
     day days week weeks first second
     """
 )
+
+
+def matches(pattern: re.Pattern[str], starts: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, the pattern tried only where ``starts`` matches.
+
+    The re module tries a pattern that opens with a group or an assertion at every position of the
+    text; ``starts`` (one character, a plain class) is searched for in C, which skips the rest. It must
+    match wherever a match of ``pattern`` can begin, and ``pattern`` must never match the empty string.
+    """
+    end = 0
+    match = pattern.match
+    for start in starts.finditer(text):
+        position = start.start()
+        if position >= end and (found := match(text, position)):
+            end = found.end()
+            yield found
 
 
 def _abbreviation_before(text: str, end: int) -> str:
@@ -115,6 +135,12 @@ def quote_spans(text: str, open_tail: bool = False) -> list[QuoteSpan]:
     (``closed=False``, up to that end): the first paragraph of a quote running over paragraphs,
     which closes only in a later one. The caller decides whether the next paragraph carries it on.
     """
+    return list(_quote_spans(text, open_tail))
+
+
+@lru_cache(maxsize=4096)
+def _quote_spans(text: str, open_tail: bool) -> tuple[QuoteSpan, ...]:
+    # Remembered: the sentence splitter and the quote finder both read each paragraph's quotations.
     spans: list[QuoteSpan] = []
     pending: list[tuple[str, int]] = []  # opening marks not closed yet, innermost last
     for match in _QUOTE_MARK.finditer(text):
@@ -147,12 +173,12 @@ def quote_spans(text: str, open_tail: bool = False) -> list[QuoteSpan]:
         tail = text[:end].rstrip("\"”’'»)")
         if tail.endswith((".", "!", "?", "…")) and pending[0][1] < end - 1:
             spans.append(QuoteSpan(pending[0][1], end, closed=False))
-    return sorted(spans, key=lambda span: (span.start, -span.end))
+    return tuple(sorted(spans, key=lambda span: (span.start, -span.end)))
 
 
 def _continues_after_abbreviation(abbreviation: str, after: str) -> bool:
     """True when the full stop of ``abbreviation`` does not end the sentence before ``after``."""
-    words_after = re.findall(r"[^\W\d_]+", after[:40])
+    words_after = _LETTERS.findall(after[:40])
     next_word = words_after[0].lower() if words_after and after[:1].isalpha() else ""
     if abbreviation in ("a.m", "p.m"):
         # "8 p.m. ET", "9 a.m. Friday", "9 a.m. Moscow time"; otherwise a new sentence.
@@ -174,7 +200,7 @@ def split_sentences(text: str) -> list[str]:
     starts = [span.start for span in closed]
     sentences: list[str] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
+    for match in matches(_BOUNDARY, _BOUNDARY_START, text):
         if match.group(4):  # CJK full stop: a boundary unless inside a quotation
             end = match.end()
             if end < len(text) and text[end] == "と" and match.group(4)[-1] in "」』”":
@@ -220,7 +246,11 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def _tokens(text: str) -> tuple[str, ...]:
     # Remembered: the summary, the quotes and the keywords each tokenise the same sentences.
-    return tuple(match.group(0).lower().replace("’", "'") for match in _WORD.finditer(text))
+    if text.isascii():
+        # Lower-casing ASCII keeps every character's class, so the whole text can be lowered first.
+        return tuple(_WORD.findall(text.lower()))
+    # Elsewhere lower() can change what is a word ("İ" -> "i" + a combining dot): each word alone.
+    return tuple(word.lower().replace("’", "'") for word in _WORD.findall(text))
 
 
 @lru_cache(maxsize=65536)
@@ -239,4 +269,13 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning: no stop words, no numbers."""
-    return [stem(word) for word in words(text) if word not in STOPWORDS and not word.isdigit() and len(word) > 1]
+    return [term for term in map(_content_term, _tokens(text)) if term]
+
+
+@lru_cache(maxsize=65536)
+def _content_term(word: str) -> str:
+    # One look-up per word instead of three tests and a stem; "" for a word that carries no meaning
+    # (a stem is never empty).
+    if word in STOPWORDS or word.isdigit() or len(word) <= 1:
+        return ""
+    return stem(word)

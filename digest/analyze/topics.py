@@ -96,6 +96,39 @@ def _matcher(topic: TopicConfig) -> TopicMatcher:
     return TopicMatcher.from_config(topic)
 
 
+@lru_cache(maxsize=64)
+def _topics_of_family(declared: tuple[TopicConfig, ...]) -> dict[str, list[tuple[int, bool]]]:
+    """Each word family the declared topics name -> which topics (by index), and whether as a keyword."""
+    index: dict[str, list[tuple[int, bool]]] = {}
+    for number, topic in enumerate(declared):
+        matcher = _matcher(topic)
+        for term in matcher.keyword_terms:
+            index.setdefault(term, []).append((number, True))
+        for term in matcher.description_terms:
+            index.setdefault(term, []).append((number, False))
+    return index
+
+
+def _all_evidence(declared: tuple[TopicConfig, ...], families: Counter[str]) -> list[float]:
+    """``TopicMatcher.evidence`` of every declared topic, in one pass over the article's families.
+
+    Each topic's sums add the same terms in the same order (the families'), so the floats are the same.
+    """
+    index = _topics_of_family(declared)
+    keyword_hits = [0.0] * len(declared)
+    description_hits = [0.0] * len(declared)
+    for term, count in families.items():
+        topics = index.get(term)
+        if topics:
+            value = math.log1p(count)
+            for number, keyword in topics:
+                if keyword:
+                    keyword_hits[number] += value
+                else:
+                    description_hits[number] += value
+    return [hits + 0.5 * half for hits, half in zip(keyword_hits, description_hits, strict=True)]
+
+
 def assign_topics(
     title: str,
     text: str,
@@ -114,7 +147,7 @@ def assign_topics(
         return ()
     families = word_families(content_terms(title) * 2 + content_terms(text))
     evidence = sorted(
-        ((_matcher(topic).evidence(families), topic.slug) for topic in declared),
+        zip(_all_evidence(tuple(declared), families), (topic.slug for topic in declared), strict=True),
         key=lambda item: (-item[0], item[1]),
     )
     total = sum(value for value, _ in evidence)

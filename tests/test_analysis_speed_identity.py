@@ -1,0 +1,156 @@
+"""The analysis's fast paths give exactly what the plain versions they replaced gave (floats bit for bit).
+
+Each test holds the plain version as a reference and compares on seeded random texts built from
+hostile pieces: quotation marks, capitals, non-ASCII case rules ("İ", "ſ", "K"), CJK sentence ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+import struct
+from collections import Counter
+
+import pytest
+
+from digest.analyze import dedup, quotes, summarize, text, topics
+from digest.analyze.keywords import _mostly_capitals
+from digest.analyze.sentences import Sentence
+from digest.config import TopicConfig
+
+PIECES = [
+    '"', "“", "”", "‘", "’", "'", "«", "»", "„", "「", "」", "。", "！", "？", ".", "!", "?", "...", "…", ":", "(",
+    ")", ",", "\n", "  ", "Mr.", "U.S.", "said", "he said.", "said John Smith", "according to", "one man said",
+    "a woman told", "Another", "the President", "President Joe Biden", "Bank of England", "(BoE)", "İstanbul",
+    "ΣΟΦΟΣ", "ſtar", "Kelvin", "K", "1ST", "NATO", "US", "let's", "Kyiv's", "中文", "e\u0301", "x" * 45, "3.5",
+    "BREAKING NEWS", "the economy", "election", "missiles", "fighting", "the the", "a a",
+]
+WORDS = text.word_set("the storm closed roads across northern England on Tuesday forecasters warned winds of ninety")
+
+
+def random_text(rng: random.Random, pieces: int = 60) -> str:
+    return " ".join(rng.choice(PIECES) if rng.random() < 0.35 else rng.choice(sorted(WORDS)) for _ in range(pieces))
+
+
+TEXTS = [random_text(random.Random(seed), 20 + seed % 120) for seed in range(300)]
+
+
+def reference_signature(body: str) -> tuple[int, ...]:
+    found = dedup._WORD.findall(body.lower())
+    if len(found) < dedup.SHINGLE_WORDS * 4:
+        return ()
+    unpack = struct.Struct(f"<{dedup.HASHES}I").unpack
+    rows = [
+        unpack(hashlib.shake_128(" ".join(found[i : i + dedup.SHINGLE_WORDS]).encode()).digest(dedup.HASHES * 4))
+        for i in range(len(found) - dedup.SHINGLE_WORDS + 1)
+    ]
+    return tuple(map(min, zip(*rows, strict=True)))
+
+
+@pytest.mark.parametrize("body", [*TEXTS, " ".join(TEXTS[:3]) * 4, "word " * 30])
+def test_signature_is_the_plain_minhash(body: str) -> None:
+    assert dedup.signature(body) == reference_signature(body)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "starts"),
+    [
+        (text._BOUNDARY, text._BOUNDARY_START),
+        (quotes._SENTENCE_END, quotes._SENTENCE_END_START),
+        (quotes._UNNAMED_SPEAKER, quotes._UNNAMED_START),
+        (quotes._ORG_NAME_RE, quotes._CAPITAL_START),
+    ],
+)
+def test_matches_finds_what_finditer_finds(pattern: re.Pattern[str], starts: re.Pattern[str]) -> None:
+    for body in TEXTS:
+        expected = [(match.span(), match.groups()) for match in pattern.finditer(body)]
+        assert [(match.span(), match.groups()) for match in text.matches(pattern, starts, body)] == expected
+
+
+def test_a_and_o_match_no_other_character_ignoring_case() -> None:
+    # _UNNAMED_START looks for (?i:a|an|one|another) with the plain class [aAoO].
+    for letter in "ao":
+        pattern = re.compile(f"(?i:{letter})")
+        assert [code for code in range(0x110000) if pattern.match(chr(code))] == [ord(letter.upper()), ord(letter)]
+
+
+@pytest.mark.parametrize("role", ["president", "foreign secretary", "the", "a a", "de la de", "mr", "s"])
+def test_role_mentions_are_the_matches_of_the_whole_pattern(role: str) -> None:
+    whole = re.compile(rf"(?<![\w'’-])(?i:{re.escape(role)})[ ]+(?P<name>{quotes._NAME})")
+    for body in TEXTS:
+        expected = [(match.start(), match.group("name")) for match in whole.finditer(body)]
+        assert list(quotes._role_mentions(body, role)) == expected
+
+
+def test_tokens_and_capitals_are_what_the_plain_loops_give() -> None:
+    for body in TEXTS:
+        plain = [match.group(0).lower().replace("’", "'") for match in text._WORD.finditer(body)]
+        assert text.words(body) == plain
+        letters = [char for char in body if char.isalpha()]
+        shouting = len(letters) >= 8 and sum(char.isupper() for char in letters) > 0.6 * len(letters)
+        assert _mostly_capitals(body) is shouting
+        assert _mostly_capitals(body.upper()) is (len(letters) >= 8)
+
+
+def reference_centrality(sentences: list[Sentence]) -> list[float]:
+    """The pairwise loop centrality() ran before, with Counter vectors."""
+    document_frequency: Counter[str] = Counter()
+    for sentence in sentences:
+        document_frequency.update(set(sentence.terms))
+    vectors = [
+        Counter({t: c * math.log(1 + len(sentences) / document_frequency[t]) for t, c in Counter(s.terms).items()})
+        for s in sentences
+    ]
+    norms = [math.sqrt(sum(v * v for v in vector.values())) for vector in vectors]
+    count = len(sentences)
+    weights: list[list[tuple[int, float]]] = [[] for _ in range(count)]
+    out_sums = [0.0] * count
+    for i in range(count):
+        for j in range(i + 1, count):
+            similarity = summarize.cosine(vectors[i], vectors[j], norms[i], norms[j])
+            if similarity > 0:
+                weights[i].append((j, similarity))
+                weights[j].append((i, similarity))
+                out_sums[i] += similarity
+                out_sums[j] += similarity
+    shares = [[(j, w / out_sums[j]) for j, w in row] for row in weights]
+    scores = [1.0 / count] * count
+    damping = 0.85
+    for _ in range(50):
+        new = [(1 - damping) / count + damping * sum(share * scores[j] for j, share in row) for row in shares]
+        total = sum(new) or 1.0
+        new = [score / total for score in new]
+        delta = sum(abs(x - y) for x, y in zip(new, scores, strict=True))
+        scores = new
+        if delta < 1e-6:
+            break
+    return scores
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_centrality_is_the_pairwise_loop_bit_for_bit(seed: int) -> None:
+    rng = random.Random(seed)
+    vocabulary = [f"term{number}" for number in range(rng.randint(3, 40))]
+    sentences = [
+        Sentence("", index, tuple(rng.choice(vocabulary) for _ in range(rng.randint(0, 12))))
+        for index in range(rng.randint(1, 60))
+    ]
+    assert [score.hex() for score in summarize.centrality(sentences)] == [
+        score.hex() for score in reference_centrality(sentences)
+    ]
+
+
+def test_all_evidence_is_each_matchers_evidence() -> None:
+    declared = (
+        TopicConfig("politics", "Politics", "Elections and parties.", ("election", "party", "vote")),
+        TopicConfig("economy", "Economy", "Markets, the economy and jobs.", ("economy", "market", "jobs")),
+        TopicConfig("twice", "Twice", "Elections again.", ("election", "economic")),
+    )
+    for body in TEXTS:
+        families = topics.word_families(text.content_terms(body))
+        expected = [topics._matcher(topic).evidence(families) for topic in declared]
+        assert [value.hex() for value in topics._all_evidence(declared, families)] == [
+            float(value).hex() for value in expected
+        ]
