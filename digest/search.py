@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from digest.config import Config
@@ -275,13 +275,15 @@ class _Service:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        pending = b""
+        pending: list[bytes] = []  # pieces of an answer not complete yet (the files' answer is megabytes)
         try:
-            while chunk := os.read(self.process.stdout.fileno(), 65536):
-                pending += chunk
-                *messages, pending = pending.split(b",")
-                for message in messages:
-                    self.answers.put(json.loads(base64.b64decode(message)))
+            while chunk := os.read(self.process.stdout.fileno(), 1 << 20):
+                *complete, rest = chunk.split(b",")
+                for piece in complete:
+                    pending.append(piece)
+                    self.answers.put(json.loads(base64.b64decode(b"".join(pending))))
+                    pending.clear()
+                pending.append(rest)
         except (OSError, ValueError):
             pass
         self.answers.put(None)  # it exited
@@ -353,14 +355,24 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
                               "file_contents": record.html})
             for _ in found:
                 service.answer()
-            service.send({"type": "WriteFiles", "index_id": index, "output_path": str(bundle)})
-            service.answer()
+            # The files come back in the answer and are written here: Pagefind's own WriteFiles
+            # answers before its last file is complete, and the process is stopped right after
+            # (one run of a 10,000-article benchmark got a cut pagefind.js).
+            service.send({"type": "GetFiles", "index_id": index})
+            files = service.answer().get("files", [])
         finally:
             service.close()
-        if not (bundle / "pagefind-entry.json").is_file():
-            raise _failed("it wrote no pagefind-entry.json")
-        # Read-only: site/ links these files rather than copying them, so they must not change.
-        for path in bundle.rglob("*"):
-            if path.is_file():
-                path.chmod(0o444)
+        names = set()
+        for file in files:
+            relative = PurePosixPath(str(file["path"]))
+            if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+                raise _failed(f"it made a file outside its folder: {relative}")
+            target = bundle.joinpath(*relative.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(file["content"]))
+            # Read-only: site/ links these files rather than copying them, so they must not change.
+            target.chmod(0o444)
+            names.add(relative.as_posix())
+        if "pagefind-entry.json" not in names:
+            raise _failed("it made no pagefind-entry.json")
         bundle.rename(kept)
