@@ -22,7 +22,15 @@ from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
-from digest.search import Record, RecordMemo, part_count, records_count, search_files, search_is_current
+from digest.search import (
+    Record,
+    RecordMemo,
+    bundle_parts,
+    part_count,
+    records_count,
+    search_files,
+    search_is_current,
+)
 from digest.theme import load_theme
 from digest.write import update_in_place, write_site
 
@@ -198,8 +206,12 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 "give the search box the parts as the default theme's search.html and static/search.js do "
                 "(search_parts, data-parts, mergeIndex)")
     with stages.stage("search"):
-        if memory is not None and memory.defer_search and memory.search:
-            current, found = search_is_current(site, config, memory.search, memory.records)
+        current, found = (search_is_current(site, config, memory.search, memory.records)
+                          if memory is not None and memory.defer_search and memory.search else (True, []))
+        # The search page just rendered names the index's parts: when their number changes (the
+        # site crossed 1,000, 2,000, 4,000... pages), the old index cannot be served with it.
+        if memory is not None and memory.defer_search and memory.search and (
+                current or part_count(len(found)) == bundle_parts(next(iter(memory.search.values())))):
             memory.search_pending = None if current else (site, config, found)
             bundle = next(iter(memory.search.values()))
             memory.pages_written = list(files)

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import posixpath
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -284,7 +285,9 @@ def _render_some(indexes: list[int]) -> list[bytes | tuple[str, str | None, int 
 def _render_in_pool(renderer: Renderer, tasks: list[PageTask], indexes: list[int], workers: int) -> list[bytes]:
     """Render ``tasks[i]`` for each index, in order; forked workers when it pays (Linux, macOS)."""
     global _POOL_JOB
-    if workers < 2 or len(indexes) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    # Forking while other threads run could copy a lock one of them holds (the preview's threads).
+    if (workers < 2 or len(indexes) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):
         return [renderer.render(tasks[i].template, tasks[i].output, tasks[i].later, tasks[i].context)
                 for i in indexes]
     chunks = [indexes[start::workers] for start in range(workers)]

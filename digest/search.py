@@ -144,6 +144,11 @@ def part_of(href: str, count: int) -> int:
     return int.from_bytes(hashlib.blake2b(href.encode("utf-8"), digest_size=8).digest(), "big") % count
 
 
+def bundle_parts(files: list[OutputFile]) -> int:
+    """How many parts the index made of ``files`` has."""
+    return sum(1 for file in files if file.path.endswith("pagefind-entry.json"))
+
+
 def _split(found: list[Record]) -> list[list[Record]]:
     """The records of each part, in their order."""
     count = part_count(len(found))
@@ -177,9 +182,12 @@ def pagefind_executable() -> Path:
 
 
 def _read_bundle(folder: Path, prefix: str, with_ui: bool) -> list[OutputFile]:
-    return [OutputFile(prefix + path.relative_to(folder).as_posix(), path.read_bytes(), source=path)
-            for path in sorted(folder.rglob("*"))
-            if path.is_file() and (with_ui or not path.name.startswith(_UI_FILES))]
+    try:
+        return [OutputFile(prefix + path.relative_to(folder).as_posix(), path.read_bytes(), source=path)
+                for path in sorted(folder.rglob("*"))
+                if path.is_file() and (with_ui or not path.name.startswith(_UI_FILES))]
+    except OSError as error:  # another build (the preview beside a command-line build) replaced it
+        raise _failed(f"{folder} changed while it was read ({error.strerror})") from None
 
 
 def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]],
@@ -269,8 +277,11 @@ class _Service:
             _lowest_priority(self.process.pid)
         self.answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.errors: list[bytes] = []
-        threading.Thread(target=self._read, name="pagefind-answers", daemon=True).start()
-        threading.Thread(target=self._drain_errors, name="pagefind-errors", daemon=True).start()
+        # Each thread alone reads (and, in ``close``, is waited for before anyone closes) its pipe.
+        self.threads = [threading.Thread(target=self._read, name="pagefind-answers", daemon=True),
+                        threading.Thread(target=self._drain_errors, name="pagefind-errors", daemon=True)]
+        for thread in self.threads:
+            thread.start()
         self.sent = 0
 
     def _read(self) -> None:
@@ -285,8 +296,8 @@ class _Service:
                     pending.clear()
                 pending.append(rest)
         except (OSError, ValueError):
-            pass
-        self.answers.put(None)  # it exited
+            pass  # not an answer (or the pipe broke): ``answer`` stops it and says why
+        self.answers.put(None)  # no more answers
 
     def _drain_errors(self) -> None:
         assert self.process.stderr is not None
@@ -308,26 +319,32 @@ class _Service:
         with contextlib.suppress(BrokenPipeError):
             self.process.stdin.flush()
         while True:
+            if self.cancelled is not None and self.cancelled():
+                self.close()
+                raise Cancelled
             try:
                 answer = self.answers.get(timeout=CANCEL_CHECK_SECONDS)
             except queue.Empty:
-                if self.cancelled is not None and self.cancelled():
-                    self.close()
-                    raise Cancelled from None
                 continue
-            if answer is None:
-                self.process.wait()
+            if answer is None:  # it exited, or wrote what is no answer: stopped either way
+                self.close()
                 message = b"".join(self.errors).decode("utf-8", "replace").strip().splitlines()
-                raise _failed(message[-1] if message else f"pagefind exited {self.process.returncode}")
+                raise _failed(message[-1] if message else f"pagefind stopped (exit status {self.process.returncode})")
             payload: dict[str, Any] = answer.get("payload", {})
             if payload.get("type") == "Error":
                 raise _failed(str(payload.get("message")))
             return payload
 
     def close(self) -> None:
+        """Stop Pagefind, and close the pipes once the threads reading them are done."""
         self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
@@ -362,17 +379,28 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
             files = service.answer().get("files", [])
         finally:
             service.close()
-        names = set()
-        for file in files:
-            relative = PurePosixPath(str(file["path"]))
-            if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-                raise _failed(f"it made a file outside its folder: {relative}")
-            target = bundle.joinpath(*relative.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(base64.b64decode(file["content"]))
-            # Read-only: site/ links these files rather than copying them, so they must not change.
-            target.chmod(0o444)
-            names.add(relative.as_posix())
+        names = {_write_bundle_file(bundle, file) for file in files}
         if "pagefind-entry.json" not in names:
             raise _failed("it made no pagefind-entry.json")
-        bundle.rename(kept)
+        try:
+            bundle.rename(kept)
+        except OSError:
+            if not (kept / "pagefind-entry.json").is_file():  # not another build's copy of this part
+                raise
+
+
+def _write_bundle_file(bundle: Path, file: Any) -> str:
+    """One file of a ``GetFiles`` answer, written read-only under ``bundle``: its path."""
+    try:
+        path, data = str(file["path"]), base64.b64decode(file["content"], validate=True)
+    except (KeyError, TypeError, ValueError) as error:  # binascii.Error is a ValueError
+        raise _failed(f"it answered with a file that could not be read ({error})") from None
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or "\\" in path or ":" in path or not relative.parts or ".." in relative.parts:
+        raise _failed(f"it made a file outside its folder: {path!r}")
+    target = bundle.joinpath(*relative.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    # Read-only: site/ links these files rather than copying them, so they must not change.
+    target.chmod(0o444)
+    return relative.as_posix()

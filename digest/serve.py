@@ -223,6 +223,9 @@ class Preview:
         except DigestError as failure:
             self.echo(f"error: search index: {failure}")
             return
+        except Exception as failure:  # a bug in digest: say so, and keep indexing later edits
+            self.echo(f"internal error: search index: {type(failure).__name__}: {failure}")
+            return
         with self.writing:
             if generation == self.generation and not self.stopped:
                 self.memory.search.clear()
