@@ -285,10 +285,11 @@ class _Service:
         self.sent = 0
 
     def _read(self) -> None:
-        assert self.process.stdout is not None
+        stream = self.process.stdout
+        assert stream is not None
         pending: list[bytes] = []  # pieces of an answer not complete yet (the files' answer is megabytes)
         try:
-            while chunk := os.read(self.process.stdout.fileno(), 1 << 20):
+            while chunk := os.read(stream.fileno(), 1 << 20):
                 *complete, rest = chunk.split(b",")
                 for piece in complete:
                     pending.append(piece)
@@ -297,12 +298,18 @@ class _Service:
                 pending.append(rest)
         except (OSError, ValueError):
             pass  # not an answer (or the pipe broke): ``answer`` stops it and says why
+        finally:
+            stream.close()  # here, by the one thread that reads it
         self.answers.put(None)  # no more answers
 
     def _drain_errors(self) -> None:
-        assert self.process.stderr is not None
-        with contextlib.suppress(OSError, ValueError):
-            self.errors.append(self.process.stderr.read())
+        stream = self.process.stderr
+        assert stream is not None
+        try:
+            with contextlib.suppress(OSError, ValueError):
+                self.errors.append(stream.read())
+        finally:
+            stream.close()
 
     def send(self, payload: dict[str, Any]) -> None:
         """Queue a request; the answers come back in order, through ``answer``."""
@@ -336,18 +343,15 @@ class _Service:
             return payload
 
     def close(self) -> None:
-        """Stop Pagefind, and close the pipes once the threads reading them are done."""
+        """Stop Pagefind. Its output pipes end with it, and the threads reading them close them;
+        they are given a moment to, so that what it printed is there to report, never more."""
         self.process.kill()
         self.process.wait()
         if self.process.stdin is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
         for thread in self.threads:
-            thread.join(timeout=5)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+            thread.join(timeout=1)
 
 
 def _failed(why: str) -> DigestError:
