@@ -13,6 +13,7 @@ import html
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import threading
@@ -431,6 +432,10 @@ def serve(
     echo: Callable[[str], None] = print,
 ) -> int:
     """Build, serve and watch until Ctrl-C; returns the exit code."""
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops the server even when it was started with SIGINT ignored (a background job
+        # of a script inherits that, and Python then never raises KeyboardInterrupt).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config: Config = load_config(config_path)
     preview_dir = config.root / PREVIEW  # the preview build: removed again on exit
     base_path = config.base_path

@@ -176,3 +176,33 @@ def test_the_search_index_follows_an_edit_after_the_page_is_shown(project: Path)
         status, _ = server.get("/pagefind/pagefind-ui.js")
         assert status == 200
     assert "Traceback" not in server.output()
+
+
+def test_ctrl_c_stops_a_server_started_with_interrupts_ignored(project: Path) -> None:
+    """A background job of a script starts with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt: serve still stops on Ctrl-C (SIGINT), cleanly."""
+    import signal
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "serve", "--port", str(port)], cwd=project,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a background job starts
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("serving "):
+                break
+        assert any(line.startswith("serving ") for line in lines), "".join(lines)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+        assert "stopping" in process.stdout.read()
+        assert not (project / ".cache" / "preview").exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
