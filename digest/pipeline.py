@@ -206,18 +206,9 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 "give the search box the parts as the default theme's search.html and static/search.js do "
                 "(search_parts, data-parts, mergeIndex)")
     with stages.stage("search"):
-        current, found = (search_is_current(site, config, memory.search, memory.records)
-                          if memory is not None and memory.defer_search and memory.search else (True, []))
-        # The search page just rendered names the index's parts: when their number changes (the
-        # site crossed 1,000, 2,000, 4,000... pages), the old index cannot be served with it.
-        if memory is not None and memory.defer_search and memory.search and (
-                current or part_count(len(found)) == bundle_parts(next(iter(memory.search.values())))):
-            memory.search_pending = None if current else (site, config, found)
-            bundle = next(iter(memory.search.values()))
-            memory.pages_written = list(files)
-        else:
-            bundle = search_files(site, config, memory.search if memory is not None else None,
-                                  workers=workers or os.cpu_count() or 1)
+        deferred = _deferred_search(memory, site, config, files) if memory is not None else None
+        bundle = deferred if deferred is not None else search_files(
+            site, config, memory.search if memory is not None else None, workers=workers or os.cpu_count() or 1)
         files.extend(bundle)
         stages.detail = f"{len(bundle)} file(s)"
         result.files = len(files)
@@ -239,6 +230,23 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         if stored is not None:
             save_pages(config.root, stored, theme)
     return result
+
+
+def _deferred_search(memory: BuildMemory, site: Site, config: Config,
+                     pages: list[OutputFile]) -> list[OutputFile] | None:
+    """The preview's search index to serve now with ``pages``, its remake left in
+    ``memory.search_pending`` for later; None when it must be made now: nothing was indexed yet,
+    or the number of parts changed (the site crossed 1,000, 2,000, 4,000... pages) and the search
+    page just rendered names the new parts."""
+    if not memory.defer_search or not memory.search:
+        return None
+    served = next(iter(memory.search.values()))
+    current, found = search_is_current(site, config, memory.search, memory.records)
+    if not current and part_count(len(found)) != bundle_parts(served):
+        return None
+    memory.search_pending = None if current else (site, config, found)
+    memory.pages_written = list(pages)
+    return served
 
 
 def _same_entries(memo: ReadMemo, before: ReadMemo | None) -> bool:
