@@ -463,10 +463,10 @@ def serve(
     observer.start()
     thread = threading.Thread(target=server.serve_forever, name="digest-http", daemon=True)
     thread.start()
-    echo(f"serving {address} (Ctrl-C to stop)")
-    if open_browser:
-        webbrowser.open(address)
-    try:
+    try:  # from here on, Ctrl-C stops the server cleanly (the finally below)
+        echo(f"serving {address} (Ctrl-C to stop)")
+        if open_browser:
+            webbrowser.open(address)
         while thread.is_alive():
             thread.join(timeout=0.5)
     except KeyboardInterrupt:
