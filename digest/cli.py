@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="processes for analysis and ingest of large batches (default: one per core)")
     build_cmd.add_argument("--keep-going", action="store_true",
                            help="leave out articles and inbox files with errors, build the rest (still exits 1)")
+    build_cmd.add_argument("--profile", action="store_true",
+                           help="after each stage's line, the functions that took longest in it (this process "
+                                "only, not its worker processes; slower); builds even when nothing changed")
 
     ingest_cmd = sub.add_parser("ingest", help="turn raw articles into content/articles/<slug>.md")
     ingest_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH",
@@ -102,7 +105,7 @@ def run_build(args: argparse.Namespace) -> int:
     config_path = args.config or Path(CONFIG_NAME)
     before = None
     config = load_config(config_path, required=args.config is not None)
-    if not args.no_cache:
+    if not args.no_cache and not args.profile:
         before = snapshot(config, config_path, {"required": args.config is not None,
                                                 "keep_going": args.keep_going})
         last = unchanged(config, before)
@@ -116,7 +119,8 @@ def run_build(args: argparse.Namespace) -> int:
     from digest.pipeline import build
 
     result = build(config_path, required=args.config is not None,
-                   use_cache=not args.no_cache, workers=args.workers, keep_going=args.keep_going)
+                   use_cache=not args.no_cache, workers=args.workers, keep_going=args.keep_going,
+                   profile=args.profile)
     messages = [f"warning: {warning}" for warning in result.warnings]
     messages += [f"warning: skipped {error}" for error in result.skipped]
     if result.skipped:

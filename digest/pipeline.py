@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import cProfile
 import gc
+import io
 import os
+import pstats
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,17 +55,25 @@ class BuildResult:
 class _Stages:
     """Times each stage and reports it as one line when it ends."""
 
-    def __init__(self, result: BuildResult, echo: Callable[[str], None], freeze: bool) -> None:
+    def __init__(self, result: BuildResult, echo: Callable[[str], None], freeze: bool, profile: bool = False) -> None:
         self.result = result
         self.echo = echo
         self.detail = ""
         self.freeze = freeze
+        self.profile = profile
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         self.detail = ""
+        profiler = cProfile.Profile() if self.profile else None
         start = time.perf_counter()
-        yield
+        if profiler is not None:
+            profiler.enable()
+        try:
+            yield
+        finally:
+            if profiler is not None:
+                profiler.disable()
         if self.freeze:
             # What the stages made lives until the build ends: the cyclic garbage collector need
             # not look at it again and again (a sixth of a 5,000-article build's CPU time went
@@ -71,6 +82,20 @@ class _Stages:
         seconds = time.perf_counter() - start
         self.result.timings.append((name, seconds, self.detail))
         self.echo(f"{name:<8} {seconds * 1000:8.1f} ms  {self.detail}".rstrip())
+        if profiler is not None:
+            self.echo(_hot_spots(profiler))
+
+
+PROFILE_LINES = 12
+
+
+def _hot_spots(profiler: cProfile.Profile) -> str:
+    """The functions that took longest in a stage, by time including what they called."""
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("cumulative").print_stats(PROFILE_LINES)
+    lines = text.getvalue().splitlines()
+    start = next((index for index, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    return "\n".join("    " + line for line in lines[start:] if line.strip())
 
 
 @dataclass(slots=True)
@@ -115,6 +140,7 @@ def build(
     base_url: str | None = None,
     memory: BuildMemory | None = None,
     keep_going: bool = False,
+    profile: bool = False,
 ) -> BuildResult:
     """Load the config, ingest the inbox, read content/, analyse, collect, render and write site/.
 
@@ -129,7 +155,7 @@ def build(
     out (listed in ``result.skipped``) and the rest is built; config and theme errors still stop it.
     """
     # A long-running preview keeps its memory from build to build: it is not frozen.
-    stages = _Stages(BuildResult(), echo, freeze=memory is None)
+    stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
     try:
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going)
     finally:

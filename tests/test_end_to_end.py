@@ -38,6 +38,21 @@ def test_build_prints_each_stage_and_a_total(project: Path) -> None:
     assert "Traceback" not in result.err
 
 
+def test_profile_shows_where_each_stage_spent_its_time_and_always_builds(project: Path) -> None:
+    assert run_cli(project).code == 0
+    result = run_cli(project, "build", "--profile")  # nothing changed, but a profile is wanted: it builds
+    assert result.code == 0, result.err
+    assert "nothing changed since the last build" not in result.out
+    sections = re.split(r"^(config|ingest|read|analyze|collect|render|search|write) +[\d.]+ ms.*$", result.out,
+                        flags=re.MULTILINE)
+    profiled = dict(zip(sections[1::2], sections[2::2], strict=True))
+    assert list(profiled) == ["config", "ingest", "read", "analyze", "collect", "render", "search", "write"]
+    assert all("ncalls" in text and "cumtime" in text for text in profiled.values())
+    assert "load_config" in profiled["config"] and "render_site" in profiled["render"]
+    assert "write_site" in profiled["write"]
+    assert "ncalls" not in run_cli(project).out  # without --profile: the stage lines only
+
+
 def test_seed_becomes_a_digest_site(project: Path) -> None:
     assert run_cli(project).code == 0
     site = project / "site"
