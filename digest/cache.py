@@ -127,12 +127,13 @@ class AnalysisCache:
 
 
 def analyze_all(
-    articles: Sequence[Article], config: Config, cache: AnalysisCache | None, workers: int
+    articles: Sequence[Article], config: Config, cache: AnalysisCache | None, workers: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[AnalyzedArticle], int]:
     """Every article with its analysis, from the cache where possible; returns how many were analysed.
 
     Misses are analysed in a process pool when there are many; the results are the same values
-    a single process computes, in the same order.
+    a single process computes, in the same order. ``progress(done, total)`` hears of each one.
     """
     settings = settings_key(config)
     if cache is not None:
@@ -144,11 +145,19 @@ def analyze_all(
     found = [cache.get(key) if cache is not None else None for key in keys]
     missing = [index for index, analysis in enumerate(found) if analysis is None]
     todo = [articles[index] for index in missing]
+    fresh: list[Analysis] = []
     if workers > 1 and len(todo) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            fresh = list(pool.map(analyze_article, todo, repeat(config), chunksize=max(1, len(todo) // (workers * 8))))
+            for analysis in pool.map(analyze_article, todo, repeat(config),
+                                     chunksize=max(1, len(todo) // (workers * 8))):
+                fresh.append(analysis)
+                if progress is not None:
+                    progress(len(fresh), len(todo))
     else:
-        fresh = [analyze_article(article, config) for article in todo]
+        for article in todo:
+            fresh.append(analyze_article(article, config))
+            if progress is not None:
+                progress(len(fresh), len(todo))
     for index, analysis in zip(missing, fresh, strict=True):
         found[index] = analysis
         if cache is not None:

@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -120,7 +121,7 @@ def run_build(args: argparse.Namespace) -> int:
 
     result = build(config_path, required=args.config is not None,
                    use_cache=not args.no_cache, workers=args.workers, keep_going=args.keep_going,
-                   profile=args.profile)
+                   profile=args.profile, progress=partial(_progress_bar, stage="analyze"))
     messages = [f"warning: {warning}" for warning in result.warnings]
     messages += [f"warning: skipped {error}" for error in result.skipped]
     if result.skipped:
@@ -140,14 +141,15 @@ def run_build(args: argparse.Namespace) -> int:
     return code
 
 
-def _progress_bar(done: int, total: int) -> None:
+def _progress_bar(done: int, total: int, stage: str = "ingest") -> None:
     """A one-line progress bar on stderr, only on a terminal and only for batches worth watching."""
     if total < 20 or not sys.stderr.isatty():
         return
     width = 30
     filled = width * done // total
     end = "\n" if done == total else ""
-    print(f"\ringest [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+    print(f"\r{stage:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr,
+          flush=True)
 
 
 def run_ingest(args: argparse.Namespace) -> int:

@@ -141,6 +141,7 @@ def build(
     memory: BuildMemory | None = None,
     keep_going: bool = False,
     profile: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BuildResult:
     """Load the config, ingest the inbox, read content/, analyse, collect, render and write site/.
 
@@ -157,14 +158,16 @@ def build(
     # A long-running preview keeps its memory from build to build: it is not frozen.
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
     try:
-        return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going)
+        return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
+                      progress)
     finally:
         if stages.freeze:
             gc.unfreeze()
 
 
 def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, workers: int,
-           output: Path | None, base_url: str | None, memory: BuildMemory | None, keep_going: bool) -> BuildResult:
+           output: Path | None, base_url: str | None, memory: BuildMemory | None, keep_going: bool,
+           progress: Callable[[int, int], None] | None) -> BuildResult:
     result = stages.result
     with stages.stage("config"):
         config = load_config(config_path, required=required)
@@ -204,7 +207,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is not None and memory.cache is None:
                 memory.cache = AnalysisCache(config.root, result.warnings.append)
             cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
-        analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1)
+        analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1, progress)
         stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect"):
         site = collect(analyzed, content.pages, config, memory.collected if memory is not None else None)

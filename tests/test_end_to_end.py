@@ -53,6 +53,43 @@ def test_profile_shows_where_each_stage_spent_its_time_and_always_builds(project
     assert "ncalls" not in run_cli(project).out  # without --profile: the stage lines only
 
 
+def test_a_long_analysis_shows_a_progress_bar_on_a_terminal_only(project: Path) -> None:
+    """The analysis of many new articles draws a bar on stderr when stderr is a terminal (a real
+    pseudo-terminal here); piped output gets only the stage lines."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    for number in range(25):
+        (project / "content" / "articles" / f"n{number}.md").write_text(
+            f"---\ntitle: Note {number}\n---\n\nThe council met on Tuesday about item {number}.\n", encoding="utf-8")
+    parent, child = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, str(REPO / "build.py")], cwd=project, stdout=subprocess.PIPE,
+                              stderr=child, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120, check=False)
+        os.close(child)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(parent, 65536)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(parent)
+    assert done.returncode == 0, shown
+    text = shown.decode("utf-8", "replace")
+    assert "analyze  [" in text and "] 26/26" in text, text  # the 25 notes and the seed
+    assert "analyze  [" not in done.stdout.decode("utf-8")
+    piped = run_cli(project, "build", "--no-cache")
+    assert piped.code == 0 and "[#" not in piped.err + piped.out
+
+
 def test_seed_becomes_a_digest_site(project: Path) -> None:
     assert run_cli(project).code == 0
     site = project / "site"
