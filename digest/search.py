@@ -158,9 +158,15 @@ def _split(found: list[Record]) -> list[list[Record]]:
     return parts
 
 
+def _parts_and_keys(found: list[Record], language: str) -> tuple[list[list[Record]], list[str]]:
+    """The records of each part, and each part's cache key."""
+    parts = _split(found)
+    return parts, [records_key(part, language) for part in parts]
+
+
 def bundle_key(found: list[Record], language: str) -> str:
     """The digest of the whole index: of each part's key."""
-    return _joined_keys([records_key(part, language) for part in _split(found)])
+    return _joined_keys(_parts_and_keys(found, language)[1])
 
 
 def _joined_keys(keys: list[str]) -> str:
@@ -211,8 +217,7 @@ def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
     work stops (raising Cancelled) instead of competing with the rebuild for a stale index; the
     parts already made are kept."""
     found = records(site, config) if found is None else found
-    parts = _split(found)
-    keys = [records_key(part, config.language) for part in parts]
+    parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
     missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
                if not (cache / key / "pagefind-entry.json").is_file()]
