@@ -26,23 +26,31 @@ def _version(theme: Theme) -> str:
     return digest.hexdigest()
 
 
-def _checksum(data: bytes) -> str:
+def checksum(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class StoredPages(dict[str, tuple[str, bytes]]):
     """A page memo (output path -> (values digest, bytes)) backed by ``site/`` and the digests the
-    last build recorded; what this build renders is added as usual."""
+    last build recorded; what this build renders is added as usual. It keeps only each page's
+    checksum, not its bytes: those are written to the new site as they come."""
 
     def __init__(self, output: Path, recorded: dict[str, tuple[str, str]]) -> None:
         super().__init__()
         self.output = output
         self.recorded = recorded
+        self.checksums: dict[str, str] = {}
         self._from_site: dict[str, str] = {}
 
+    def __setitem__(self, path: str, value: tuple[str, bytes]) -> None:
+        key, data = value
+        self.remember(path, key, checksum(data))
+
+    def remember(self, path: str, key: str, sum_of_bytes: str) -> None:
+        self.checksums[path] = sum_of_bytes
+        super().__setitem__(path, (key, b""))
+
     def get(self, path: str, default: tuple[str, bytes] | None = None) -> tuple[str, bytes] | None:  # type: ignore[override]
-        if path in self:
-            return self[path]
         record = self.recorded.get(path)
         if record is None:
             return default
@@ -50,16 +58,20 @@ class StoredPages(dict[str, tuple[str, bytes]]):
             data = (self.output / path).read_bytes()
         except OSError:
             return default
-        if _checksum(data) != record[1]:  # edited or replaced since: render it again
+        if checksum(data) != record[1]:  # edited or replaced since: render it again
             return default
         self._from_site[path] = record[0]
         return record[0], data
 
+    def is_reused(self, path: str) -> bool:
+        """Whether this build took the page at ``path`` from site/ (its bytes are what is there, so
+        the writer need not read them again)."""
+        key = self._from_site.get(path)
+        return key is not None and path in self and self[path][0] == key
+
     @property
     def reused(self) -> set[str]:
-        """Pages this build took from site/ (the renderer keeps what it reuses): their bytes are what
-        is there, so the writer need not read them again."""
-        return {path for path, key in self._from_site.items() if path in self and self[path][0] == key}
+        return {path for path in self._from_site if self.is_reused(path)}
 
 
 def cache_path(root: Path) -> Path:
@@ -79,5 +91,5 @@ def load_pages(root: Path, output: Path, theme: Theme) -> StoredPages:
 
 def save_pages(root: Path, pages: StoredPages, theme: Theme) -> None:
     """Record the digests of the pages now in ``site/`` (after a build that wrote them)."""
-    recorded = {path: [key, _checksum(data)] for path, (key, data) in sorted(pages.items())}
+    recorded = {path: [key, pages.checksums[path]] for path, (key, _) in sorted(pages.items())}
     save_json(cache_path(root), {"version": _version(theme), "output": str(pages.output), "pages": recorded})

@@ -35,7 +35,8 @@ from digest.search import (
     search_is_current,
 )
 from digest.theme import load_theme
-from digest.write import update_in_place, write_site
+from digest.workers import Workers
+from digest.write import SiteWriter, update_in_place, write_site
 
 
 @dataclass(slots=True)
@@ -157,17 +158,22 @@ def build(
     """
     # A long-running preview keeps its memory from build to build: it is not frozen.
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
+    # A command-line build renders in processes forked now, while this one is small: forked
+    # later, each would count the whole site model again in its memory. The preview never forks.
+    renderers = Workers.fork(workers or os.cpu_count() or 1) if memory is None else None
     try:
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
-                      progress)
+                      progress, renderers)
     finally:
+        if renderers is not None:
+            renderers.close()
         if stages.freeze:
             gc.unfreeze()
 
 
 def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, workers: int,
            output: Path | None, base_url: str | None, memory: BuildMemory | None, keep_going: bool,
-           progress: Callable[[int, int], None] | None) -> BuildResult:
+           progress: Callable[[int, int], None] | None, renderers: Workers | None) -> BuildResult:
     result = stages.result
     with stages.stage("config"):
         config = load_config(config_path, required=required)
@@ -212,52 +218,72 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
     with stages.stage("collect"):
         site = collect(analyzed, content.pages, config, memory.collected if memory is not None else None)
         stages.detail = f"{len(site.topics)} topic(s)"
-    with stages.stage("render"):
-        env = None
-        if memory is not None:
-            if memory.templates is None or memory.templates[0] != theme.templates:
-                memory.templates = (theme.templates, make_environment(theme))
-                memory.pages.clear()  # rendered with other templates
-            env = memory.templates[1]
-        # The preview remembers pages in memory; a command-line build, beside site/ (when caching).
-        stored = load_pages(config.root, result.output, theme) if memory is None and use_cache else None
-        page_memo = memory.pages if memory is not None else stored
-        # A command-line build renders in forked processes; the preview, with its threads, never forks.
-        files = render_site(site, config, theme, env, page_memo,
-                            memory.views if memory is not None else {} if stored is not None else None,
-                            workers=1 if memory is not None else workers or os.cpu_count() or 1)
-        if stored is not None:
-            stages.detail = f"{len(stored.reused)} page(s) unchanged"
-        if part_count(records_count(site)) > 1 and "search_parts" not in theme.templates.get("search.html", ""):
-            result.warnings.append(
-                f"{theme.origins.get('search.html', 'search.html')}: the search index of this many pages comes "
-                "in parts, and this search page loads only the first (search finds only some articles): "
-                "give the search box the parts as the default theme's search.html and static/search.js do "
-                "(search_parts, data-parts, mergeIndex)")
-    with stages.stage("search"):
-        deferred = _deferred_search(memory, site, config, files) if memory is not None else None
-        bundle = deferred if deferred is not None else search_files(
-            site, config, memory.search if memory is not None else None, workers=workers or os.cpu_count() or 1)
-        files.extend(bundle)
-        stages.detail = f"{len(bundle)} file(s)"
-        result.files = len(files)
-        result.pages = sum(1 for file in files if file.path.endswith(".html"))
-    with stages.stage("write"):
-        if memory is not None and output is not None:  # the preview: update in place
-            written = update_in_place(files, result.output, memory.written)
-        else:
-            written = write_site(files, result.output, stored.reused if stored is not None else None)
-        result.changed = written.changed
-        result.changed_paths = written.paths
-        stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
-        # Only after a complete build (a failed one leaves the cache as it was); a long-running
-        # owner of the memory saves it itself.
-        if cache is not None and memory is None:
-            cache.save()
-        if parsed is not None and memory is None and not _same_entries(parsed, parsed_before):
-            save_read_memo(config.root, parsed)
-        if stored is not None:
-            save_pages(config.root, stored, theme)
+    writer = None
+    try:
+        with stages.stage("render"):
+            env = None
+            if memory is not None:
+                if memory.templates is None or memory.templates[0] != theme.templates:
+                    memory.templates = (theme.templates, make_environment(theme))
+                    memory.pages.clear()  # rendered with other templates
+                env = memory.templates[1]
+            # The preview remembers pages in memory; a command-line build, beside site/ (when caching).
+            stored = load_pages(config.root, result.output, theme) if memory is None and use_cache else None
+            page_memo = memory.pages if memory is not None else stored
+            # A command-line build renders in its worker processes and writes each page as it comes;
+            # the preview keeps its pages.
+            rendering = render_site(site, config, theme, env, page_memo,
+                                    memory.views if memory is not None else {} if stored is not None else None,
+                                    workers=renderers)
+            files: list[OutputFile] = []
+            if memory is not None:
+                files = list(rendering)
+            else:
+                writer = SiteWriter(result.output, stored.is_reused if stored is not None else None)
+                writer.add(rendering)
+            if stored is not None:
+                stages.detail = f"{len(stored.reused)} page(s) unchanged"
+            if part_count(records_count(site)) > 1 and "search_parts" not in theme.templates.get("search.html", ""):
+                result.warnings.append(
+                    f"{theme.origins.get('search.html', 'search.html')}: the search index of this many pages "
+                    "comes in parts, and this search page loads only the first (search finds only some "
+                    "articles): give the search box the parts as the default theme's search.html and "
+                    "static/search.js do (search_parts, data-parts, mergeIndex)")
+        with stages.stage("search"):
+            deferred = _deferred_search(memory, site, config, files) if memory is not None else None
+            bundle = deferred if deferred is not None else search_files(
+                site, config, memory.search if memory is not None else None, workers=workers or os.cpu_count() or 1)
+            stages.detail = f"{len(bundle)} file(s)"
+            if writer is not None:
+                writer.add(bundle)
+                result.files = len(writer.paths)
+                result.pages = writer.html_files
+            else:
+                files.extend(bundle)
+                result.files = len(files)
+                result.pages = sum(1 for file in files if file.path.endswith(".html"))
+        with stages.stage("write"):
+            if writer is not None:
+                written = writer.commit()
+            elif memory is not None and output is not None:  # the preview: update in place
+                written = update_in_place(files, result.output, memory.written)
+            else:
+                written = write_site(files, result.output)
+            result.changed = written.changed
+            result.changed_paths = written.paths
+            stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
+            # Only after a complete build (a failed one leaves the cache as it was); a long-running
+            # owner of the memory saves it itself.
+            if cache is not None and memory is None:
+                cache.save()
+            if parsed is not None and memory is None and not _same_entries(parsed, parsed_before):
+                save_read_memo(config.root, parsed)
+            if stored is not None:
+                save_pages(config.root, stored, theme)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     return result
 
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import posixpath
-import threading
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from multiprocessing.connection import Connection, wait
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -31,9 +29,11 @@ from markupsafe import Markup
 from digest.config import Config
 from digest.errors import ThemeError
 from digest.models import Analysis, Article, OutputFile, Site
+from digest.pagecache import StoredPages, checksum
 from digest.search import part_count, part_folders, records_count
 from digest.theme import Theme
 from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
+from digest.workers import Workers
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
@@ -176,14 +176,15 @@ class Renderer:
         return url, absolute
 
     def task(self, template: str, output: str, inputs: list[str] | None = None,
-             later: dict[str, Callable[[], Any]] | None = None, **context: Any) -> PageTask:
+             later: dict[str, Callable[[Renderer], Any]] | None = None, here: bool = False,
+             **context: Any) -> PageTask:
         """A page to render from ``template`` to ``output`` (a path under site/), with links relative
         to it; ``pages_of`` renders it.
 
         ``inputs``: digests of everything ``context`` holds, for reusing an earlier rendering;
         ``later``: values made only if the page is rendered (they follow from the others).
         """
-        return PageTask(template, output, inputs, later, context)
+        return PageTask(template, output, inputs, later, context, here)
 
     def lookup(self, template: str, output: str, inputs: list[str] | None) -> tuple[str | None, OutputFile | None]:
         """The page's key, and the page itself when it was rendered before from the same values."""
@@ -198,12 +199,17 @@ class Renderer:
             return key, OutputFile(output, remembered[1])
         return key, None
 
-    def keep(self, output: str, key: str | None, data: bytes) -> OutputFile:
+    def keep(self, output: str, key: str | None, data: bytes, sum_of_bytes: str | None = None) -> OutputFile:
+        """The page as an output file, remembered with its key (``sum_of_bytes``: its checksum, when
+        a worker made it: the memo of a command-line build keeps only that)."""
         if self.pages is not None and key is not None:
-            self.pages[output] = (key, data)
+            if sum_of_bytes is not None and isinstance(self.pages, StoredPages):
+                self.pages.remember(output, key, sum_of_bytes)
+            else:
+                self.pages[output] = (key, data)
         return OutputFile(output, data)
 
-    def render(self, template: str, output: str, later: dict[str, Callable[[], Any]] | None,
+    def render(self, template: str, output: str, later: dict[str, Callable[[Renderer], Any]] | None,
                context: dict[str, Any]) -> bytes:
         url, absolute = self.links(output)
         page_path = self.public_path(output)
@@ -217,7 +223,7 @@ class Renderer:
                 page_path=page_path,
                 canonical=self.absolute_base + quote(page_path) if self.absolute_base else None,
                 **self.common,
-                **{name: make() for name, make in (later or {}).items()},
+                **{name: make(self) for name, make in (later or {}).items()},
                 **context,
             )
         except TemplateError as error:
@@ -228,20 +234,19 @@ class Renderer:
                              hint="fix the template, or delete it to fall back to the default theme") from None
         return html.encode("utf-8")
 
-    def pages_of(self, tasks: list[PageTask], workers: int) -> list[OutputFile]:
-        """The pages of ``tasks``, in the same order: those not remembered are rendered, across
-        ``workers`` forked processes when there are enough of them to pay for it."""
-        found: list[OutputFile | None] = []
-        missing: list[tuple[int, str | None]] = []
-        for task in tasks:
+    def pages_of(self, tasks: list[PageTask], workers: Workers | None,
+                 last: list[OutputFile] | None = None) -> Rendering:
+        """The pages of ``tasks`` as they are made: first those remembered, then the others, rendered
+        here or by ``workers``; then ``last``."""
+        reused: list[OutputFile] = []
+        missing: dict[int, str | None] = {}
+        for index, task in enumerate(tasks):
             key, remembered = self.lookup(task.template, task.output, task.inputs)
             if remembered is None:
-                missing.append((len(found), key))
-            found.append(remembered)
-        rendered = _render_in_pool(self, tasks, [index for index, _ in missing], workers)
-        for (index, key), data in zip(missing, rendered, strict=True):
-            found[index] = self.keep(tasks[index].output, key, data)
-        return [file for file in found if file is not None]
+                missing[index] = key
+            else:
+                reused.append(remembered)
+        return Rendering(self, reused, _Pages(self, tasks, list(missing), workers), missing, last or [])
 
     def feed_id(self, page_path: str) -> str:
         """An Atom id: the page's full URL, or (with no full base_url) a UUID made from its path,
@@ -259,52 +264,121 @@ class PageTask:
     template: str
     output: str
     inputs: list[str] | None
-    later: dict[str, Callable[[], Any]] | None
+    later: dict[str, Callable[[Renderer], Any]] | None
+    """Values made only if the page is rendered, by whichever renderer renders it."""
     context: dict[str, Any]
+    here: bool = False
+    """Rendered in the build's own process: its values hold many articles' full views, which cost
+    more to send to a worker than to render."""
 
 
-PARALLEL_PAGES = 100
-"""Pages to render below which a process pool costs more than it saves."""
-_POOL_JOB: tuple[Renderer, list[PageTask]] | None = None
-"""What forked render workers read (inherited, never pickled): the renderer and its tasks."""
+CHUNK_PAGES = 200
+"""Pages per call to a worker: enough that sending costs little against rendering (~120 ms of it)."""
+_WORKER_RENDERER: tuple[int, Renderer] | None = None
+"""In a worker: the renderer made from the first call of this build (by the build's token)."""
 
 
-def _render_some(indexes: list[int]) -> list[bytes | tuple[str, str | None, int | None, str | None]]:
-    assert _POOL_JOB is not None
-    renderer, tasks = _POOL_JOB
-    done: list[bytes | tuple[str, str | None, int | None, str | None]] = []
-    for index in indexes:
-        task = tasks[index]
+_Rendered = bytes | tuple[str, str | None, int | None, str | None]
+"""A page's bytes, or its template error as plain values (raised by the parent)."""
+
+
+def _render_chunk(token: int, setup: tuple[Config, Theme, dict[str, Any]] | None,
+                  tasks: list[PageTask]) -> tuple[list[_Rendered], list[str]]:
+    """In a worker: render ``tasks``; each page with its checksum (for ``.cache/pages.json``)."""
+    global _WORKER_RENDERER
+    if setup is not None:
+        config, theme, common = setup
+        _WORKER_RENDERER = (token, Renderer(config, theme, common=common))
+    assert _WORKER_RENDERER is not None and _WORKER_RENDERER[0] == token
+    renderer = _WORKER_RENDERER[1]
+    done: list[_Rendered] = []
+    checksums: list[str] = []
+    for task in tasks:
         try:
-            done.append(renderer.render(task.template, task.output, task.later, task.context))
-        except ThemeError as error:  # sent back as plain values: the parent raises it
+            data = renderer.render(task.template, task.output, task.later, task.context)
+            done.append(data)
+            checksums.append(checksum(data))
+        except ThemeError as error:
             done.append((error.message, str(error.path) if error.path else None, error.line, error.hint))
-    return done
+            checksums.append("")
+    return done, checksums
 
 
-def _render_in_pool(renderer: Renderer, tasks: list[PageTask], indexes: list[int], workers: int) -> list[bytes]:
-    """Render ``tasks[i]`` for each index, in order; forked workers when it pays (Linux, macOS)."""
-    global _POOL_JOB
-    # Forking while other threads run could copy a lock one of them holds (the preview's threads).
-    if (workers < 2 or len(indexes) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods()
-            or threading.active_count() > 1):
-        return [renderer.render(tasks[i].template, tasks[i].output, tasks[i].later, tasks[i].context)
-                for i in indexes]
-    chunks = [indexes[start::workers] for start in range(workers)]
-    _POOL_JOB = (renderer, tasks)
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            parts = list(pool.map(_render_some, chunks))
-    finally:
-        _POOL_JOB = None
-    by_index: dict[int, bytes] = {}
-    for chunk, results in zip(chunks, parts, strict=True):
-        for index, result in zip(chunk, results, strict=True):
-            if isinstance(result, tuple):
-                message, path, line, hint = result
-                raise ThemeError(message, path=path, line=line, hint=hint)
-            by_index[index] = result
-    return [by_index[index] for index in indexes]
+class _Pages:
+    """The bytes of ``tasks[i]`` for each index, as ``(i, bytes)`` in the order they are ready.
+
+    With ``workers``, the pages whose values are small to send (articles, archive pages) go to
+    them in chunks, and the few that list hundreds of full articles (``PageTask.here``) are
+    rendered here meanwhile."""
+
+    def __init__(self, renderer: Renderer, tasks: list[PageTask], indexes: list[int],
+                 workers: Workers | None) -> None:
+        self.renderer, self.tasks, self.indexes, self.workers = renderer, tasks, indexes, workers
+
+    def _render_here(self, index: int) -> bytes:
+        task = self.tasks[index]
+        return self.renderer.render(task.template, task.output, task.later, task.context)
+
+    def __iter__(self) -> Iterator[tuple[int, bytes, str | None]]:
+        workers = self.workers
+        if workers is None:
+            for index in self.indexes:
+                yield index, self._render_here(index), None
+            return
+        here = [index for index in self.indexes if self.tasks[index].here]
+        sent = [index for index in self.indexes if not self.tasks[index].here]
+        chunks = [sent[start:start + CHUNK_PAGES] for start in range(0, len(sent), CHUNK_PAGES)]
+        chunks.reverse()  # popped from the end
+        token = id(self)
+        setup = (self.renderer.config, self.renderer.theme, self.renderer.common)
+        busy: dict[Connection, list[int]] = {}
+
+        def feed(connection: Connection, first: bool) -> None:
+            if chunks:
+                chunk = chunks.pop()
+                workers.call(connection, _render_chunk, token, setup if first else None,
+                             [self.tasks[index] for index in chunk])
+                busy[connection] = chunk
+
+        for connection in workers.connections:
+            feed(connection, first=True)
+        here.reverse()
+        while busy or here:
+            # Collect what the workers finished (waiting only when nothing is left to render here).
+            for ready in wait(list(busy), timeout=0 if here else None):
+                assert isinstance(ready, Connection)
+                chunk = busy.pop(ready)
+                results, checksums = workers.result(ready)
+                feed(ready, first=False)  # before handing the pages on: keep the worker busy
+                for index, result, sum_of_bytes in zip(chunk, results, checksums, strict=True):
+                    if isinstance(result, tuple):
+                        message, path, line, hint = result
+                        raise ThemeError(message, path=path, line=line, hint=hint)
+                    yield index, result, sum_of_bytes
+            if here:
+                index = here.pop()
+                yield index, self._render_here(index), None
+
+
+class Rendering:
+    """A site's files as they are rendered (iterate once): first the pages remembered, then
+    those rendered, in the order they are ready, then the theme's static files."""
+
+    def __init__(self, renderer: Renderer, first: list[OutputFile], pages: _Pages, keys: dict[int, str | None],
+                 last: list[OutputFile]) -> None:
+        self.renderer = renderer
+        self.first = first
+        self.pages = pages
+        self.keys = keys
+        self.last = last
+
+    def __iter__(self) -> Iterator[OutputFile]:
+        self.first.reverse()
+        while self.first:  # each handed on and forgotten
+            yield self.first.pop()
+        for index, data, sum_of_bytes in self.pages:
+            yield self.renderer.keep(self.pages.tasks[index].output, self.keys[index], data, sum_of_bytes)
+        yield from self.last
 
 
 def newest_date(views: list[dict[str, Any]]) -> datetime:
@@ -319,12 +393,13 @@ def render_site(
     env: ImmutableSandboxedEnvironment | None = None,
     page_memo: PageMemo | None = None,
     view_memo: ViewMemo | None = None,
-    workers: int = 1,
-) -> list[OutputFile]:
-    """Every file of the built site, in a stable order. ``env``: an environment made earlier by
+    workers: Workers | None = None,
+) -> Rendering:
+    """Every file of the built site, in a stable order, as it is rendered (iterate once; the
+    pages are not all held in memory unless the caller keeps them). ``env``: an environment made earlier by
     ``make_environment`` for this same theme, to reuse its compiled templates; ``page_memo``: the
     pages it rendered before, reused when their template values are the same (the preview);
-    ``workers``: processes for rendering many article pages (a command-line build's)."""
+    ``workers``: processes to render most pages in (a command-line build's)."""
     topic_names = {topic.slug: topic.name for topic in site.topics}
     articles, keys, links, short = _article_views(site, topic_names, page_memo is not None, view_memo)
     topics = [topic_view(topic, articles) for topic in site.topics]
@@ -365,13 +440,14 @@ def render_site(
 
     every_topic = [keys.get("topic:" + t["slug"], "") for t in topics]
     latest = listed[:20]
-    tasks = [renderer.task("index.html", "index.html", inputs(every_topic, of(latest), bool(months)),
+    # Pages whose values hold many articles' full views are rendered ``here``, the rest by workers.
+    tasks = [renderer.task("index.html", "index.html", inputs(every_topic, of(latest), bool(months)), here=True,
                            topics=topics, articles=latest, archive=bool(months)),
-             renderer.task("topics.html", "topics/index.html", inputs(every_topic), topics=topics)]
+             renderer.task("topics.html", "topics/index.html", inputs(every_topic), here=True, topics=topics)]
     for topic in topics:
         topic_key = keys.get("topic:" + topic["slug"], "")
         tasks.append(renderer.task("topic.html", f"topics/{topic['slug']}/index.html", inputs(topic_key),
-                                   topic=topic))
+                                   here=True, topic=topic))
         entries = topic["articles"][:config.feed_entries]
         tasks.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
                           f"{topic['name']} · {config.title}", topic["description"], entries, of(entries)))
@@ -383,7 +459,7 @@ def render_site(
             "article.html", output,
             [keys[article["slug"]], "newer", short[newer["slug"]] if newer else "",
              "older", short[older["slug"]] if older else ""] if page_memo is not None else None,
-            {"article_ld": partial(news_article, renderer, article, output)},
+            {"article_ld": partial(news_article, article, output)},
             {"article": article, "newer": links[newer["slug"]] if newer else None,
              "older": links[older["slug"]] if older else None}))
     for page in pages:
@@ -401,16 +477,13 @@ def render_site(
                                inputs([(a["slug"], str(a["date"])) for a in ordered],
                                       [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
                                        for t in topics], [p["slug"] for p in pages], years, config.per_page),
-                               articles=ordered, topics=topics,
+                               here=True, articles=ordered, topics=topics,
                                pages=pages, years=years,
                                archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")]))
     tasks.append(renderer.task("robots.txt", "robots.txt", inputs()))
     # One batch: the topic and archive pages, each listing hundreds of articles, are rendered
     # in the same worker processes as the article pages.
-    files = renderer.pages_of(tasks, workers)
-    files.extend(renderer.static_files())
-    files.append(OutputFile(".nojekyll", b""))
-    return files
+    return renderer.pages_of(tasks, workers, last=[*renderer.static_files(), OutputFile(".nojekyll", b"")])
 
 
 def _article_views(
@@ -474,10 +547,10 @@ def feed(renderer: Renderer, output: str, page_href: str, title: str, subtitle: 
     return renderer.task("feed.xml", output,
                          [digest_of([title, subtitle, page_href, str(updated), entry_keys])]
                          if renderer.pages is not None else None,
-                         feed=context)
+                         here=True, feed=context)
 
 
-def news_article(renderer: Renderer, article: dict[str, Any], output: str) -> dict[str, Any]:
+def news_article(article: dict[str, Any], output: str, renderer: Renderer) -> dict[str, Any]:
     """schema.org NewsArticle for search engines (JSON-LD); the template writes it with ``tojson``,
     which escapes ``<``, ``>``, ``&`` and ``'``, so no text can end the script element."""
     _, absolute = renderer.links(output)

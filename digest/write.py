@@ -13,7 +13,9 @@ import hashlib
 import os
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -76,23 +78,6 @@ def _recover(output: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _unchanged(files: list[OutputFile], output: Path, known: set[str]) -> list[bool]:
-    """For each file, whether site/ already holds exactly these bytes at that path (``known``: paths
-    whose bytes were just read from there)."""
-    if not output.is_dir():
-        return [False] * len(files)
-    same = []
-    for file in files:
-        if file.path in known:
-            same.append(True)
-            continue
-        try:
-            same.append((output / file.path).read_bytes() == file.data)
-        except OSError:
-            same.append(False)
-    return same
-
-
 def _existing_files(output: Path) -> set[str]:
     found: set[str] = set()
     for folder, folders, names in os.walk(output):
@@ -103,37 +88,110 @@ def _existing_files(output: Path) -> set[str]:
     return found
 
 
-def write_site(files: list[OutputFile], output: Path, known: set[str] | None = None) -> WriteReport:
-    """Write ``files`` as the new content of ``output``, atomically.
+IN_FLIGHT = 256
+"""Files handed to the writing threads and not yet on disk: what a stream of pages holds in memory."""
 
-    The new site is assembled beside the old one and swapped in; files whose bytes did not
-    change are hard links to the old ones (no rewrite, same mtime), and a build that changes
-    nothing touches nothing. ``known``: paths whose bytes this build read from ``output`` itself.
+
+class SiteWriter:
+    """Writes the files of one build as they come (``add``), beside ``output``, and swaps the new
+    tree in only when it is complete (``commit``); ``abort`` removes it, leaving ``output`` as it was.
+
+    Files whose bytes did not change become hard links to the old ones (no rewrite, same mtime).
+    Until the first file that differs, nothing is created at all: a build that changes nothing
+    touches nothing. Each file's bytes are dropped once written, so a stream of thousands of pages
+    never sits in memory at once. ``known(path)``: whether this build read that file's bytes from
+    ``output`` itself (they need no comparing).
     """
-    if output.is_symlink() or (output.exists() and not output.is_dir()):
-        raise DigestError("the output folder is not a plain folder", path=output,
-                          hint="remove it; site/ is made by digest and never edited by hand")
-    paths = [safe_relative(file.path) for file in files]
-    if len(set(paths)) != len(paths):
-        raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    _recover(output)
-    same = _unchanged(files, output, known or set())
-    if all(same) and _existing_files(output) == {file.path for file in files}:
-        return WriteReport(len(files), changed=False)
-    temporary = output.parent / f"{_TEMP_PREFIX}{os.getpid()}"
-    try:
-        temporary.mkdir()
-        targets = [temporary.joinpath(*relative.parts) for relative in paths]
-        for folder in sorted({target.parent for target in targets} - {temporary}):
-            folder.mkdir(parents=True, exist_ok=True)
-        jobs = [(file, target, output.joinpath(*relative.parts) if unchanged else None)
-                for file, relative, target, unchanged in zip(files, paths, targets, same, strict=True)]
+
+    def __init__(self, output: Path, known: Callable[[str], bool] | None = None) -> None:
+        if output.is_symlink() or (output.exists() and not output.is_dir()):
+            raise DigestError("the output folder is not a plain folder", path=output,
+                              hint="remove it; site/ is made by digest and never edited by hand")
+        self.output = output
+        self.known = known
+        self.paths: set[str] = set()
+        self.html_files = 0
+        self.same: list[PurePosixPath] = []
+        """Unchanged files seen before the first change: linked once the new tree exists."""
+        self.temporary: Path | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: list[Future[None]] = []
+        self.slots = threading.BoundedSemaphore(IN_FLIGHT)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        _recover(output)  # first: it may put the old site back
+        self.had_output = output.is_dir()
+
+    def add(self, files: Iterable[OutputFile]) -> None:
+        for file in files:
+            relative = safe_relative(file.path)
+            if file.path in self.paths:
+                raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
+            self.paths.add(file.path)
+            self.html_files += file.path.endswith(".html")
+            if self._unchanged(file, relative):
+                if self.temporary is None:
+                    self.same.append(relative)
+                else:
+                    self._put(OutputFile(file.path, b""), relative, True)
+                continue
+            self._start()
+            self._put(file, relative, False)
+
+    def _unchanged(self, file: OutputFile, relative: PurePosixPath) -> bool:
+        if not self.had_output:
+            return False
+        if self.known is not None and self.known(file.path):
+            return True
+        try:
+            return self.output.joinpath(*relative.parts).read_bytes() == file.data
+        except OSError:
+            return False
+
+    def _start(self) -> None:
+        """Make the new tree at the first file that differs, with the unchanged files seen so far."""
+        if self.temporary is not None:
+            return
+        self.temporary = self.output.parent / f"{_TEMP_PREFIX}{os.getpid()}"
+        self.temporary.mkdir()
         # Creating a file is a system call that waits on the file system, not on Python: a few
-        # threads keep several in flight (the tree is still swapped in only once it is complete).
-        with ThreadPoolExecutor(WRITE_THREADS) as pool:
-            for _ in pool.map(_put, jobs):
-                pass
+        # threads keep several in flight.
+        self.pool = ThreadPoolExecutor(WRITE_THREADS)
+        for relative in self.same:
+            self._put(OutputFile(relative.as_posix(), b""), relative, True)
+        self.same.clear()
+
+    def _put(self, file: OutputFile, relative: PurePosixPath, unchanged: bool) -> None:
+        assert self.temporary is not None and self.pool is not None
+        target = self.temporary.joinpath(*relative.parts)
+        old = self.output.joinpath(*relative.parts) if unchanged else None
+        self.slots.acquire()
+        try:
+            self.pending.append(self.pool.submit(_put, file, target, old, self.slots))
+        except BaseException:
+            self.slots.release()
+            raise
+        if len(self.pending) >= IN_FLIGHT * 4:  # surface a failed write early, and forget the done ones
+            self._settle(wait_all=False)
+
+    def _settle(self, wait_all: bool) -> None:
+        left = []
+        for future in self.pending:
+            if wait_all or future.done():
+                future.result()
+            else:
+                left.append(future)
+        self.pending = left
+
+    def commit(self) -> WriteReport:
+        """Swap the new tree in (when anything changed); the report of what was written."""
+        if self.temporary is None:
+            if _existing_files(self.output) == self.paths and self.had_output:
+                return WriteReport(len(self.paths), changed=False)
+            self._start()  # files went away, or there was no output folder: a new tree all the same
+        assert self.temporary is not None and self.pool is not None
+        self._settle(wait_all=True)
+        self.pool.shutdown()
+        temporary, output = self.temporary, self.output
         if output.exists() and _exchange(temporary, output):
             shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
         else:
@@ -144,23 +202,54 @@ def write_site(files: list[OutputFile], output: Path, known: set[str] | None = N
                 os.replace(output, old)
             os.replace(temporary, output)
             shutil.rmtree(old, ignore_errors=True)
+        self.temporary = None
+        return WriteReport(len(self.paths), changed=True)
+
+    def abort(self) -> None:
+        """Forget the new tree: ``output`` stays as it was."""
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        if self.temporary is not None:
+            shutil.rmtree(self.temporary, ignore_errors=True)
+            self.temporary = None
+
+
+def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str], bool] | None = None) -> WriteReport:
+    """Write ``files`` as the new content of ``output``, atomically (see ``SiteWriter``)."""
+    writer = SiteWriter(output, known)
+    try:
+        writer.add(files)
+        return writer.commit()
     except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
+        writer.abort()
         raise
-    return WriteReport(len(files), changed=True)
 
 
-def _put(job: tuple[OutputFile, Path, Path | None]) -> None:
-    """One file of the new tree: a hard link to the same bytes already on disk, else written."""
-    file, target, same_in_site = job
+def _put(file: OutputFile, target: Path, same_in_site: Path | None, slots: threading.BoundedSemaphore) -> None:
+    """One file of the new tree: a hard link to the same bytes already on disk, else written. Its
+    folder is made here, by whichever thread first finds it missing."""
+    try:
+        try:
+            _place(file, target, same_in_site)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _place(file, target, same_in_site)
+    finally:
+        slots.release()
+
+
+def _place(file: OutputFile, target: Path, same_in_site: Path | None) -> None:
     for existing in (same_in_site, file.source):
         if existing is not None:
             try:
                 os.link(existing, target)
                 return
+            except FileNotFoundError:
+                if not target.parent.is_dir():
+                    raise  # the folder is missing, not the file linked to
             except OSError:
                 pass  # another file system, or no hard links: write the bytes
-    target.write_bytes(file.data)
+    target.write_bytes(file.data if same_in_site is None else same_in_site.read_bytes())
 
 
 def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tuple[bytes, bytes]]) -> WriteReport:

@@ -49,7 +49,7 @@ def test_profile_shows_where_each_stage_spent_its_time_and_always_builds(project
     assert list(profiled) == ["config", "ingest", "read", "analyze", "collect", "render", "search", "write"]
     assert all("ncalls" in text and "cumtime" in text for text in profiled.values())
     assert "load_config" in profiled["config"] and "render_site" in profiled["render"]
-    assert "write_site" in profiled["write"]
+    assert "commit" in profiled["write"]  # the new site swapped in (its pages were written as rendered)
     assert "ncalls" not in run_cli(project).out  # without --profile: the stage lines only
 
 

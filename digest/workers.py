@@ -1,0 +1,104 @@
+"""Worker processes forked at the start of a command-line build, while the parent is still small.
+
+A process forked late, after the site model is loaded, shares the parent's pages, but its RSS
+counts every one of them: two render workers forked at 5,000 articles each showed the parent's
+200 MiB again. Forked before the content is read, a worker holds only the code and what it is
+sent. Each works through calls sent over its own pipe, one at a time, and sends back the result;
+there are no threads, so the parent can still fork later (the analysis pool).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from digest.errors import DigestError
+
+
+class WorkerFailed(DigestError):
+    """A worker process died or raised: a bug in digest, or the system killed it."""
+
+
+class Workers:
+    """Processes that run ``function(*args)`` calls for the parent (see ``call``/``result``)."""
+
+    def __init__(self, connections: list[Connection], pids: list[int]) -> None:
+        self.connections = connections
+        self.pids = pids
+
+    @classmethod
+    def fork(cls, count: int) -> Workers | None:
+        """``count`` workers, or None where forking is not possible or not safe: one core, no
+        ``fork`` (Windows), or other threads running (a lock one holds would be copied held)."""
+        if (count < 2 or "fork" not in multiprocessing.get_all_start_methods()
+                or threading.active_count() > 1):
+            return None
+        connections: list[Connection] = []
+        pids: list[int] = []
+        for _ in range(count):
+            mine, theirs = multiprocessing.Pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the build
+                mine.close()
+                for other in connections:
+                    other.close()
+                _serve(theirs)
+            theirs.close()
+            connections.append(mine)
+            pids.append(pid)
+        return cls(connections, pids)
+
+    def call(self, connection: Connection, function: Callable[..., Any], *args: Any) -> None:
+        """Start ``function(*args)`` in the worker at ``connection``; ``result`` waits for it. One
+        call at a time per worker: with a second one queued, both sides could block writing a
+        big message into a full pipe."""
+        connection.send((function, args))
+
+    def result(self, connection: Connection) -> Any:
+        try:
+            status, value = connection.recv()
+        except (EOFError, OSError):
+            raise WorkerFailed("a worker process stopped unexpectedly (out of memory?)",
+                               hint="run the build again; with --workers 1 it uses no worker processes") from None
+        if status != "ok":
+            raise WorkerFailed(f"a worker process failed:\n{value}", hint="this is a bug in digest")
+        return value
+
+    def close(self) -> None:
+        """Stop the workers and wait for them (they end at once: each is between calls)."""
+        for connection in self.connections:
+            with contextlib.suppress(OSError):  # it is gone already
+                connection.send(None)
+            # Closed at once: a worker still sending a chunk nobody will read gets an error and ends.
+            connection.close()
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.connections = []
+        self.pids = []
+
+
+def _serve(connection: Connection) -> None:
+    code = 0
+    try:
+        while (message := connection.recv()) is not None:
+            # The call's arguments (thousands of objects) live until it returns: the cyclic
+            # collector need not walk them again and again meanwhile.
+            gc.freeze()
+            function, args = message
+            try:
+                reply: tuple[str, Any] = ("ok", function(*args))
+            except Exception:  # a bug: the parent reports it with this trace
+                reply = ("error", traceback.format_exc())
+            connection.send(reply)
+    except BaseException:  # the parent is gone (EOF) or Ctrl-C: nothing to clean up
+        code = 1
+    finally:
+        os._exit(code)
