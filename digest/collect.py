@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 from collections import Counter
@@ -140,9 +141,9 @@ class CollectMemo:
     """Topic slug -> (its members, the sentence budget, its story)."""
     quotes: dict[str, tuple[list[AnalyzedArticle], int, tuple[TopicQuote, ...]]] = field(default_factory=dict)
     """Topic slug -> (its members, the quote limit, its quotes)."""
-    related: tuple[tuple[object, ...], dict[str, tuple[str, ...]]] | None = None
-    """What related articles were found from (each article's slug, keywords, topics and date,
-    and the hidden slugs), and what was found."""
+    related: tuple[str, dict[str, tuple[str, ...]]] | None = None
+    """The digest of what related articles were found from (``related_key``), and what was found;
+    a command-line build keeps it in ``.cache/related.json`` (digest.relatedcache)."""
     duplicates: tuple[tuple[object, ...], tuple[tuple[str, tuple[str, ...]], ...]] | None = None
     """Each article's signature, slug and date, and the near-duplicate groups found from them."""
 
@@ -171,13 +172,19 @@ def remembered_related(ordered: list[AnalyzedArticle], hidden: set[str],
     (an edit to a body seldom changes them)."""
     if memo is None:
         return related_articles(ordered, hidden)
-    key = (tuple((item.article.slug, item.analysis.keywords, item.analysis.topics, item.article.date)
-                 for item in ordered), tuple(sorted(hidden)))
+    key = related_key(ordered, hidden)
     if memo.related is not None and memo.related[0] == key:
         return memo.related[1]
     related = related_articles(ordered, hidden)
     memo.related = (key, related)
     return related
+
+
+def related_key(ordered: list[AnalyzedArticle], hidden: set[str]) -> str:
+    """A digest of all ``related_articles`` reads: each article's slug, keywords, topics and date
+    (``repr``: the same text in every process and run), in order, and the hidden slugs."""
+    read = [(item.article.slug, item.analysis.keywords, item.analysis.topics, item.article.date) for item in ordered]
+    return hashlib.blake2b(repr((read, sorted(hidden))).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def remembered_duplicates(items: list[AnalyzedArticle],

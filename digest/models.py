@@ -151,4 +151,8 @@ class OutputFile:
     data: bytes
     source: Path | None = None
     """A read-only file in ``.cache/`` holding exactly these bytes: the writer links it instead of
-    writing a copy (the search index's thousand small files)."""
+    writing a copy (the search index's thousand small files). ``data`` may then be left empty:
+    ``content()`` reads it from there."""
+
+    def content(self) -> bytes:
+        return self.source.read_bytes() if self.source is not None and not self.data else self.data

@@ -24,6 +24,7 @@ from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
+from digest.relatedcache import load_collect_memo, save_collect_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
 from digest.search import (
     Record,
@@ -216,7 +217,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1, progress)
         stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect"):
-        site = collect(analyzed, content.pages, config, memory.collected if memory is not None else None)
+        # The preview remembers what collect made in memory; a command-line build keeps the
+        # related articles on disk (when caching).
+        collected = memory.collected if memory is not None else load_collect_memo(config.root) if use_cache else None
+        related_loaded = collected.related[0] if collected is not None and collected.related is not None else None
+        site = collect(analyzed, content.pages, config, collected)
         stages.detail = f"{len(site.topics)} topic(s)"
     writer = None
     try:
@@ -280,6 +285,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 save_read_memo(config.root, parsed)
             if stored is not None:
                 save_pages(config.root, stored, theme)
+            if collected is not None and memory is None:
+                save_collect_memo(config.root, collected, related_loaded)
     except BaseException:
         if writer is not None:
             writer.abort()

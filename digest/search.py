@@ -187,13 +187,22 @@ def pagefind_executable() -> Path:
                       hint="run: make site (or pip install -r requirements.txt)")
 
 
-def _read_bundle(folder: Path, prefix: str, with_ui: bool) -> list[OutputFile]:
+def _read_bundle(folder: Path, prefix: str, with_ui: bool, lazy: bool) -> list[OutputFile]:
+    """The files of one cached part. ``lazy``: their bytes are left in the cache (``OutputFile.source``)
+    for the writer to link, not read (a command-line build; the preview keeps them in memory)."""
+    files = []
     try:
-        return [OutputFile(prefix + path.relative_to(folder).as_posix(), path.read_bytes(), source=path)
-                for path in sorted(folder.rglob("*"))
-                if path.is_file() and (with_ui or not path.name.startswith(_UI_FILES))]
+        for parent, folders, names in os.walk(folder):
+            folders.sort()
+            relative = os.path.relpath(parent, folder).replace(os.sep, "/")
+            for name in sorted(names):
+                if with_ui or not name.startswith(_UI_FILES):
+                    path = Path(parent, name)
+                    files.append(OutputFile(prefix + (name if relative == "." else f"{relative}/{name}"),
+                                            b"" if lazy else path.read_bytes(), source=path))
     except OSError as error:  # another build (the preview beside a command-line build) replaced it
         raise _failed(f"{folder} changed while it was read ({error.strerror})") from None
+    return sorted(files, key=lambda file: file.path)
 
 
 def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]],
@@ -208,7 +217,8 @@ class Cancelled(Exception):
 
 
 def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
-                  cancelled: Callable[[], bool] | None = None, workers: int = 1) -> tuple[str, list[OutputFile]]:
+                  cancelled: Callable[[], bool] | None = None, workers: int = 1,
+                  lazy: bool = False) -> tuple[str, list[OutputFile]]:
     """The Pagefind bundles for ``site`` and the digest of what they index (``found``: its records,
     when already made): each part from the cache, or made now, ``workers`` parts at a time.
 
@@ -240,19 +250,20 @@ def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
                 shutil.rmtree(old, ignore_errors=True)
     files = []
     for number, (key, prefix) in enumerate(zip(keys, part_folders(len(parts)), strict=True)):
-        files.extend(_read_bundle(cache / key, prefix, with_ui=number == 0))
+        files.extend(_read_bundle(cache / key, prefix, with_ui=number == 0, lazy=lazy))
     return _joined_keys(keys), files
 
 
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None,
                  workers: int = 1) -> list[OutputFile]:
-    """The Pagefind bundles for ``site``: from ``memory`` (the preview), from the cache, or made now."""
+    """The Pagefind bundles for ``site``: from ``memory`` (the preview), from the cache, or made now.
+    Without ``memory``, the files' bytes stay in the cache (see ``OutputFile.source``)."""
     found = records(site, config)
     if memory is not None:
         key = bundle_key(found, config.language)
         if key in memory:
             return memory[key]
-    key, files = search_bundle(site, config, found, workers=workers)
+    key, files = search_bundle(site, config, found, workers=workers, lazy=memory is None)
     if memory is not None:
         memory.clear()
         memory[key] = files

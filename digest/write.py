@@ -142,8 +142,11 @@ class SiteWriter:
             return False
         if self.known is not None and self.known(file.path):
             return True
+        old = self.output.joinpath(*relative.parts)
         try:
-            return self.output.joinpath(*relative.parts).read_bytes() == file.data
+            if file.source is not None and os.path.samefile(old, file.source):  # linked from there last time
+                return True
+            return old.read_bytes() == file.content()
         except OSError:
             return False
 
@@ -249,7 +252,7 @@ def _place(file: OutputFile, target: Path, same_in_site: Path | None) -> None:
                     raise  # the folder is missing, not the file linked to
             except OSError:
                 pass  # another file system, or no hard links: write the bytes
-    target.write_bytes(file.data if same_in_site is None else same_in_site.read_bytes())
+    target.write_bytes(file.content() if same_in_site is None else same_in_site.read_bytes())
 
 
 def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tuple[bytes, bytes]]) -> WriteReport:
@@ -267,19 +270,20 @@ def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tupl
     changed: list[str] = []
     for file in files:
         remembered = known.get(file.path)
-        if remembered is not None and remembered[0] is file.data:
+        data = file.content()  # the same object each time, unless it is read from the cache
+        if remembered is not None and remembered[0] is data:
             continue
-        digest = hashlib.blake2b(file.data, digest_size=16).digest()
+        digest = hashlib.blake2b(data, digest_size=16).digest()
         if remembered is not None and remembered[1] == digest:
-            known[file.path] = (file.data, digest)
+            known[file.path] = (data, digest)
             continue
         relative = safe_relative(file.path)  # every path is checked before it is first written
         target = output.joinpath(*relative.parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(file.data)
+        temporary.write_bytes(data)
         os.replace(temporary, target)
-        known[file.path] = (file.data, digest)
+        known[file.path] = (data, digest)
         changed.append(file.path)
     wanted = {file.path for file in files}
     for stale in sorted(set(known) - wanted):
