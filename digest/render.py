@@ -16,7 +16,7 @@ import posixpath
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -94,22 +94,23 @@ def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
 
 
 def _date_filter(show: Callable[[datetime], str]) -> Callable[[Any], str]:
-    """A date filter that formats each datetime object once: an article's date is shown on its page,
-    its topics' pages, the archive and the feeds, and formatting one with its zone costs ~10 us.
-    Keyed by the object itself (identity, not equality: equal instants in other offsets print
-    other dates); the object is kept with its text, so its id cannot be reused meanwhile."""
-    shown: dict[int, tuple[datetime, str]] = {}
+    """A date filter that formats each date once: an article's date is shown on its page, on the
+    pages linking to it, its topics' pages, the archive and the feeds, and formatting one with its
+    zone costs ~10 us. Keyed by the instant and its UTC offset, not the instant alone: equal
+    instants in other offsets print other dates (with the same offset, the clock reads the same,
+    and no filter shows more than the clock and the offset). Equal dates are equal keys, so copies
+    of a date sent to a render worker are formatted once too."""
+    shown: dict[tuple[datetime, timedelta | None], str] = {}
 
     def date_filter(value: Any) -> str:
         if not isinstance(value, datetime):
             return ""
-        remembered = shown.get(id(value))
-        if remembered is not None and remembered[0] is value:
-            return remembered[1]
-        if len(shown) >= _DATES_REMEMBERED:  # a long-running preview: start over
-            shown.clear()
-        text = show(value)
-        shown[id(value)] = (value, text)
+        key = (value, value.utcoffset())
+        text = shown.get(key)
+        if text is None:
+            if len(shown) >= _DATES_REMEMBERED:  # a long-running preview: start over
+                shown.clear()
+            text = shown[key] = show(value)
         return text
 
     return date_filter
