@@ -166,6 +166,45 @@ def test_after_edits_a_cached_build_equals_a_build_from_nothing(project: Path) -
     assert tree_bytes(project / "site") == cached
 
 
+def test_related_articles_kept_on_disk_follow_an_edit_to_keywords(project: Path) -> None:
+    """Related articles come from .cache/related.json while no article's keywords, topics, dates or
+    slugs changed; an edit that changes them finds them again, as a build from nothing would."""
+    articles = project / "content" / "articles"
+    stories = {
+        "harbour": ("Harbour reopens", "The harbour reopened after the crane repairs. Cargo ships returned to "
+                    "the quay on Monday.\n\nDock workers cheered as the first cargo ship arrived."),
+        "strike": ("Ferry strike ends", "Ferry crews ended their strike on Friday. The union accepted the pay "
+                   "deal.\n\nPicket lines were cleared from the ferry terminal by the union."),
+        "concert": ("Orchestra tours", "The city orchestra began its spring tour. The conductor praised the "
+                    "violin section.\n\nThe choir joined the orchestra for the final concert."),
+    }
+    for number, (slug, (title, body)) in enumerate(stories.items()):
+        (articles / f"{slug}.md").write_text(f"---\ntitle: {title}\ndate: 2024-01-0{number + 1}\n---\n\n{body}\n",
+                                             encoding="utf-8")
+
+    def related(page: bytes) -> list[str]:
+        """The titles the page's "Related articles" list links to (none: no list)."""
+        parts = page.decode("utf-8").split('id="related-heading"')
+        return re.findall(r'<a href="[^"]*">([^<]*)</a>', parts[1].split("</ul>")[0]) if len(parts) > 1 else []
+
+    assert run_cli(project).code == 0
+    assert (project / ".cache" / "related.json").is_file()
+    assert "Ferry strike ends" not in related((project / "site" / "articles" / "concert" / "index.html").read_bytes())
+    edited = articles / "concert.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace(
+        "The choir joined the orchestra for the final concert.",
+        "The strike kept the choir away: the union said its strike would go on, and union crews "
+        "joined the strike."), encoding="utf-8")
+    old_mtime(edited, 1_700_000_500)
+    assert run_cli(project).code == 0
+    cached = tree_bytes(project / "site")
+    assert related(cached["articles/concert/index.html"])[0] == "Ferry strike ends"
+    shutil.rmtree(project / "site")
+    shutil.rmtree(project / ".cache")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == cached
+
+
 def test_the_previews_memory_never_changes_what_is_built(project: Path, tmp_path: Path) -> None:
     from digest.pipeline import BuildMemory, build
 
