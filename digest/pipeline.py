@@ -246,6 +246,9 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             else:
                 writer = SiteWriter(result.output, stored.is_reused if stored is not None else None)
                 writer.add(rendering)
+                del rendering  # its page views are not needed for the rest: Pagefind's memory is
+            if renderers is not None:
+                renderers.close()
             if stored is not None:
                 stages.detail = f"{len(stored.reused)} page(s) unchanged"
             if part_count(records_count(site)) > 1 and "search_parts" not in theme.templates.get("search.html", ""):

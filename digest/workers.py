@@ -90,13 +90,16 @@ def _serve(connection: Connection) -> None:
     try:
         while (message := connection.recv()) is not None:
             # The call's arguments (thousands of objects) live until it returns: the cyclic
-            # collector need not walk them again and again meanwhile.
+            # collector need not walk them again and again meanwhile (it may once they are gone).
             gc.freeze()
             function, args = message
             try:
                 reply: tuple[str, Any] = ("ok", function(*args))
             except Exception:  # a bug: the parent reports it with this trace
                 reply = ("error", traceback.format_exc())
+            finally:
+                del message, args
+                gc.unfreeze()
             connection.send(reply)
     except BaseException:  # the parent is gone (EOF) or Ctrl-C: nothing to clean up
         code = 1
