@@ -49,6 +49,16 @@ def digest_of(value: Any) -> str:
     return hashlib.blake2b(serialised.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def view_digest(view: dict[str, Any]) -> str:
+    """``digest_of`` for an article's view, at half the cost: the body (most of the bytes) is hashed
+    as it is rather than escaped into JSON, the rest is its ``repr`` (strings, numbers, dates,
+    markup, lists and dicts in a fixed order: the same text in every run)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(view["body"]).encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(repr([(key, value) for key, value in view.items() if key != "body"]).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def joined(parts: list[str]) -> str:
     """A digest of digests and slugs: faster than ``digest_of`` where every part is a string."""
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
@@ -512,7 +522,7 @@ def _article_views(
             _, _, _, view, digest, link, summary = remembered
         else:
             view = article_view(item, topic_names)
-            digest = digest_of(view) if digests else ""
+            digest = view_digest(view) if digests else ""
             link = reference(view)
             summary = brief(view) if digests else ""
         if memo is not None:
