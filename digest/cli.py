@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--no-cache", action="store_true",
                            help="analyse every article again instead of reusing .cache/ (same output)")
     build_cmd.add_argument("--workers", type=int, default=0, metavar="N",
-                           help="processes for analysis and ingest of large batches (default: one per core)")
+                           help="processes for parsing, analysis, ingest and rendering of large batches "
+                                "(default: one per core; 1: none)")
     build_cmd.add_argument("--keep-going", action="store_true",
                            help="leave out articles and inbox files with errors, build the rest (still exits 1)")
     build_cmd.add_argument("--profile", action="store_true",

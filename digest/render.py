@@ -285,23 +285,26 @@ class PageTask:
 
 CHUNK_PAGES = 200
 """Pages per call to a worker: enough that sending costs little against rendering (~120 ms of it)."""
-_WORKER_RENDERER: tuple[int, Renderer] | None = None
-"""In a worker: the renderer made from the first call of this build (by the build's token)."""
+PARALLEL_PAGES = 100
+"""Pages to send below which the workers are not worth their start (each compiles the templates)."""
+_WORKER_RENDERER: Renderer | None = None
+"""In a worker: the renderer made from its first call (a worker serves one build)."""
 
 
 _Rendered = bytes | tuple[str, str | None, int | None, str | None]
 """A page's bytes, or its template error as plain values (raised by the parent)."""
 
 
-def _render_chunk(token: int, setup: tuple[Config, Theme, dict[str, Any]] | None,
+def _render_chunk(setup: tuple[Config, Theme, dict[str, Any]] | None,
                   tasks: list[PageTask]) -> tuple[list[_Rendered], list[str]]:
-    """In a worker: render ``tasks``; each page with its checksum (for ``.cache/pages.json``)."""
+    """In a worker: render ``tasks`` (``setup`` comes with the first call); each page with its
+    checksum (for ``.cache/pages.json``)."""
     global _WORKER_RENDERER
     if setup is not None:
         config, theme, common = setup
-        _WORKER_RENDERER = (token, Renderer(config, theme, common=common))
-    assert _WORKER_RENDERER is not None and _WORKER_RENDERER[0] == token
-    renderer = _WORKER_RENDERER[1]
+        _WORKER_RENDERER = Renderer(config, theme, common=common)
+    renderer = _WORKER_RENDERER
+    assert renderer is not None
     done: list[_Rendered] = []
     checksums: list[str] = []
     for task in tasks:
@@ -332,22 +335,21 @@ class _Pages:
 
     def __iter__(self) -> Iterator[tuple[int, bytes, str | None]]:
         workers = self.workers
-        if workers is None:
+        sent = [index for index in self.indexes if not self.tasks[index].here]
+        if workers is None or len(sent) < PARALLEL_PAGES:
             for index in self.indexes:
                 yield index, self._render_here(index), None
             return
         here = [index for index in self.indexes if self.tasks[index].here]
-        sent = [index for index in self.indexes if not self.tasks[index].here]
         chunks = [sent[start:start + CHUNK_PAGES] for start in range(0, len(sent), CHUNK_PAGES)]
         chunks.reverse()  # popped from the end
-        token = id(self)
         setup = (self.renderer.config, self.renderer.theme, self.renderer.common)
         busy: dict[Connection, list[int]] = {}
 
         def feed(connection: Connection, first: bool) -> None:
             if chunks:
                 chunk = chunks.pop()
-                workers.call(connection, _render_chunk, token, setup if first else None,
+                workers.call(connection, _render_chunk, setup if first else None,
                              [self.tasks[index] for index in chunk])
                 busy[connection] = chunk
 

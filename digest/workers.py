@@ -40,20 +40,23 @@ class Workers:
         if (count < 2 or "fork" not in multiprocessing.get_all_start_methods()
                 or threading.active_count() > 1):
             return None
-        connections: list[Connection] = []
-        pids: list[int] = []
-        for _ in range(count):
-            mine, theirs = multiprocessing.Pipe()
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns into the build
-                mine.close()
-                for other in connections:
-                    other.close()
-                _serve(theirs)
-            theirs.close()
-            connections.append(mine)
-            pids.append(pid)
-        return cls(connections, pids)
+        workers = cls([], [])
+        try:
+            for _ in range(count):
+                mine, theirs = multiprocessing.Pipe()
+                pid = os.fork()
+                if pid == 0:  # the worker: never returns into the build
+                    mine.close()
+                    for other in workers.connections:
+                        other.close()
+                    _serve(theirs)
+                theirs.close()
+                workers.connections.append(mine)
+                workers.pids.append(pid)
+        except OSError:  # no more processes allowed: the build renders alone
+            workers.close()
+            return None
+        return workers
 
     def call(self, connection: Connection, function: Callable[..., Any], *args: Any) -> None:
         """Start ``function(*args)`` in the worker at ``connection``; ``result`` waits for it. One

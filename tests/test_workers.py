@@ -1,0 +1,81 @@
+"""The build's worker processes: a worker that dies or fails is a clear error, never a hang.
+
+Each check runs in a fresh interpreter: workers are only forked from a process with no other
+threads, and the test session has some (the browser tests').
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import REPO
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_a_worker_that_dies_or_fails_is_reported_and_the_others_stop() -> None:
+    done = run_python("""
+        import os, signal
+        from digest.workers import WorkerFailed, Workers
+
+        def double(number):
+            return 2 * number
+
+        def fail():
+            raise ValueError("no such thing")
+
+        workers = Workers.fork(3)
+        assert workers is not None
+        first, second, third = workers.connections
+        workers.call(first, double, 21)
+        print("answer", workers.result(first))
+        os.kill(workers.pids[1], signal.SIGKILL)  # as the system's out-of-memory killer would
+        workers.call(second, double, 1)
+        try:
+            workers.result(second)
+        except WorkerFailed as error:
+            print("died:", error.message)
+        workers.call(third, fail)
+        try:
+            workers.result(third)
+        except WorkerFailed as error:
+            print("failed:", error.message.splitlines()[-1])
+        pids = list(workers.pids)
+        workers.close()
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                print("still running", pid)
+            except ProcessLookupError:
+                pass
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "answer 42" in done.stdout
+    assert "died: a worker process stopped unexpectedly (out of memory?)" in done.stdout
+    assert "failed: ValueError: no such thing" in done.stdout
+    assert "still running" not in done.stdout
+
+
+def test_workers_are_not_forked_beside_other_threads_or_for_one_process() -> None:
+    done = run_python("""
+        import threading
+        from digest.workers import Workers
+
+        print("one:", Workers.fork(1))
+        stop = threading.Event()
+        thread = threading.Thread(target=stop.wait)
+        thread.start()
+        print("beside a thread:", Workers.fork(2))
+        stop.set()
+        thread.join()
+        workers = Workers.fork(2)
+        print("alone:", len(workers.pids))
+        workers.close()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["one: None", "beside a thread: None", "alone: 2"]
