@@ -79,6 +79,8 @@ def cache_path(root: Path) -> Path:
 
 
 def load_pages(root: Path, output: Path, theme: Theme) -> StoredPages:
+    if not output.is_dir():  # nothing to take pages from (the records stay on disk until saved over)
+        return StoredPages(output, {})
     try:
         data = json.loads(cache_path(root).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("version") != _version(theme) or data.get("output") != str(output):
