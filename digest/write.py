@@ -7,6 +7,7 @@ byte-identical to what is there touches nothing.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -66,16 +67,35 @@ def _exchange(new: Path, output: Path) -> bool:
     raise OSError(error, os.strerror(error), str(output))
 
 
+def _running_build(leftover: Path) -> bool:
+    """Whether ``leftover`` (``.site-build-<pid>``, ``.site-old-<pid>``) belongs to another build
+    still running: its tree is in use (a build streams into it for seconds), not left behind."""
+    pid = leftover.name.rsplit("-", 1)[-1]
+    if os.name != "posix" or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, someone else's
+    return True
+
+
 def _recover(output: Path) -> None:
-    """Clean up after a build that was killed: restore the old site if the swap was cut short."""
+    """Clean up after a build that was killed: restore the old site if the swap was cut short.
+    The trees of builds still running are left to them."""
     parent = output.parent
     for leftover in sorted(parent.glob(f"{_OLD_PREFIX}*")):
+        if _running_build(leftover):
+            continue
         if not output.exists() and leftover.is_dir():
             os.replace(leftover, output)
         else:
             shutil.rmtree(leftover, ignore_errors=True)
     for leftover in parent.glob(f"{_TEMP_PREFIX}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if not _running_build(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _existing_files(output: Path) -> set[str]:
@@ -169,7 +189,7 @@ class SiteWriter:
         old = self.output.joinpath(*relative.parts) if unchanged else None
         self.slots.acquire()
         try:
-            self.pending.append(self.pool.submit(_put, file, target, old, self.slots))
+            self.pending.append(self.pool.submit(_put, file, target, self.temporary, old, self.slots))
         except BaseException:
             self.slots.release()
             raise
@@ -195,6 +215,9 @@ class SiteWriter:
         self._settle(wait_all=True)
         self.pool.shutdown()
         temporary, output = self.temporary, self.output
+        if not temporary.is_dir():
+            raise DigestError("the new site was removed while it was being written (by another build?)",
+                              path=temporary, hint="run the build again; site/ was left as it was")
         if output.exists() and _exchange(temporary, output):
             shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
         else:
@@ -228,14 +251,24 @@ def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str],
         raise
 
 
-def _put(file: OutputFile, target: Path, same_in_site: Path | None, slots: threading.BoundedSemaphore) -> None:
+def _put(file: OutputFile, target: Path, tree: Path, same_in_site: Path | None,
+         slots: threading.BoundedSemaphore) -> None:
     """One file of the new tree: a hard link to the same bytes already on disk, else written. Its
-    folder is made here, by whichever thread first finds it missing."""
+    folders are made here, by whichever thread first finds them missing: only below ``tree``,
+    never ``tree`` itself (gone means another build removed it: this build must fail, not carry
+    on into an empty tree)."""
     try:
         try:
             _place(file, target, same_in_site)
         except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            below = len(target.relative_to(tree).parts) - 1  # the folders between tree and the file
+            try:
+                for folder in reversed([target.parent, *target.parent.parents][:below]):
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(folder)
+            except FileNotFoundError:
+                raise DigestError("the new site was removed while it was being written (by another build?)",
+                                  path=tree, hint="run the build again; site/ was left as it was") from None
             _place(file, target, same_in_site)
     finally:
         slots.release()
@@ -252,7 +285,15 @@ def _place(file: OutputFile, target: Path, same_in_site: Path | None) -> None:
                     raise  # the folder is missing, not the file linked to
             except OSError:
                 pass  # another file system, or no hard links: write the bytes
-    target.write_bytes(file.content() if same_in_site is None else same_in_site.read_bytes())
+    if same_in_site is not None:
+        target.write_bytes(same_in_site.read_bytes())
+        return
+    try:
+        data = file.content()
+    except FileNotFoundError:  # the preview beside this build replaced the search index it links
+        raise DigestError("a file of the search index changed while the build used it", path=file.source,
+                          hint="run the build again") from None
+    target.write_bytes(data)
 
 
 def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tuple[bytes, bytes]]) -> WriteReport:

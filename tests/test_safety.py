@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from digest.errors import DigestError
 from digest.models import OutputFile
-from digest.write import safe_relative, write_site
+from digest.write import SiteWriter, safe_relative, write_site
 from tests.badinputs_support import Page
-from tests.conftest import run_cli, tree_bytes
+from tests.conftest import REPO, run_cli, tree_bytes
 
 
 def active_content(html: str) -> list[str]:
@@ -86,6 +89,39 @@ def test_leftovers_of_a_killed_build_are_recovered(tmp_path: Path) -> None:
     assert not report.changed  # the old site was restored, and it already matches
     assert (site / "index.html").read_bytes() == b"v1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_second_build_leaves_a_running_builds_new_tree_alone(tmp_path: Path) -> None:
+    """Builds stream their pages into a new tree for seconds: a build started meanwhile (another
+    process) must not clean that tree up as a killed build's leftover."""
+    site = tmp_path / "site"
+    write_site([OutputFile("a/0.html", b"old")], site)
+    writer = SiteWriter(site)
+    writer.add([OutputFile(f"a/{number}.html", b"new") for number in range(5)])
+    other = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from digest.models import OutputFile; "
+         "from digest.write import write_site; write_site([OutputFile('b.html', b'other')], Path(sys.argv[1]))",
+         str(site)], cwd=REPO, capture_output=True, text=True, check=False)
+    assert other.returncode == 0, other.stderr
+    writer.add([OutputFile(f"c/{number}.html", b"new") for number in range(5)])
+    writer.commit()
+    assert tree_bytes(site) == {**{f"a/{n}.html": b"new" for n in range(5)}, **{f"c/{n}.html": b"new" for n in range(5)}}
+
+
+def test_a_build_whose_new_tree_is_removed_fails_and_leaves_the_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_site([OutputFile("a/0.html", b"old")], site)
+    writer = SiteWriter(site)
+    writer.add([OutputFile(f"a/{number}.html", b"new") for number in range(5)])
+    tree = next(tmp_path.glob(".site-build-*"))
+    while tree.exists():  # as a build that did not know of this one would (its writes may still land)
+        shutil.rmtree(tree, ignore_errors=True)
+    writer.add([OutputFile(f"c/{number}.html", b"new") for number in range(5)])
+    with pytest.raises(DigestError, match="removed while it was being written"):
+        writer.commit()
+    writer.abort()
+    assert tree_bytes(site) == {"a/0.html": b"old"}
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
 
 
 def test_stale_files_disappear_from_the_new_site(tmp_path: Path) -> None:
