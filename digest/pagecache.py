@@ -51,6 +51,8 @@ class StoredPages(dict[str, tuple[str, bytes]]):
         super().__setitem__(path, (key, b""))
 
     def get(self, path: str, default: tuple[str, bytes] | None = None) -> tuple[str, bytes] | None:  # type: ignore[override]
+        """The recorded key of the page at ``path``, if site/ still holds the bytes recorded for it;
+        the bytes are not kept (empty): they stay in site/, and the writer links them from there."""
         record = self.recorded.get(path)
         if record is None:
             return default
@@ -61,7 +63,12 @@ class StoredPages(dict[str, tuple[str, bytes]]):
         if checksum(data) != record[1]:  # edited or replaced since: render it again
             return default
         self._from_site[path] = record[0]
-        return record[0], data
+        return record[0], b""
+
+    def reuse(self, path: str) -> None:
+        """Keep the page ``get`` found in site/, as it was recorded."""
+        key, sum_of_bytes = self.recorded[path]
+        self.remember(path, key, sum_of_bytes)
 
     def is_reused(self, path: str) -> bool:
         """Whether this build took the page at ``path`` from site/ (its bytes are what is there, so

@@ -54,6 +54,18 @@ class BuildResult:
     """Inbox files and articles left out of the site, with why (only with ``keep_going``)."""
 
 
+MAX_RENDER_WORKERS = 8
+"""Render workers by default at most: a site of thousands of pages is 25 or so chunks of 200."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which containers and ``taskset`` narrow),
+    for the default number of workers."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 class _Stages:
     """Times each stage and reports it as one line when it ends."""
 
@@ -161,7 +173,7 @@ def build(
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
     # A command-line build renders in processes forked now, while this one is small: forked
     # later, each would count the whole site model again in its memory. The preview never forks.
-    renderers = Workers.fork(workers or os.cpu_count() or 1) if memory is None else None
+    renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
     try:
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
                       progress, renderers)
@@ -185,7 +197,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
         report = (
-            ingest([config.inbox_dir], config.content_dir, config.root, workers=workers or os.cpu_count() or 1)
+            ingest([config.inbox_dir], config.content_dir, config.root, workers=workers or usable_cores())
             if config.inbox_dir.is_dir()
             else None
         )
@@ -202,7 +214,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         parsed_before = dict(parsed) if parsed is not None and memory is None else None
         # A command-line build parses many new articles in forked processes; the preview never forks.
         content = read_content(config.content_dir, parsed, keep_going=True,
-                               workers=1 if memory is not None else workers or os.cpu_count() or 1)
+                               workers=1 if memory is not None else workers or usable_cores())
         result.skipped.extend(content.skipped)
         if result.skipped and not keep_going:  # every bad file of the batch at once, then stop
             raise BuildErrors(result.skipped)
@@ -214,7 +226,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is not None and memory.cache is None:
                 memory.cache = AnalysisCache(config.root, result.warnings.append)
             cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
-        analyzed, fresh = analyze_all(content.articles, config, cache, workers or os.cpu_count() or 1, progress)
+        analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress)
         stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect"):
         # The preview remembers what collect made in memory; a command-line build keeps the
@@ -260,7 +272,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         with stages.stage("search"):
             deferred = _deferred_search(memory, site, config, files) if memory is not None else None
             bundle = deferred if deferred is not None else search_files(
-                site, config, memory.search if memory is not None else None, workers=workers or os.cpu_count() or 1)
+                site, config, memory.search if memory is not None else None, workers=workers or usable_cores())
             stages.detail = f"{len(bundle)} file(s)"
             if writer is not None:
                 writer.add(bundle)

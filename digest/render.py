@@ -13,16 +13,17 @@ import hashlib
 import json
 import os
 import posixpath
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from jinja2 import DictLoader, StrictUndefined, TemplateError
+from jinja2 import FunctionLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -88,9 +89,18 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
+_TEMPLATE_HINT = "fix the template, or delete it to fall back to the default theme"
+
+
 def make_environment(theme: Theme) -> ImmutableSandboxedEnvironment:
+    templates = theme.templates
+
+    def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        # The name as the file name: it is what a traceback through the template shows.
+        return (templates[name], name, lambda: True) if name in templates else None
+
     env = _Environment(
-        loader=DictLoader(theme.templates),
+        loader=FunctionLoader(load),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -206,7 +216,10 @@ class Renderer:
         key = joined([self.prefix, template, output, *inputs])
         remembered = self.pages.get(output)
         if remembered is not None and remembered[0] == key:
-            self.pages[output] = remembered
+            if isinstance(self.pages, StoredPages):  # its bytes stay in site/, linked by the writer
+                self.pages.reuse(output)
+            else:
+                self.pages[output] = remembered
             return key, OutputFile(output, remembered[1])
         return key, None
 
@@ -224,26 +237,39 @@ class Renderer:
                context: dict[str, Any]) -> bytes:
         url, absolute = self.links(output)
         page_path = self.public_path(output)
+        values = {
+            "site": {"title": self.config.title, "description": self.config.description,
+                     "language": self.config.language, "base_url": self.config.base_url,
+                     "absolute": self.absolute_base is not None},
+            "url": url,
+            "absolute": absolute,
+            "page_path": page_path,
+            "canonical": self.absolute_base + quote(page_path) if self.absolute_base else None,
+            **self.common,
+            **{name: make(self) for name, make in (later or {}).items()},
+            **context,
+        }
         try:
-            html = self.env.get_template(template).render(
-                site={"title": self.config.title, "description": self.config.description,
-                      "language": self.config.language, "base_url": self.config.base_url,
-                      "absolute": self.absolute_base is not None},
-                url=url,
-                absolute=absolute,
-                page_path=page_path,
-                canonical=self.absolute_base + quote(page_path) if self.absolute_base else None,
-                **self.common,
-                **{name: make(self) for name, make in (later or {}).items()},
-                **context,
-            )
+            html = self.env.get_template(template).render(values)
         except TemplateError as error:
-            lineno = getattr(error, "lineno", None)
-            name = getattr(error, "name", None) or template
-            raise ThemeError(f"template error: {error.message or error}", path=self.theme.origins.get(name, name),
-                             line=lineno,
-                             hint="fix the template, or delete it to fall back to the default theme") from None
+            name, lineno = getattr(error, "name", None), getattr(error, "lineno", None)
+            if lineno is None:  # raised while rendering (an undefined value): the line is in the traceback
+                name, lineno = self._failing_line(error, template)
+            raise ThemeError(f"template error: {error.message or error}",
+                             path=self.theme.origins.get(name or template, name or template), line=lineno,
+                             hint=_TEMPLATE_HINT) from None
+        except Exception as error:  # the template divided by zero, indexed past a list's end...
+            name, lineno = self._failing_line(error, template)
+            raise ThemeError(f"template error: {type(error).__name__}: {error}",
+                             path=self.theme.origins.get(name, name), line=lineno, hint=_TEMPLATE_HINT) from None
         return html.encode("utf-8")
+
+    def _failing_line(self, error: Exception, template: str) -> tuple[str, int | None]:
+        """The template and line an error was raised at: Jinja's traceback names each template's
+        frame by its file name (the template's name, see ``make_environment``) and line."""
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if frame.filename in self.theme.templates]
+        return (frames[-1].filename, frames[-1].lineno) if frames else (template, None)
 
     def pages_of(self, tasks: list[PageTask], workers: Workers | None,
                  last: list[OutputFile] | None = None) -> Rendering:
@@ -343,7 +369,7 @@ class _Pages:
         here = [index for index in self.indexes if self.tasks[index].here]
         chunks = [sent[start:start + CHUNK_PAGES] for start in range(0, len(sent), CHUNK_PAGES)]
         chunks.reverse()  # popped from the end
-        setup = (self.renderer.config, self.renderer.theme, self.renderer.common)
+        setup = (self.renderer.config, replace(self.renderer.theme, static={}), self.renderer.common)  # no assets
         busy: dict[Connection, list[int]] = {}
 
         def feed(connection: Connection, first: bool) -> None:

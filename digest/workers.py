@@ -13,11 +13,12 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import signal
 import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NoReturn
 
 from digest.errors import DigestError
 
@@ -44,12 +45,15 @@ class Workers:
         try:
             for _ in range(count):
                 mine, theirs = multiprocessing.Pipe()
-                pid = os.fork()
-                if pid == 0:  # the worker: never returns into the build
-                    mine.close()
-                    for other in workers.connections:
-                        other.close()
-                    _serve(theirs)
+                # Ctrl-C held back while forking: a worker must be inside ``_serve`` (which ends
+                # it) before it can be interrupted, never back in the build's code.
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                try:
+                    pid = os.fork()
+                    if pid == 0:  # the worker: never returns into the build
+                        _serve(theirs, [mine, *workers.connections], held)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 theirs.close()
                 workers.connections.append(mine)
                 workers.pids.append(pid)
@@ -62,14 +66,16 @@ class Workers:
         """Start ``function(*args)`` in the worker at ``connection``; ``result`` waits for it. One
         call at a time per worker: with a second one queued, both sides could block writing a
         big message into a full pipe."""
-        connection.send((function, args))
+        try:
+            connection.send((function, args))
+        except OSError:  # it died while waiting for work
+            raise _stopped() from None
 
     def result(self, connection: Connection) -> Any:
         try:
             status, value = connection.recv()
         except (EOFError, OSError):
-            raise WorkerFailed("a worker process stopped unexpectedly (out of memory?)",
-                               hint="run the build again; with --workers 1 it uses no worker processes") from None
+            raise _stopped() from None
         if status != "ok":
             raise WorkerFailed(f"a worker process failed:\n{value}", hint="this is a bug in digest")
         return value
@@ -88,9 +94,17 @@ class Workers:
         self.pids = []
 
 
-def _serve(connection: Connection) -> None:
-    code = 0
+def _stopped() -> WorkerFailed:
+    return WorkerFailed("a worker process stopped unexpectedly (out of memory?)",
+                        hint="run the build again; with --workers 1 it uses no worker processes")
+
+
+def _serve(connection: Connection, parents: list[Connection], mask: set[int | signal.Signals]) -> NoReturn:
+    code = 1
     try:
+        for other in parents:  # the build's ends of this and the earlier workers' pipes
+            other.close()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         while (message := connection.recv()) is not None:
             # The call's arguments (thousands of objects) live until it returns: the cyclic
             # collector need not walk them again and again meanwhile (it may once they are gone).
@@ -104,6 +118,7 @@ def _serve(connection: Connection) -> None:
                 del message, args
                 gc.unfreeze()
             connection.send(reply)
+        code = 0
     except BaseException:  # the parent is gone (EOF) or Ctrl-C: nothing to clean up
         code = 1
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli, tree_bytes
 
 
@@ -78,4 +80,30 @@ def test_a_template_error_in_a_big_site_is_one_clear_line(project: Path) -> None
     assert re.search(r"^error: themes/mine/templates/article\.html(:3)?: template error: .*no_such_field",
                      result.err, re.M), result.err
     assert "Traceback" not in result.err
+    assert tree_bytes(project / "site") == before
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_template_that_fails_while_rendering_is_one_clear_line_with_any_workers(project: Path, workers: str) -> None:
+    """An error Jinja does not raise itself (a division by zero, an index past a list's end) is
+    reported like any template error, at its line, whether a worker or the build rendered it."""
+    import random
+
+    from tests.test_kill import write_articles
+
+    write_articles(project, random.Random(3))
+    assert run_cli(project, "build", "--workers", workers).code == 0
+    before = tree_bytes(project / "site")
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "article.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n<p>{{ article.title }}</p>\n{{ 1 / 0 }}\n{% endblock %}\n",
+        encoding="utf-8")
+    (mine / "templates" / "topic.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n{{ topic.articles[100000].title }}\n{% endblock %}\n",
+        encoding="utf-8")
+    result = run_cli(project, "build", "--workers", workers)
+    assert result.code == 1, result.err
+    assert re.search(r"^error: themes/mine/templates/(article\.html:4: template error: ZeroDivisionError: division by "
+                     r"zero|topic\.html:3: template error: .*)", result.err, re.M), result.err
+    assert "Traceback" not in result.err and "internal error" not in result.err
     assert tree_bytes(project / "site") == before
