@@ -152,10 +152,10 @@ class SiteWriter:
                 if self.temporary is None:
                     self.same.append(relative)
                 else:
-                    self._put(OutputFile(file.path, b""), relative, True)
+                    self._submit(OutputFile(file.path, b""), relative, True)
                 continue
             self._start()
-            self._put(file, relative, False)
+            self._submit(file, relative, False)
 
     def _unchanged(self, file: OutputFile, relative: PurePosixPath) -> bool:
         if not self.had_output:
@@ -180,10 +180,11 @@ class SiteWriter:
         # threads keep several in flight.
         self.pool = ThreadPoolExecutor(WRITE_THREADS)
         for relative in self.same:
-            self._put(OutputFile(relative.as_posix(), b""), relative, True)
+            self._submit(OutputFile(relative.as_posix(), b""), relative, True)
         self.same.clear()
 
-    def _put(self, file: OutputFile, relative: PurePosixPath, unchanged: bool) -> None:
+    def _submit(self, file: OutputFile, relative: PurePosixPath, unchanged: bool) -> None:
+        """Hand the file to a writing thread (``_put``), waiting while IN_FLIGHT are in hand."""
         assert self.temporary is not None and self.pool is not None
         target = self.temporary.joinpath(*relative.parts)
         old = self.output.joinpath(*relative.parts) if unchanged else None
