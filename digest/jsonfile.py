@@ -26,11 +26,19 @@ def remove_leftovers(folder: Path) -> None:
         return
     for leftover in folder.glob(".*.*.tmp"):
         pid = leftover.name.rsplit(".", 2)[1]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if pid.isdigit() and int(pid) != os.getpid() and not running_elsewhere(pid):
             leftover.unlink(missing_ok=True)
-        except OSError:
-            pass  # alive, someone else's
+
+
+def running_elsewhere(pid: str) -> bool:
+    """Whether ``pid`` (digits from a leftover's name) is another process, still running. False for
+    this process, for what is no pid, and where it cannot be told (not POSIX)."""
+    if os.name != "posix" or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether it exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # alive, someone else's
+    return True

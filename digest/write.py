@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from digest.errors import DigestError
+from digest.jsonfile import running_elsewhere
 from digest.models import OutputFile
 
 WRITE_THREADS = 4
@@ -70,16 +71,7 @@ def _exchange(new: Path, output: Path) -> bool:
 def _running_build(leftover: Path) -> bool:
     """Whether ``leftover`` (``.site-build-<pid>``, ``.site-old-<pid>``) belongs to another build
     still running: its tree is in use (a build streams into it for seconds), not left behind."""
-    pid = leftover.name.rsplit("-", 1)[-1]
-    if os.name != "posix" or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # alive, someone else's
-    return True
+    return running_elsewhere(leftover.name.rsplit("-", 1)[-1])
 
 
 def _recover(output: Path) -> None:
