@@ -192,17 +192,16 @@ def _read_bundle(folder: Path, prefix: str, with_ui: bool, lazy: bool) -> list[O
     for the writer to link, not read (a command-line build; the preview keeps them in memory)."""
     files = []
     try:
-        for parent, folders, names in os.walk(folder):
-            folders.sort()
+        for parent, _, names in os.walk(folder):
             relative = os.path.relpath(parent, folder).replace(os.sep, "/")
-            for name in sorted(names):
+            for name in names:
                 if with_ui or not name.startswith(_UI_FILES):
                     path = Path(parent, name)
                     files.append(OutputFile(prefix + (name if relative == "." else f"{relative}/{name}"),
                                             b"" if lazy else path.read_bytes(), source=path))
     except OSError as error:  # another build (the preview beside a command-line build) replaced it
         raise _failed(f"{folder} changed while it was read ({error.strerror})") from None
-    return sorted(files, key=lambda file: file.path)
+    return sorted(files, key=lambda file: file.path)  # one order whatever the walk's
 
 
 def search_is_current(site: Site, config: Config, memory: dict[str, list[OutputFile]],
