@@ -314,11 +314,31 @@ HUGO_CONFIG = """baseURL = "https://example.org/"
 title = "Bench News"
 languageCode = "en"
 relativeURLs = true
-# digest writes no section list, feed, sitemap or robots.txt: neither does this site.
-disableKinds = ["section", "rss", "sitemap", "robotstxt"]
+# digest writes no section list. It writes Atom feeds of the newest 20 (site and topics), a sitemap and
+# robots.txt: so does this site (RSS, Hugo's kind of feed).
+disableKinds = ["section"]
+enableRobotsTXT = true
+[services.rss]
+limit = 20
 [taxonomies]
 topic = "topics"
 """
+HUGO_RELATED_CONFIG = """# The hugo-related site: the four related articles digest lists on each article page, by
+# Hugo's own related content (shared topics, then date: the generated articles have no keywords).
+[related]
+includeNewer = true
+threshold = 0
+toLower = false
+[[related.indices]]
+name = "topics"
+weight = 100
+[[related.indices]]
+name = "date"
+weight = 10
+"""
+HUGO_RELATED_LIST = """{{ with .Site.RegularPages.Related . | first 4 }}<section><h2>Related articles</h2><ul>
+{{ range . }}<li><time>{{ .Date.Format "2 Jan 2006" }}</time> <a href="{{ .RelPermalink }}">{{ .Title }}</a></li>
+{{ end }}</ul></section>{{ end }}"""
 # Hugo renders nothing without layouts: these make the pages digest makes (article, home with the
 # latest 20, a page per topic listing all its articles with a summary, the topics page, 404).
 HUGO_LAYOUTS = {
@@ -336,7 +356,7 @@ HUGO_LAYOUTS = {
 · {{ .Params.author }}</p>
 <p>{{ range .GetTerms "topics" }}<a href="{{ .RelPermalink }}">{{ .LinkTitle }}</a> {{ end }}</p>
 {{ .Content }}
-<p><a href="{{ .Params.source }}">Original</a></p></article>{{ end }}
+<p><a href="{{ .Params.source }}">Original</a></p>{{/* related */}}</article>{{ end }}
 """,
     "home.html": """{{ define "main" }}<h2>Topics</h2><ul>
 {{ range .Site.Taxonomies.topics.ByCount -}}
@@ -359,12 +379,14 @@ HUGO_LAYOUTS = {
 }
 
 
-def write_hugo(root: Path, articles: Sequence[Article]) -> None:
+def write_hugo(root: Path, articles: Sequence[Article], related: bool = False) -> None:
+    """The Hugo site; with ``related``, article pages list related articles as digest's do."""
     (root / "content" / "posts").mkdir(parents=True)
     (root / "layouts" / "_partials").mkdir(parents=True)
     (root / "static").mkdir()
-    (root / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    (root / "hugo.toml").write_text(HUGO_CONFIG + (HUGO_RELATED_CONFIG if related else ""), encoding="utf-8")
     for name, text in HUGO_LAYOUTS.items():
+        text = text.replace("{{/* related */}}", HUGO_RELATED_LIST if related else "")
         (root / "layouts" / name).write_text(text, encoding="utf-8")
     (root / "static" / "style.css").write_text("body { max-width: 40rem; margin: auto; }\n", encoding="utf-8")
     for article in articles:
@@ -374,7 +396,8 @@ def write_hugo(root: Path, articles: Sequence[Article]) -> None:
                                                                      encoding="utf-8")
 
 
-# Pelican's default theme and settings, but no feeds (digest and the Hugo site write none).
+# Pelican's default theme and settings; its Atom feeds as digest's: the whole site's and each category's,
+# the newest 20 (no per-author or per-language feeds: digest writes none).
 PELICAN_CONFIG = """AUTHOR = "Bench"
 SITENAME = "Bench News"
 SITEURL = ""
@@ -382,8 +405,7 @@ PATH = "content"
 TIMEZONE = "UTC"
 DEFAULT_LANG = "en"
 RELATIVE_URLS = True
-FEED_ALL_ATOM = None
-CATEGORY_FEED_ATOM = None
+FEED_MAX_ITEMS = 20
 TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
@@ -561,7 +583,7 @@ class Series:
 DIGEST_NO_CACHE = "digest, no cache"
 DIGEST_CACHED = "digest, cached analysis"
 DIGEST_NO_CHANGE = "digest, no-change rebuild"
-PEERS = ("hugo", "pelican", "mkdocs")
+PEERS = ("hugo", "hugo-related", "pelican", "mkdocs")
 
 
 @dataclass
@@ -608,14 +630,17 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
     """All runs at one N, alternating: digest (no cache), hugo, digest (cached), pelican, digest (no change),
     mkdocs; ``repeats`` rounds."""
     count = len(articles)
-    digest_root, hugo_root, pelican_root, mkdocs_root = (folder / name for name in
-                                                         ("digest", "hugo", "pelican", "mkdocs"))
+    digest_root, hugo_root, related_root, pelican_root, mkdocs_root = (
+        folder / name for name in ("digest", "hugo", "hugo-related", "pelican", "mkdocs"))
     say(f"N={count}: writing the projects in {folder}")
     write_digest(digest_root, articles, tools.digest_source)
-    available = {name: path for name, path in (("hugo", tools.hugo), ("pelican", tools.pelican),
-                                               ("mkdocs", tools.mkdocs)) if name in peers}
+    available = {name: path for name, path in (("hugo", tools.hugo), ("hugo-related", tools.hugo),
+                                               ("pelican", tools.pelican), ("mkdocs", tools.mkdocs))
+                 if name in peers}
     if available.get("hugo"):
         write_hugo(hugo_root, articles)
+    if available.get("hugo-related"):
+        write_hugo(related_root, articles, related=True)
     if available.get("pelican"):
         write_pelican(pelican_root, articles)
     if available.get("mkdocs"):
@@ -659,6 +684,8 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
         say(f"N={count}: round {repeat + 1}/{repeats}")
         digest(DIGEST_NO_CACHE, fresh_site=True, fresh_cache=True)
         peer("hugo", hugo_root, "public", ["--quiet", "--noBuildLock", "--cacheDir", str(hugo_root / "cache")])
+        peer("hugo-related", related_root, "public",
+             ["--quiet", "--noBuildLock", "--cacheDir", str(related_root / "cache")])
         digest(DIGEST_CACHED, fresh_site=True, fresh_cache=False)
         peer("pelican", pelican_root, "output", ["content", "--output", "output", "--settings", "pelicanconf.py",
                                                  "--quiet"])
@@ -732,6 +759,10 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
             lines.append(f"{verdict(cached <= hugo)}  cached cold <= 1.0x hugo at N={count:,}: "
                          f"{cached:.2f} s vs {hugo:.2f} s = {cached / hugo:.2f}x "
                          f"(CPU time: {by_tool[DIGEST_CACHED].cpu:.2f} s vs {by_tool['hugo'].cpu:.2f} s)")
+        if "hugo-related" in by_tool:  # not one of the issue's targets: the same pages with related articles
+            related = by_tool["hugo-related"].median
+            lines.append(f"info  cached cold vs hugo-related (related articles on each page, as digest) at "
+                         f"N={count:,}: {cached:.2f} s vs {related:.2f} s = {cached / related:.2f}x")
     for count in peer_sizes:
         by_tool = results[count]
         cold = by_tool[DIGEST_NO_CACHE].median
@@ -801,6 +832,7 @@ def draw_chart(results: dict[int, dict[str, Series]], path: Path, title: str) ->
 
     styles = {DIGEST_NO_CACHE: ("#c0392b", "o", "-"), DIGEST_CACHED: ("#e67e22", "o", "-"),
               DIGEST_NO_CHANGE: ("#f1c40f", "o", ":"), "hugo": ("#2c3e50", "s", "--"),
+              "hugo-related": ("#8e44ad", "s", ":"),
               "pelican": ("#27ae60", "^", "--"), "mkdocs": ("#2980b9", "D", "--")}
     figure, axes = plt.subplots(figsize=(8, 5.2), dpi=120)
     ends: list[tuple[int, float, str]] = []
@@ -888,8 +920,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="rounds per size, one number for all or one per size (default: 3,2,2)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: --sizes 100,300 --peer-sizes 100,300 --repeats 1, no chart")
-    parser.add_argument("--tools", default="hugo,pelican,mkdocs",
-                        help="the peers to run, comma-separated (default: hugo,pelican,mkdocs)")
+    parser.add_argument("--tools", default="hugo,hugo-related,pelican,mkdocs",
+                        help="the peers to run, comma-separated (default: hugo,hugo-related,pelican,mkdocs; "
+                        "hugo-related is the Hugo site with Hugo's related articles on each article page)")
     parser.add_argument("--mkdocs-max", type=int, default=1000, metavar="N",
                         help="run MkDocs only up to this N (default: 1000): with no nav, every page lists "
                         "every page, so its output grows as N squared (315 MB at 1,000)")
@@ -917,11 +950,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     started_at = datetime.now().astimezone()
     load_start = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    hugo, hugo_note = hugo_binary(None) if "hugo" in wanted else (None, "not asked for")
+    hugo, hugo_note = hugo_binary(None) if wanted & {"hugo", "hugo-related"} else (None, "not asked for")
     hugo_version = re.search(r"v(\d+\.\d+\.\d+)", hugo_note) if hugo else None
     peer_bin = {name: PEERS_VENV / "bin" / name for name in ("pelican", "mkdocs") if name in wanted}
     missing = [f"{name} ({path})" for name, path in peer_bin.items() if not path.is_file()]
-    if hugo is None and "hugo" in wanted:
+    if hugo is None and wanted & {"hugo", "hugo-related"}:
         missing.append(f"hugo ({hugo_note})")
     if missing:
         raise SystemExit("not installed: " + ", ".join(missing) + "; run make bench, or: python3 -m venv "
@@ -970,8 +1003,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"peers:   {', '.join(versions)} (Pelican and MkDocs from .venv/peers)",
         f"input:   generated corpus (seed {SEED}): {sizes[-1]:,} articles, {min(words)}-{max(words)} words "
         f"(median {statistics.median(words):.0f}), 12 topics, dates 2023-2024; each N takes the first N",
-        "runs:    whole processes, fresh output folder; alternating per round: digest no cache, hugo, digest "
-        "cached, pelican, digest no-change, mkdocs",
+        "runs:    whole processes, fresh output folder; alternating per round: digest no cache, hugo, "
+        "hugo-related, digest cached, pelican, digest no-change, mkdocs",
+        "sites:   each writes article pages, a home page, topic pages and the topics page, feeds of the newest 20 "
+        "(Hugo: RSS, also per topic; Pelican: Atom, per category); Hugo a sitemap and robots.txt too; "
+        "hugo-related = hugo + 4 related articles per article page (Hugo's .Related, by topics and date); "
+        "only digest writes a search index, archive pages, summaries and pull-quotes",
         *([f"mkdocs:  run up to N={args.mkdocs_max:,} only (--mkdocs-max): with no nav every page lists every "
            "page, so its output and time grow as N squared"] if any(
             n > args.mkdocs_max for n in args.peer_sizes) and "mkdocs" in wanted else []),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.container import container_plugin
+from typing import TYPE_CHECKING, Any
 
 from digest.models import Block, BlockKind
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 CAPTION = "caption"
 
@@ -27,6 +27,11 @@ def _render_caption(self: Any, tokens: Sequence[Token], idx: int, _options: Any,
 
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
+    # Imported at the first article to parse: a build whose articles all come from the read
+    # cache parses none, and would pay ~50 ms for the import.
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.container import container_plugin
+
     parser = MarkdownIt("commonmark", {"html": False, "typographer": False})
     parser.enable(["table", "strikethrough"])
     container_plugin(parser, CAPTION, render=_render_caption)
