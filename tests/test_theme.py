@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import run_cli, tree_bytes
 
@@ -107,3 +109,32 @@ def test_a_template_that_fails_while_rendering_is_one_clear_line_with_any_worker
                      r"zero|topic\.html:3: template error: .*)", result.err, re.M), result.err
     assert "Traceback" not in result.err and "internal error" not in result.err
     assert tree_bytes(project / "site") == before
+
+
+class _Shown:
+    """An object a template prints: its own HTML (``__html__``) or its text."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def __html__(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return "<shown & told>"
+
+
+@given(st.text() | st.text(alphabet="<>&\"'a é\n"))
+def test_template_output_is_escaped_exactly_as_markupsafe_escapes_it(text: str) -> None:
+    # Templates escape their output with digest's own escape (faster); it must give the same text.
+    from markupsafe import Markup, escape
+
+    from digest.render import escape_output
+
+    class Text(str):
+        pass
+
+    for value in (text, Markup(text), Text(text), 42, None, 1.5, _Shown(text)):
+        shown = escape_output(value)
+        assert type(shown) is Markup
+        assert shown == escape(value)
