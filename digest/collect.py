@@ -1,4 +1,8 @@
-"""Articles -> Site: topics (declared and discovered), each topic's story and best quotes."""
+"""Articles -> Site: topics (declared and discovered), each topic's story and best quotes.
+
+The analysis modules are imported where they are used: a build that takes all of this from its
+caches never needs them.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from digest.analyze.dedup import duplicate_groups
-from digest.analyze.quotes import pull_quote_score, shorten
-from digest.analyze.summarize import cosine
-from digest.analyze.text import content_terms
-from digest.analyze.topics import OTHER, TopicText, discover_topics
 from digest.config import Config
 from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDigest, TopicQuote
 from digest.related import related_articles
@@ -35,6 +34,10 @@ def with_discovered_topics(
     """Articles matching no topic are grouped by what they are about (``discover_topics``: their title
     and best sentences, newest first); returns the articles and the new topics' names."""
     loose = [index for index, item in enumerate(items) if not item.analysis.topics]
+    if not loose:
+        return list(items), {}
+    from digest.analyze.topics import TopicText, discover_topics
+
     # Newest first, ties by slug: the grouping does not depend on the order the articles come in.
     loose.sort(key=lambda index: (-(items[index].article.date or _OLDEST).timestamp(), items[index].article.slug))
     declared = {topic.slug for topic in config.topics}
@@ -67,6 +70,9 @@ STORY_POOL_PER_SENTENCE = 40
 def topic_story(members: list[AnalyzedArticle], budget: int) -> tuple[DigestSentence, ...]:
     """Sentences across the topic's articles, best first with near-repeats removed (MMR),
     then ordered as a story: oldest article first, then by place in the article."""
+    from digest.analyze.summarize import cosine
+    from digest.analyze.text import content_terms
+
     # Only the best-scored sentences can win a place (a sentence's redundancy costs at most 0.3 of
     # its gain): MMR over those keeps a topic of thousands of articles from costing seconds.
     strongest = heapq.nsmallest(
@@ -99,6 +105,8 @@ def topic_story(members: list[AnalyzedArticle], budget: int) -> tuple[DigestSent
 
 def topic_quotes(members: list[AnalyzedArticle], limit: int) -> tuple[TopicQuote, ...]:
     """The best pull-quotes across articles, at most one per speaker."""
+    from digest.analyze.quotes import pull_quote_score, shorten
+
     # A quote the user pinned in front matter comes before any the analysis found.
     ranked = sorted(
         (
@@ -123,6 +131,8 @@ def topic_quotes(members: list[AnalyzedArticle], limit: int) -> tuple[TopicQuote
 
 def find_duplicates(items: list[AnalyzedArticle]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Near-duplicate groups as (the article shown: the oldest, then by slug; the others)."""
+    from digest.analyze.dedup import duplicate_groups
+
     found = []
     for group in duplicate_groups([item.analysis.signature for item in items]):
         members = sorted((items[i] for i in group),
@@ -143,9 +153,38 @@ class CollectMemo:
     """Topic slug -> (its members, the quote limit, its quotes)."""
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None
     """The digest of what related articles were found from (``related_key``), and what was found;
-    a command-line build keeps it in ``.cache/related.json`` (digest.relatedcache)."""
+    a command-line build keeps it in ``.cache/collect.json`` (digest.collectcache)."""
     duplicates: tuple[tuple[object, ...], tuple[tuple[str, tuple[str, ...]], ...]] | None = None
     """Each article's signature, slug and date, and the near-duplicate groups found from them."""
+    saved: dict[str, Any] = field(default_factory=dict)
+    """Stories, quotes and near-duplicate groups by ``made_key`` (what they were made from): what a
+    command-line build loaded from ``.cache/collect.json`` (digest.collectcache)."""
+    used: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    """What this build used or made, by ``made_key``, with its kind: what the next one needs."""
+
+    def reuse(self, kind: str, members: list[AnalyzedArticle], size: int,
+              make: Callable[[list[AnalyzedArticle], int], Made]) -> Made:
+        """``make(members, size)``, or what it made before from the same values (``made_key``)."""
+        key = made_key(kind, members, size)
+        if key is None:
+            return make(members, size)
+        made: Made = self.saved[key] if key in self.saved else make(members, size)
+        self.used[key] = (kind, made)
+        return made
+
+
+def made_key(kind: str, members: list[AnalyzedArticle], size: int) -> str | None:
+    """A digest of everything a topic's story, its quotes or the near-duplicate groups (``kind``)
+    are made from: the articles' slugs and dates, in order, and their analysis cache keys (which
+    stand for all the analysis read: candidate sentences, quotes, signatures, pinned fields).
+    None when an analysis was not cached (it has no key)."""
+    parts = [kind, str(size)]
+    for item in members:
+        if not item.key:
+            return None
+        date = item.article.date
+        parts.append(f"{item.article.slug}\0{date.isoformat() if date else ''}\0{item.key}")
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def same_objects(old: list[AnalyzedArticle], new: list[AnalyzedArticle]) -> bool:
@@ -154,14 +193,15 @@ def same_objects(old: list[AnalyzedArticle], new: list[AnalyzedArticle]) -> bool
         for before, after in zip(old, new, strict=True))
 
 
-def remembered(table: dict[str, tuple[list[AnalyzedArticle], int, Made]], slug: str, members: list[AnalyzedArticle],
-               size: int, make: Callable[[list[AnalyzedArticle], int], Made]) -> Made:
+def remembered(memo: CollectMemo, table: dict[str, tuple[list[AnalyzedArticle], int, Made]], kind: str, slug: str,
+               members: list[AnalyzedArticle], size: int, make: Callable[[list[AnalyzedArticle], int], Made]) -> Made:
     """``make(members, size)`` (a topic's story or quotes), reused when the topic has the very same
-    article and analysis objects and the same size as when it was made."""
+    article and analysis objects and the same size as when it was made (the preview), or made
+    from the same values (``CollectMemo.reuse``)."""
     kept = table.get(slug)
     if kept is not None and kept[1] == size and same_objects(kept[0], members):
         return kept[2]
-    made = make(members, size)
+    made = memo.reuse(kind, members, size, make)
     table[slug] = (members, size, made)
     return made
 
@@ -195,9 +235,15 @@ def remembered_duplicates(items: list[AnalyzedArticle],
     key = tuple((item.analysis.signature, item.article.slug, item.article.date) for item in items)
     if memo.duplicates is not None and memo.duplicates[0] == key:
         return memo.duplicates[1]
-    found = find_duplicates(items)
+    found = memo.reuse("duplicates", items, 0, lambda members, _: find_duplicates(members))
     memo.duplicates = (key, found)
     return found
+
+
+def _is_other(name: str) -> bool:
+    from digest.analyze.topics import OTHER
+
+    return name == OTHER
 
 
 def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
@@ -207,6 +253,9 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
     A near-duplicate keeps its own page, but is listed, summarised and quoted once: as its group's
     first article, which names the other sources.
     """
+    if memo is not None and memo.used:  # the preview's last build: what it made is what this one may reuse
+        memo.saved = {key: made for key, (_, made) in memo.used.items()}
+        memo.used = {}
     items, discovered = with_discovered_topics(items, config)
     duplicates = remembered_duplicates(items, memo)
     repeated = {slug for _, others in duplicates for slug in others}
@@ -222,7 +271,7 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
     order = [topic.slug for topic in config.topics if topic.slug in slugs_in_use]
     # Discovered topics by slug, the catch-all "Other" last.
     order += sorted((slug for slug in slugs_in_use if slug not in declared),
-                    key=lambda slug: (discovered.get(slug) == OTHER, slug))
+                    key=lambda slug: (slug in discovered and _is_other(discovered[slug]), slug))
     topics: list[TopicDigest] = []
     for slug in order:
         members = [item for item in ordered if slug in item.analysis.topics and item.article.slug not in repeated]
@@ -233,9 +282,10 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
                 name=topic.name if topic else discovered.get(slug, slug.replace("-", " ").title()),
                 description=topic.description if topic else "",
                 story=(topic_story(members, config.digest_sentences) if memo is None else
-                       remembered(memo.stories, slug, members, config.digest_sentences, topic_story)),
+                       remembered(memo, memo.stories, "story", slug, members, config.digest_sentences, topic_story)),
                 quotes=(topic_quotes(members, config.quotes_per_topic) if memo is None else
-                        remembered(memo.quotes, slug, members, config.quotes_per_topic, topic_quotes)),
+                        remembered(memo, memo.quotes, "quotes", slug, members, config.quotes_per_topic,
+                                   topic_quotes)),
                 article_slugs=tuple(item.article.slug for item in members),
                 discovered=topic is None and slug in discovered,
             )

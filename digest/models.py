@@ -88,6 +88,9 @@ class AnalyzedArticle:
 
     article: Article
     analysis: Analysis
+    key: str = ""
+    """The analysis cache's key: a digest of all the analysis read (``cache.article_key``); empty
+    when the analysis was not cached. What collect makes from analyses is cached by it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from digest.cache import AnalysisCache, analyze_all
 from digest.collect import CollectMemo, collect
+from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
 from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
-from digest.relatedcache import load_collect_memo, save_collect_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site
 from digest.search import (
     Record,

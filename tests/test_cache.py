@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED, make_project, run_cli, tree_bytes
+from tests.conftest import SEED, SHARED, make_project, run_cli, tree_bytes
 
 
 def analysed(out: str) -> tuple[int, int]:
@@ -167,7 +167,7 @@ def test_after_edits_a_cached_build_equals_a_build_from_nothing(project: Path) -
 
 
 def test_related_articles_kept_on_disk_follow_an_edit_to_keywords(project: Path) -> None:
-    """Related articles come from .cache/related.json while no article's keywords, topics, dates or
+    """Related articles come from .cache/collect.json while no article's keywords, topics, dates or
     slugs changed; an edit that changes them finds them again, as a build from nothing would."""
     articles = project / "content" / "articles"
     stories = {
@@ -188,7 +188,7 @@ def test_related_articles_kept_on_disk_follow_an_edit_to_keywords(project: Path)
         return re.findall(r'<a href="[^"]*">([^<]*)</a>', parts[1].split("</ul>")[0]) if len(parts) > 1 else []
 
     assert run_cli(project).code == 0
-    assert (project / ".cache" / "related.json").is_file()
+    assert (project / ".cache" / "collect.json").is_file()
     assert "Ferry strike ends" not in related((project / "site" / "articles" / "concert" / "index.html").read_bytes())
     edited = articles / "concert.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace(
@@ -199,6 +199,68 @@ def test_related_articles_kept_on_disk_follow_an_edit_to_keywords(project: Path)
     assert run_cli(project).code == 0
     cached = tree_bytes(project / "site")
     assert related(cached["articles/concert/index.html"])[0] == "Ferry strike ends"
+    shutil.rmtree(project / "site")
+    shutil.rmtree(project / ".cache")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == cached
+
+
+def test_topic_stories_kept_on_disk_follow_a_new_date(project: Path) -> None:
+    """A topic's story tells its articles oldest first. Its sentences come from .cache/collect.json
+    while its articles and their analyses are the same; a new date changes no analysis (the date is
+    not analysed) but does change the story's order, as a build from nothing shows."""
+    articles = project / "content" / "articles"
+    bodies = {
+        "first": "The harbour board approved the new ferry timetable on Monday. Ferry crews welcomed the "
+                 "harbour timetable.",
+        "second": "Harbour engineers finished repairing the ferry crane on Friday. The crane lifts ferry "
+                  "cargo at the harbour.",
+    }
+    for number, (slug, body) in enumerate(bodies.items()):
+        (articles / f"{slug}.md").write_text(
+            f"---\ntitle: Harbour news {slug}\ndate: 2024-03-0{number + 1}\ntopics: [harbour]\n---\n\n{body}\n",
+            encoding="utf-8")
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "\ntopics:\n", "\ntopics:\n  - name: Harbour\n    keywords: [harbour]\n", 1), encoding="utf-8")
+
+    assert run_cli(project).code == 0, "first build"
+    assert (project / ".cache" / "collect.json").is_file()
+    before = (project / "site" / "topics" / "harbour" / "index.html").read_text(encoding="utf-8")
+    assert before.index("board approved") < before.index("engineers finished"), "oldest article first"
+    edited = articles / "first.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("2024-03-01", "2024-03-09"), encoding="utf-8")
+    old_mtime(edited, 1_700_000_900)
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "0 analysed" in result.out  # the analyses came from the cache; the story did not
+    cached = tree_bytes(project / "site")
+    after = cached["topics/harbour/index.html"].decode("utf-8")
+    assert after.index("engineers finished") < after.index("board approved"), "the story follows the new date"
+    shutil.rmtree(project / "site")
+    shutil.rmtree(project / ".cache")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == cached
+
+
+def test_near_duplicates_kept_on_disk_follow_a_new_date(project: Path) -> None:
+    """Of the same story from two sources, the older is shown and the other names it. The groups
+    come from .cache/collect.json while no article changed; a new date changes no analysis but
+    does change which one is shown, as a build from nothing shows."""
+    story = SEED.read_text(encoding="utf-8").split("\n", 1)[1]
+    copy = project / "content" / "articles" / "wire-copy.md"
+    copy.write_text("---\ntitle: Kyiv bombarded as Russian tanks close in\ndate: '2030-01-01T10:00:00+00:00'\n"
+                    "source: https://wire.example.com/kyiv\n---\n\n" + story + "\n", encoding="utf-8")
+    assert run_cli(project).code == 0
+    page = (project / "site" / "articles" / "wire-copy" / "index.html").read_text(encoding="utf-8")
+    assert "The same story as" in page  # the seed is older: it is the one shown
+    copy.write_text(copy.read_text(encoding="utf-8").replace("2030-01-01", "2001-01-01"), encoding="utf-8")
+    old_mtime(copy, 1_700_000_900)
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "0 analysed" in result.out
+    cached = tree_bytes(project / "site")
+    assert "Also reported by" in cached["articles/wire-copy/index.html"].decode("utf-8")  # now the older one
     shutil.rmtree(project / "site")
     shutil.rmtree(project / ".cache")
     assert run_cli(project).code == 0
