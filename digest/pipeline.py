@@ -212,14 +212,12 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         result.output = output or config.output_dir
         stages.detail = f"theme {config.theme}, {len(config.topics)} declared topic(s)"
     with stages.stage("ingest"):
-        # Imported only for an inbox: most builds have none, and every build would pay for it.
-        from digest.ingest import ingest
+        report = None
+        if config.inbox_dir.is_dir():
+            # Imported only for an inbox: most builds have none, and every build would pay for it.
+            from digest.ingest import ingest
 
-        report = (
-            ingest([config.inbox_dir], config.content_dir, config.root, workers=workers or usable_cores())
-            if config.inbox_dir.is_dir()
-            else None
-        )
+            report = ingest([config.inbox_dir], config.content_dir, config.root, workers=workers or usable_cores())
         if report is not None:
             result.warnings.extend(report.warnings)
             result.warnings.extend(f"{name}: skipped: {why}" for name, why in report.skipped)
