@@ -23,7 +23,7 @@ from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
-from digest.render import PageMemo, ViewMemo, make_environment, render_site
+from digest.render import PageMemo, ViewMemo, make_environment, render_site, template_cache
 from digest.search import (
     Record,
     RecordMemo,
@@ -266,9 +266,12 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             page_memo = memory.pages if memory is not None else stored
             # A command-line build renders in its worker processes and writes each page as it comes;
             # the preview keeps its pages.
+            # A command-line build's processes load the compiled templates the last one kept (the
+            # preview compiles them once and keeps its environment).
             rendering = render_site(site, config, theme, env, page_memo,
                                     memory.views if memory is not None else {} if stored is not None else None,
-                                    workers=renderers)
+                                    workers=renderers,
+                                    compiled=template_cache(config.root) if memory is None and use_cache else None)
             files: list[OutputFile] = []
             if memory is not None:
                 files = list(rendering)

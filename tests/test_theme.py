@@ -139,3 +139,25 @@ def test_template_output_is_escaped_exactly_as_markupsafe_escapes_it(text: str) 
         assert type(shown) is Markup
         assert shown == escape(value)
     assert _escape_text(text) == escape(text)  # what is used when markupsafe has no C escaping
+
+
+def test_compiled_templates_are_kept_and_follow_every_edit(project: Path) -> None:
+    """Builds keep the compiled templates in .cache/templates/; an edited template is compiled again,
+    and a damaged cache is as good as none: the site is the same as with no cache at all."""
+    assert run_cli(project).code == 0
+    compiled = list((project / ".cache" / "templates").rglob("*.cache"))
+    assert compiled, "the compiled templates are kept"
+    for path in compiled:
+        path.write_bytes(b"j2 not a template")
+    assert run_cli(project).code == 0
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "404.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<h1>Lost at sea</h1>{% endblock %}", encoding="utf-8")
+    assert run_cli(project).code == 0
+    (mine / "templates" / "404.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<h1>Adrift</h1>{% endblock %}", encoding="utf-8")
+    assert run_cli(project).code == 0
+    assert "<h1>Adrift</h1>" in (project / "site" / "404.html").read_text(encoding="utf-8")
+    cached = tree_bytes(project / "site")
+    assert run_cli(project, "build", "--no-cache").code == 0
+    assert tree_bytes(project / "site") == cached
