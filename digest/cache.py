@@ -76,6 +76,10 @@ def _from_json(data: dict[str, Any]) -> Analysis:
     )
 
 
+_DECODED: dict[str, Any] = {}
+"""Stands for an entry held only as its decoded analysis (``AnalysisCache.decoded``)."""
+
+
 class AnalysisCache:
     """Entries loaded from and saved to ``<root>/.cache/analysis.json``."""
 
@@ -119,11 +123,13 @@ class AnalysisCache:
             return None
         self.used.add(key)
         self.decoded[key] = analysis
+        # Decoded, the entry is kept once: ``save`` writes it from the analysis (the same JSON).
+        self.entries[key] = _DECODED
         return analysis
 
     def put(self, key: str, analysis: Analysis) -> None:
         self.added = True
-        self.entries[key] = _to_json(analysis)
+        self.entries[key] = _DECODED
         self.decoded[key] = analysis
         self.used.add(key)
 
@@ -132,7 +138,8 @@ class AnalysisCache:
         what the file already holds."""
         if not self.added and self.used == self.entries.keys() and self.path.is_file():
             return
-        kept = {key: self.entries[key] for key in sorted(self.used)}
+        kept = {key: _to_json(self.decoded[key]) if self.entries[key] is _DECODED else self.entries[key]
+                for key in sorted(self.used)}
         self.added = False
         save_json(self.path, {"version": ANALYSIS_VERSION, "entries": kept})
 

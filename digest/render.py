@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from importlib import metadata
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import FunctionType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import jinja2
 import markupsafe
 from jinja2 import FileSystemBytecodeCache, FunctionLoader, StrictUndefined, TemplateError, nodes
 from jinja2.bccache import Bucket
@@ -168,7 +168,7 @@ class _CompiledTemplates(FileSystemBytecodeCache):
 def template_cache(root: Path) -> Path:
     """The folder of compiled templates under ``.cache/``: one per version of Jinja and of the code
     that compiles them (``_CodeGenerator``, the environment's settings); older ones are removed."""
-    version = digest_of([source_digest(("render.py",)), metadata.version("jinja2")])
+    version = digest_of([source_digest(("render.py",)), jinja2.__version__])
     folder = root / ".cache" / "templates" / version
     if not folder.is_dir():
         if folder.parent.is_dir():
