@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from itertools import repeat
 from pathlib import Path
@@ -169,6 +168,8 @@ def analyze_all(
         # needs the analysis (~0.15 s of imports, mostly compiling its patterns).
         from digest.analyze import analyze_article
     if workers > 1 and len(todo) >= POOL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor  # ~40 ms to import: only for a pool
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for analysis in pool.map(analyze_article, todo, repeat(config),
                                      chunksize=max(1, len(todo) // (workers * 8))):

@@ -7,7 +7,6 @@ import os
 import re
 import threading
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -296,6 +295,8 @@ def _parse_all(paths: list[str], workers: int) -> dict[str, Parsed]:
     if (workers < 2 or len(paths) < PARALLEL_READS or "fork" not in multiprocessing.get_all_start_methods()
             or threading.active_count() > 1):  # a forked child of a threaded process can deadlock
         return {}  # parsed one by one as they come
+    from concurrent.futures import ProcessPoolExecutor  # ~40 ms to import: only for a pool
+
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return dict(zip(paths, pool.map(_parse, paths, chunksize=max(1, len(paths) // (workers * 8))), strict=True))
 
