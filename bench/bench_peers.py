@@ -834,7 +834,7 @@ def draw_chart(results: dict[int, dict[str, Series]], path: Path, title: str) ->
               DIGEST_NO_CHANGE: ("#f1c40f", "o", ":"), "hugo": ("#2c3e50", "s", "--"),
               "hugo-related": ("#8e44ad", "s", ":"),
               "pelican": ("#27ae60", "^", "--"), "mkdocs": ("#2980b9", "D", "--")}
-    figure, axes = plt.subplots(figsize=(8, 5.2), dpi=120)
+    figure, axes = plt.subplots(figsize=(9.6, 5.2), dpi=120)
     ends: list[tuple[int, float, str]] = []
     for name, (colour, marker, line) in styles.items():
         points = [(count, by_tool[name]) for count, by_tool in sorted(results.items()) if name in by_tool]
@@ -871,7 +871,8 @@ def draw_chart(results: dict[int, dict[str, Series]], path: Path, title: str) ->
     axes.set_ylabel("build time, seconds (median; bars: min-max), log scale")
     axes.set_title(title, fontsize=9)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, loc="upper left")
+    # Beside the plot, not on it: no point or label hides behind it.
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
