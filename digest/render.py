@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import shutil
 import traceback
 import uuid
@@ -27,7 +28,6 @@ from types import FunctionType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import jinja2
 import markupsafe
 from jinja2 import FileSystemBytecodeCache, FunctionLoader, StrictUndefined, TemplateError, nodes
 from jinja2.bccache import Bucket
@@ -41,8 +41,8 @@ from digest.errors import ThemeError
 from digest.models import Analysis, Article, OutputFile, Site
 from digest.pagecache import StoredPages, checksum
 from digest.search import part_count, part_folders, records_count
-from digest.sourcedigest import source_digest
 from digest.theme import Theme
+from digest.uptodate import code_version
 from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
 from digest.workers import Workers
 
@@ -154,29 +154,41 @@ _TEMPLATE_HINT = "fix the template, or delete it to fall back to the default the
 class _CompiledTemplates(FileSystemBytecodeCache):
     """Jinja's cache of compiled templates in a folder (each checked against its template's source):
     a build's processes load them instead of compiling the theme again, ~0.1 s each. Only speed
-    depends on it: a folder that cannot be read or written is as good as empty."""
+    depends on it: a folder that cannot be read or written, or a damaged file, is as good as empty.
+    Like Python's own ``__pycache__``, what it holds is code the build runs (see README, "Caches")."""
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        with contextlib.suppress(OSError, ValueError, EOFError):  # unreadable, or cut short
+        try:
             super().load_bytecode(bucket)
+        except Exception:  # unreadable, cut short or not Jinja's: compiled again
+            bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
 
 
-def template_cache(root: Path) -> Path:
-    """The folder of compiled templates under ``.cache/``: one per version of Jinja and of the code
-    that compiles them (``_CodeGenerator``, the environment's settings); older ones are removed."""
-    version = digest_of([source_digest(("render.py",)), jinja2.__version__])
-    folder = root / ".cache" / "templates" / version
+_VERSION_FOLDER = re.compile(r"[0-9a-f]{32}")
+
+
+def template_cache(root: Path) -> Path | None:
+    """The folder of compiled templates under ``.cache/``: one per version of digest's code (which
+    compiles them: ``_CodeGenerator``, the environment's settings), Python, Jinja and markupsafe
+    (which escapes the templates' constants as they are compiled); older ones are removed. None
+    when ``.cache`` or ``.cache/templates`` is a symbolic link: what it points to is not ours."""
+    cache = root / ".cache"
+    parent = cache / "templates"
+    if cache.is_symlink() or parent.is_symlink():
+        return None
+    version = code_version()  # digest's code, Python's, and the libraries', Jinja and markupsafe among them
+    folder = parent / version
     if not folder.is_dir():
-        if folder.parent.is_dir():
-            for old in folder.parent.iterdir():
-                shutil.rmtree(old, ignore_errors=True)
         with contextlib.suppress(OSError):
+            for old in parent.iterdir() if parent.is_dir() else ():
+                if _VERSION_FOLDER.fullmatch(old.name) and old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old, ignore_errors=True)
             folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return folder if folder.is_dir() and not folder.is_symlink() else None
 
 
 def make_environment(theme: Theme, compiled: Path | None = None) -> ImmutableSandboxedEnvironment:

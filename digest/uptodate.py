@@ -41,7 +41,7 @@ Listing = dict[str, list[int]]
 
 
 @functools.cache
-def _code_version() -> str:
+def code_version() -> str:
     """A digest of digest's own source and the versions of the libraries it builds with."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(source_digest(tuple(sorted(path.relative_to(PACKAGE).as_posix()
@@ -130,7 +130,7 @@ def snapshot(config: Config, config_path: Path, settings: dict[str, Any]) -> Sna
     except OSError:
         inputs[str(config_path)] = [-1, -1]  # no config file: the defaults
     environment = {name: os.environ.get(name) for name in ("SOURCE_DATE_EPOCH", "TZ")}
-    key = hashlib.blake2b(json.dumps([STATE_VERSION, _code_version(), settings, environment, repr(config),
+    key = hashlib.blake2b(json.dumps([STATE_VERSION, code_version(), settings, environment, repr(config),
                                       str(config.output_dir.resolve())], sort_keys=True).encode(),
                           digest_size=16).hexdigest()
     return Snapshot(key, dict(sorted(inputs.items())), taken, plain)

@@ -147,9 +147,12 @@ def test_compiled_templates_are_kept_and_follow_every_edit(project: Path) -> Non
     assert run_cli(project).code == 0
     compiled = list((project / ".cache" / "templates").rglob("*.cache"))
     assert compiled, "the compiled templates are kept"
-    for path in compiled:
-        path.write_bytes(b"j2 not a template")
-    assert run_cli(project).code == 0
+    from jinja2.bccache import bc_magic
+
+    for number, path in enumerate(compiled):  # not Jinja's, or Jinja's header and then garbage
+        path.write_bytes(b"j2 not a template" if number % 2 else bc_magic + b"garbage!")
+    result = run_cli(project, "build", "--config", "config.yaml")
+    assert result.code == 0, result.err
     mine = use_theme(project, "mine")
     (mine / "templates" / "404.html").write_text(
         "{% extends 'base.html' %}{% block main %}<h1>Lost at sea</h1>{% endblock %}", encoding="utf-8")
@@ -161,3 +164,16 @@ def test_compiled_templates_are_kept_and_follow_every_edit(project: Path) -> Non
     cached = tree_bytes(project / "site")
     assert run_cli(project, "build", "--no-cache").code == 0
     assert tree_bytes(project / "site") == cached
+
+
+def test_a_symlinked_template_cache_is_left_alone(project: Path, tmp_path: Path) -> None:
+    """A .cache/templates that links elsewhere is not used, and nothing it points to is removed."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "0123456789abcdef0123456789abcdef").mkdir(parents=True)
+    (elsewhere / "0123456789abcdef0123456789abcdef" / "keep.txt").write_text("mine", encoding="utf-8")
+    (project / ".cache").mkdir(exist_ok=True)
+    (project / ".cache" / "templates").symlink_to(elsewhere, target_is_directory=True)
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert (elsewhere / "0123456789abcdef0123456789abcdef" / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert [path.name for path in elsewhere.iterdir()] == ["0123456789abcdef0123456789abcdef"]
