@@ -118,6 +118,10 @@ class _CodeGenerator(CodeGenerator):
             super().writeline("escape = environment.escape_output")
 
 
+_PLAIN_CALLS = frozenset({"Renderer.links.<locals>.url", "Renderer.links.<locals>.absolute"})
+"""The functions of this module templates are given to call (``Renderer.links``)."""
+
+
 class _Environment(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with a shortcut for ``view.title`` on the plain dicts templates get:
     the sandbox would first look for a dict attribute named ``title``, fail with an exception and
@@ -133,7 +137,8 @@ class _Environment(ImmutableSandboxedEnvironment):
         context): the sandbox's checks would let them through anyway, after ~3 us each. Every other
         call is the sandbox's."""
         kind = type(__obj)
-        if kind is Macro or kind is BlockReference or (kind is FunctionType and __obj.__module__ == __name__):
+        if kind is Macro or kind is BlockReference or (kind is FunctionType and __obj.__qualname__ in _PLAIN_CALLS
+                                                       and __obj.__module__ == __name__):
             kwargs.pop("_block_vars", None)  # what Jinja passes for callables that take a context
             kwargs.pop("_loop_vars", None)
             return __obj(__context.eval_ctx, *args, **kwargs) if kind is Macro else __obj(*args, **kwargs)
