@@ -34,6 +34,7 @@ from digest.search import (
     search_is_current,
 )
 from digest.theme import load_theme
+from digest.uptodate import code_version
 from digest.workers import Workers
 from digest.write import SiteWriter, update_in_place, write_site
 
@@ -190,6 +191,8 @@ def build(
     # A command-line build renders in processes forked now, while this one is small: forked
     # later, each would count the whole site model again in its memory. The preview never forks.
     renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
+    if memory is None and use_cache:
+        code_version()  # what the compiled templates are kept by: looked up once, outside the stages
     try:
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
                       progress, renderers)
