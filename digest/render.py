@@ -382,9 +382,10 @@ class Renderer:
         return (frames[-1].filename, frames[-1].lineno) if frames else (template, None)
 
     def pages_of(self, tasks: list[PageTask], workers: Workers | None,
-                 last: list[OutputFile] | None = None) -> Rendering:
+                 last: list[OutputFile] | None = None, key_of: Callable[[int], str] | None = None) -> Rendering:
         """The pages of ``tasks`` as they are made: first those remembered, then the others, rendered
-        here or by ``workers``; then ``last``."""
+        here or by ``workers``; then ``last``. ``key_of(index)``: each page's key, made once it is
+        rendered (nothing is looked up: the tasks have no ``inputs``)."""
         reused: list[OutputFile] = []
         missing: dict[int, str | None] = {}
         for index, task in enumerate(tasks):
@@ -393,7 +394,7 @@ class Renderer:
                 missing[index] = key
             else:
                 reused.append(remembered)
-        return Rendering(self, reused, _Pages(self, tasks, list(missing), workers), missing, last or [])
+        return Rendering(self, reused, _Pages(self, tasks, list(missing), workers), missing, last or [], key_of)
 
     def feed_id(self, page_path: str) -> str:
         """An Atom id: the page's full URL, or (with no full base_url) a UUID made from its path,
@@ -464,6 +465,8 @@ class _Pages:
     def __init__(self, renderer: Renderer, tasks: list[PageTask], indexes: list[int],
                  workers: Workers | None) -> None:
         self.renderer, self.tasks, self.indexes, self.workers = renderer, tasks, indexes, workers
+        self.meanwhile: Iterator[None] | None = None
+        """Work to do a step at a time while the workers render and nothing is left to render here."""
 
     def _render_here(self, index: int) -> bytes:
         task = self.tasks[index]
@@ -493,9 +496,10 @@ class _Pages:
         for connection in workers.connections:
             feed(connection, first=True)
         here.reverse()
+        meanwhile = self.meanwhile
         while busy or here:
-            # Collect what the workers finished (waiting only when nothing is left to render here).
-            for ready in wait(list(busy), timeout=0 if here else None):
+            # Collect what the workers finished (waiting only when nothing is left to do here).
+            for ready in wait(list(busy), timeout=0 if here or meanwhile is not None else None):
                 assert isinstance(ready, Connection)
                 chunk = busy.pop(ready)
                 results, checksums = workers.result(ready)
@@ -508,6 +512,8 @@ class _Pages:
             if here:
                 index = here.pop()
                 yield index, self._render_here(index), None
+            elif meanwhile is not None and next(meanwhile, StopIteration) is StopIteration:
+                meanwhile = None
 
 
 class Rendering:
@@ -515,19 +521,30 @@ class Rendering:
     those rendered, in the order they are ready, then the theme's static files."""
 
     def __init__(self, renderer: Renderer, first: list[OutputFile], pages: _Pages, keys: dict[int, str | None],
-                 last: list[OutputFile]) -> None:
+                 last: list[OutputFile], key_of: Callable[[int], str] | None = None) -> None:
         self.renderer = renderer
         self.first = first
         self.pages = pages
         self.keys = keys
         self.last = last
+        self.key_of = key_of
 
     def __iter__(self) -> Iterator[OutputFile]:
         self.first.reverse()
         while self.first:  # each handed on and forgotten
             yield self.first.pop()
+        later: list[tuple[int, str]] = []  # with ``key_of``: pages to remember once all are rendered
+        key_of = self.key_of
         for index, data, sum_of_bytes in self.pages:
-            yield self.renderer.keep(self.pages.tasks[index].output, self.keys[index], data, sum_of_bytes)
+            output = self.pages.tasks[index].output
+            if key_of is None:
+                yield self.renderer.keep(output, self.keys[index], data, sum_of_bytes)
+            else:
+                later.append((index, checksum(data) if sum_of_bytes is None else sum_of_bytes))
+                yield OutputFile(output, data)
+        for index, sum_of_bytes in later:
+            assert key_of is not None
+            self.renderer.keep(self.pages.tasks[index].output, key_of(index), b"", sum_of_bytes)
         yield from self.last
 
 
@@ -553,7 +570,12 @@ def render_site(
     ``workers``: processes to render most pages in (a command-line build's); ``compiled``: a folder of
     compiled templates (``template_cache``) for the environments made here and in the workers."""
     topic_names = {topic.slug: topic.name for topic in site.topics}
-    articles, keys, links, short = _article_views(site, topic_names, page_memo is not None, view_memo)
+    # Nothing recorded to look up (a command-line build into a fresh site/): the digests of the
+    # values, needed only to record each page once rendered, are made then (``key_of``), while
+    # the workers render, not before the first page can be sent.
+    later = isinstance(page_memo, StoredPages) and not page_memo.recorded
+    articles, keys, links, short, originals = _article_views(site, topic_names, page_memo is not None, view_memo,
+                                                             later)
     topics = [topic_view(topic, articles) for topic in site.topics]
     # A near-duplicate names the other sources of its story; the home page lists each story once.
     for shown, others in site.duplicates:
@@ -570,8 +592,16 @@ def render_site(
     pages = [{"slug": p.slug, "href": p.slug + "/", "title": p.title,
               "body": Markup(p.body_html)} for p in site.pages]  # noqa: S704 - escaped Markdown output
     common = {"nav_pages": pages, "feed_href": "feed.xml"}
-    # Digests of each value once, so a page can be reused without serialising the whole site.
-    if page_memo is not None:
+    def finish_keys() -> Iterator[None]:
+        """Digests of each value once, so a page can be reused without serialising the whole site;
+        a step at a time (see ``_Pages.meanwhile``)."""
+        for number, (slug, original) in enumerate(originals, start=1):  # left for now by _article_views
+            keys[slug] = view_digest(original)
+            short[slug] = brief(original)
+            if number % 250 == 0:
+                yield
+        if page_memo is None:
+            return
         own = dict(keys)
         for view in ordered:
             # Links added after the view's digest: what each link shows is in ``short``.
@@ -580,16 +610,55 @@ def render_site(
                       *(other["slug"] for other in view["related"])]
             if len(linked) > 1 or linked[0]:
                 keys[view["slug"]] = joined([own[view["slug"]], *linked, *(short[slug] for slug in linked if slug)])
-        keys |= {"topic:" + t["slug"]: topic_digest(t, keys) for t in topics}
+        yield
+        keys.update({"topic:" + t["slug"]: topic_digest(t, keys) for t in topics})
+
     renderer = Renderer(config, theme, env, page_memo, common, digest_of(pages) if page_memo is not None else "",
                         compiled)
+    if not later:
+        for _ in finish_keys():
+            pass
+        return renderer.pages_of(_tasks(renderer, config, site, page_memo is not None, keys, short, links, topics,
+                                        ordered, listed, months, years, pages), workers,
+                                 last=[*renderer.static_files(), OutputFile(".nojekyll", b"")])
+    tasks = _tasks(renderer, config, site, False, keys, short, links, topics, ordered, listed, months, years, pages)
+    made: list[list[str] | None] = []
+
+    def make_keys() -> Iterator[None]:
+        yield from finish_keys()
+        yield
+        made.extend(task.inputs for task in _tasks(renderer, config, site, True, keys, short, links, topics,
+                                                   ordered, listed, months, years, pages))
+
+    steps = make_keys()
+
+    def key_of(index: int) -> str:
+        """The key of ``tasks[index]``, as ``Renderer.lookup`` makes it from the same values."""
+        for _ in steps:  # what is left of it (nothing, once the render loop has had time for it)
+            pass
+        inputs = made[index]
+        assert inputs is not None
+        return joined([renderer.prefix, tasks[index].template, tasks[index].output, *inputs])
+
+    rendering = renderer.pages_of(tasks, workers, last=[*renderer.static_files(), OutputFile(".nojekyll", b"")],
+                                  key_of=key_of)
+    rendering.pages.meanwhile = steps
+    return rendering
+
+
+def _tasks(renderer: Renderer, config: Config, site: Site, remember: bool, keys: dict[str, str],
+           short: dict[str, str], links: dict[str, dict[str, Any]], topics: list[dict[str, Any]],
+           ordered: list[dict[str, Any]], listed: list[dict[str, Any]], months: list[Any],
+           years: list[dict[str, Any]], pages: list[dict[str, Any]]) -> list[PageTask]:
+    """Every page to render, in a stable order; with ``remember``, with the digests of its values
+    (``PageTask.inputs``, from ``keys`` and ``short``)."""
 
     def inputs(*parts: Any) -> list[str] | None:
-        return [digest_of(list(parts))] if page_memo is not None else None
+        return [digest_of(list(parts))] if remember else None
 
     def of(views: Any) -> list[str]:
         """The digests of some article views (empty when nothing is remembered)."""
-        return [keys.get(view["slug"], "") for view in views] if page_memo is not None else []
+        return [keys.get(view["slug"], "") for view in views] if remember else []
 
     every_topic = [keys.get("topic:" + t["slug"], "") for t in topics]
     latest = listed[:20]
@@ -603,7 +672,8 @@ def render_site(
                                    here=True, topic=topic))
         entries = topic["articles"][:config.feed_entries]
         tasks.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
-                          f"{topic['name']} · {config.title}", topic["description"], entries, of(entries)))
+                          f"{topic['name']} · {config.title}", topic["description"], entries, of(entries),
+                          remember))
     for index, article in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
@@ -611,21 +681,21 @@ def render_site(
         tasks.append(PageTask(
             "article.html", output,
             [keys[article["slug"]], "newer", short[newer["slug"]] if newer else "",
-             "older", short[older["slug"]] if older else ""] if page_memo is not None else None,
+             "older", short[older["slug"]] if older else ""] if remember else None,
             {"article_ld": partial(news_article, article, output)},
             {"article": article, "newer": links[newer["slug"]] if newer else None,
              "older": links[older["slug"]] if older else None}))
     for page in pages:
         tasks.append(renderer.task("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
     tasks.extend(archive_pages(renderer, ordered, months, years, inputs,
-                               lambda views: [short[view["slug"]] for view in views] if page_memo is not None else [],
+                               lambda views: [short[view["slug"]] for view in views] if remember else [],
                                links))
     # The search page merges the index's other parts (a big site's index is split: digest.search).
     search_parts = part_folders(part_count(records_count(site)))[1:]
     tasks.append(renderer.task("search.html", "search/index.html", inputs(search_parts), search_parts=search_parts))
     tasks.append(renderer.task("404.html", "404.html", inputs()))
     entries = listed[:config.feed_entries]
-    tasks.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries)))
+    tasks.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries), remember))
     tasks.append(renderer.task("sitemap.xml", "sitemap.xml",
                                inputs([(a["slug"], str(a["date"])) for a in ordered],
                                       [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
@@ -634,21 +704,22 @@ def render_site(
                                pages=pages, years=years,
                                archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")]))
     tasks.append(renderer.task("robots.txt", "robots.txt", inputs()))
-    # One batch: the topic and archive pages, each listing hundreds of articles, are rendered
-    # in the same worker processes as the article pages.
-    return renderer.pages_of(tasks, workers, last=[*renderer.static_files(), OutputFile(".nojekyll", b"")])
+    return tasks
 
 
 def _article_views(
-    site: Site, topic_names: dict[str, str], digests: bool, memo: ViewMemo | None
-) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, dict[str, Any]], dict[str, str]]:
+    site: Site, topic_names: dict[str, str], digests: bool, memo: ViewMemo | None, later: bool = False
+) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, dict[str, Any]], dict[str, str],
+           list[tuple[str, dict[str, Any]]]]:
     """Each article's view (a fresh dict: the caller adds links to it), and with ``digests`` the
     view's digest and its ``brief``; plus what links to it show (``reference``). With ``memo``,
     all of it is made once per (article, analysis) object pair: the reader and the analysis
     cache hand back the same objects for what did not change, so a rebuild after one edit makes
-    one view, not thousands."""
-    if not digests:
+    one view, not thousands. With ``later``, the digests are left to the caller: the views as
+    they were made (before links are added) come last, by slug."""
+    if not digests or later:
         memo = None  # what it holds was made with digests
+    originals: list[tuple[str, dict[str, Any]]] = []
     articles: dict[str, dict[str, Any]] = {}
     keys: dict[str, str] = {}
     links: dict[str, dict[str, Any]] = {}
@@ -664,20 +735,22 @@ def _article_views(
             _, _, _, view, digest, link, summary = remembered
         else:
             view = article_view(item, topic_names)
-            digest = view_digest(view) if digests else ""
+            digest = view_digest(view) if digests and not later else ""
             link = reference(view)
-            summary = brief(view) if digests else ""
+            summary = brief(view) if digests and not later else ""
+            if later:
+                originals.append((slug, view))
         if memo is not None:
             alive[ident] = (item.article, item.analysis, names, view, digest, link, summary)
         articles[slug] = dict(view)  # its own copy: links to other articles are added to it
         links[slug] = link
-        if digests:
+        if digests and not later:
             keys[slug] = digest
             short[slug] = summary
     if memo is not None:
         memo.clear()
         memo.update(alive)
-    return articles, keys, links, short
+    return articles, keys, links, short, originals
 
 
 def topic_digest(topic: dict[str, Any], keys: dict[str, str]) -> str:
@@ -690,7 +763,7 @@ def topic_digest(topic: dict[str, Any], keys: dict[str, str]) -> str:
 
 
 def feed(renderer: Renderer, output: str, page_href: str, title: str, subtitle: str,
-         entries: list[dict[str, Any]], entry_keys: list[str]) -> PageTask:
+         entries: list[dict[str, Any]], entry_keys: list[str], remember: bool) -> PageTask:
     """An Atom feed of ``entries`` (newest first) for the page at ``page_href``."""
     updated = newest_date(entries)
     page_path = renderer.public_path(output)
@@ -698,8 +771,7 @@ def feed(renderer: Renderer, output: str, page_href: str, title: str, subtitle: 
                "id": renderer.feed_id(page_path), "entries": entries,
                "entry_ids": [renderer.feed_id(entry["href"]) for entry in entries]}
     return renderer.task("feed.xml", output,
-                         [digest_of([title, subtitle, page_href, str(updated), entry_keys])]
-                         if renderer.pages is not None else None,
+                         [digest_of([title, subtitle, page_href, str(updated), entry_keys])] if remember else None,
                          here=True, feed=context)
 
 
