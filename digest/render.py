@@ -317,13 +317,17 @@ class Renderer:
         """
         return PageTask(template, output, inputs, later, context, here)
 
+    def key(self, template: str, output: str, inputs: list[str]) -> str:
+        """What a page is remembered by: its template, its place and the digests of its values."""
+        return joined([self.prefix, template, output, *inputs])
+
     def lookup(self, template: str, output: str, inputs: list[str] | None) -> tuple[str | None, OutputFile | None]:
         """The page's key, and the page itself when it was rendered before from the same values."""
         if self.pages is None or inputs is None:
             return None, None
         # Same template, same place, same values: the same bytes (templates are the same: the
         # caller drops this memory with the environment when the theme changes).
-        key = joined([self.prefix, template, output, *inputs])
+        key = self.key(template, output, inputs)
         remembered = self.pages.get(output)
         if remembered is not None and remembered[0] == key:
             if isinstance(self.pages, StoredPages):  # its bytes stay in site/, linked by the writer
@@ -627,8 +631,10 @@ def render_site(
     def make_keys() -> Iterator[None]:
         yield from finish_keys()
         yield
-        made.extend(task.inputs for task in _tasks(renderer, config, site, True, keys, short, links, topics,
-                                                   ordered, listed, months, years, pages))
+        for task, same in zip(tasks, _tasks(renderer, config, site, True, keys, short, links, topics, ordered, listed,
+                                            months, years, pages), strict=True):
+            assert (same.template, same.output) == (task.template, task.output), "the same pages, in the same order"
+            made.append(same.inputs)
 
     steps = make_keys()
 
@@ -638,7 +644,7 @@ def render_site(
             pass
         inputs = made[index]
         assert inputs is not None
-        return joined([renderer.prefix, tasks[index].template, tasks[index].output, *inputs])
+        return renderer.key(tasks[index].template, tasks[index].output, inputs)
 
     rendering = renderer.pages_of(tasks, workers, last=[*renderer.static_files(), OutputFile(".nojekyll", b"")],
                                   key_of=key_of)

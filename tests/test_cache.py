@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -80,6 +81,30 @@ def test_one_or_two_workers_and_any_hash_seed_give_identical_sites(tmp_path: Pat
         assert analysed(result.out) == (len(stories), 0)
         sites.append(tree_bytes(project / "site"))
     assert sites[0] == sites[1]
+
+
+def test_a_fresh_build_records_every_page_for_the_next_to_reuse(tmp_path: Path) -> None:
+    """Built into a fresh site/, with enough pages for the render workers, every page is recorded
+    in .cache/pages.json with the key the next build looks it up by: that build renders nothing."""
+    stories = sorted((SHARED / "corpus" / "cnn-dev" / "stories").glob("*.txt"))
+    if len(stories) < 60:
+        pytest.skip(f"needs the CNN dev stories under {SHARED / 'corpus'} for a batch big enough for the workers")
+    project = make_project(tmp_path / "project", with_seed=False)
+    for story in stories:
+        copy = project / "content" / "inbox" / story.name
+        copy.write_bytes(story.read_bytes())
+        os.utime(copy, (1700000000, 1700000000))
+    first = run_cli(project, "build", "--workers", "2")
+    assert first.code == 0, first.err[-2000:]
+    pages = int(re.search(r"^built (\d+) pages", first.out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    assert pages > 100
+    again = run_cli(project, "build", "--workers", "2", "--profile")  # --profile: it builds all the same
+    assert again.code == 0, again.err[-2000:]
+    unchanged = int(re.search(r"^render .* (\d+) page\(s\) unchanged", again.out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    recorded = json.loads((project / ".cache" / "pages.json").read_text(encoding="utf-8"))["pages"]
+    assert len(recorded) >= pages  # the HTML pages, and the feeds, the sitemap and robots.txt
+    assert unchanged == len(recorded)
+    assert "nothing changed" in again.out
 
 
 def old_mtime(path: Path, seconds: int = 1_700_000_000) -> None:
