@@ -619,20 +619,23 @@ def render_site(
 
     renderer = Renderer(config, theme, env, page_memo, common, digest_of(pages) if page_memo is not None else "",
                         compiled)
+    last = [*renderer.static_files(), OutputFile(".nojekyll", b"")]
+
+    def tasks_of(remember: bool) -> list[PageTask]:
+        return _tasks(renderer, config, site, remember, keys, short, links, topics, ordered, listed, months, years,
+                      pages)
+
     if not later:
         for _ in finish_keys():
             pass
-        return renderer.pages_of(_tasks(renderer, config, site, page_memo is not None, keys, short, links, topics,
-                                        ordered, listed, months, years, pages), workers,
-                                 last=[*renderer.static_files(), OutputFile(".nojekyll", b"")])
-    tasks = _tasks(renderer, config, site, False, keys, short, links, topics, ordered, listed, months, years, pages)
+        return renderer.pages_of(tasks_of(page_memo is not None), workers, last=last)
+    tasks = tasks_of(False)
     made: list[list[str] | None] = []
 
     def make_keys() -> Iterator[None]:
         yield from finish_keys()
         yield
-        for task, same in zip(tasks, _tasks(renderer, config, site, True, keys, short, links, topics, ordered, listed,
-                                            months, years, pages), strict=True):
+        for task, same in zip(tasks, tasks_of(True), strict=True):
             assert (same.template, same.output) == (task.template, task.output), "the same pages, in the same order"
             made.append(same.inputs)
 
@@ -646,8 +649,7 @@ def render_site(
         assert inputs is not None
         return renderer.key(tasks[index].template, tasks[index].output, inputs)
 
-    rendering = renderer.pages_of(tasks, workers, last=[*renderer.static_files(), OutputFile(".nojekyll", b"")],
-                                  key_of=key_of)
+    rendering = renderer.pages_of(tasks, workers, last=last, key_of=key_of)
     rendering.pages.meanwhile = steps
     return rendering
 
