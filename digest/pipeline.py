@@ -272,7 +272,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             # A command-line build's processes load the compiled templates the last one kept (the
             # preview compiles them once and keeps its environment).
             rendering = render_site(site, config, theme, env, page_memo,
-                                    memory.views if memory is not None else {} if stored is not None else None,
+                                    memory.views if memory is not None else None,
                                     workers=renderers,
                                     compiled=template_cache(config.root) if memory is None and use_cache else None)
             files: list[OutputFile] = []

@@ -427,7 +427,7 @@ class PageTask:
 CHUNK_PAGES = 200
 """Pages per call to a worker: enough that sending costs little against rendering (~120 ms of it)."""
 PARALLEL_PAGES = 100
-"""Pages to send below which the workers are not worth their start (each compiles the templates)."""
+"""Pages to send below which the workers are not worth their start (each loads the templates)."""
 _WORKER_RENDERER: Renderer | None = None
 """In a worker: the renderer made from its first call (a worker serves one build)."""
 
