@@ -22,6 +22,7 @@ from digest import __version__
 from digest.config import Config
 from digest.jsonfile import save_json
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
+from digest.workers import Workers
 
 ANALYSIS_VERSION = f"{__version__}-a3"
 """Bump the suffix whenever the analysis code changes what it returns."""
@@ -145,12 +146,13 @@ class AnalysisCache:
 
 def analyze_all(
     articles: Sequence[Article], config: Config, cache: AnalysisCache | None, workers: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, forked: Workers | None = None,
 ) -> tuple[list[AnalyzedArticle], int]:
     """Every article with its analysis, from the cache where possible; returns how many were analysed.
 
-    Misses are analysed in a process pool when there are many; the results are the same values
-    a single process computes, in the same order. ``progress(done, total)`` hears of each one.
+    Misses are analysed in worker processes when there are many (``forked``, a command-line
+    build's, or else a pool of ``workers``); the results are the same values a single process
+    computes, in the same order. ``progress(done, total)`` hears of each one.
     """
     settings = settings_key(config)
     if cache is not None:
@@ -167,7 +169,15 @@ def analyze_all(
         # Imported only with something to analyse: a build whose analyses are all cached never
         # needs the analysis (~0.15 s of imports, mostly compiling its patterns).
         from digest.analyze import analyze_article
-    if workers > 1 and len(todo) >= POOL_THRESHOLD:
+    if forked is not None and len(todo) >= POOL_THRESHOLD:
+        # The processes forked while this one was small: a pool forked now would count the
+        # parsed articles again in each process's memory (~130 MB each at 5,000 articles).
+        chunk = max(1, len(todo) // (len(forked.connections) * 8))
+        for analysis in forked.map(functools.partial(analyze_article, config=config), todo, chunk):
+            fresh.append(analysis)
+            if progress is not None:
+                progress(len(fresh), len(todo))
+    elif workers > 1 and len(todo) >= POOL_THRESHOLD:
         from concurrent.futures import ProcessPoolExecutor  # ~40 ms to import: only for a pool
 
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -246,7 +246,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is not None and memory.cache is None:
                 memory.cache = AnalysisCache(config.root, result.warnings.append)
             cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
-        analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress)
+        analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
+                                      forked=renderers)
         stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
     with stages.stage("collect", loads=True):
         # The preview remembers what collect made in memory; a command-line build keeps the

@@ -16,8 +16,8 @@ import os
 import signal
 import threading
 import traceback
-from collections.abc import Callable
-from multiprocessing.connection import Connection
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
 from typing import Any, NoReturn
 
 from digest.errors import DigestError
@@ -80,6 +80,33 @@ class Workers:
             raise WorkerFailed(f"a worker process failed:\n{value}", hint="this is a bug in digest")
         return value
 
+    def map(self, function: Callable[[Any], Any], items: Sequence[Any], chunk: int) -> Iterator[Any]:
+        """``function(item)`` for each item, in chunks of ``chunk`` across the workers, in the
+        items' order. Every call sent is answered before this returns (or raises), so the workers
+        are free for the next caller however the iteration ends."""
+        chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
+        chunks.reverse()  # popped from the end
+        busy: dict[Connection, int] = {}  # a worker's pipe -> the number of the chunk it works on
+        finished: dict[int, list[Any]] = {}
+        sent = 0
+        try:
+            for number in range(len(chunks)):
+                while number not in finished:
+                    idle = [connection for connection in self.connections if connection not in busy]
+                    for connection in idle[:len(chunks)]:
+                        self.call(connection, _each, function, chunks.pop())
+                        busy[connection] = sent
+                        sent += 1
+                    for ready in wait(list(busy)):
+                        assert isinstance(ready, Connection)
+                        number_done = busy.pop(ready)  # answered, even if with an error
+                        finished[number_done] = self.result(ready)
+                yield from finished.pop(number)
+        finally:
+            for connection in list(busy):  # answered, and dropped, before anyone else calls
+                with contextlib.suppress(WorkerFailed):
+                    self.result(connection)
+
     def close(self) -> None:
         """Stop the workers and wait for them (they end at once: each is between calls)."""
         for connection in self.connections:
@@ -92,6 +119,11 @@ class Workers:
                 os.waitpid(pid, 0)
         self.connections = []
         self.pids = []
+
+
+def _each(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """In a worker: one chunk of ``Workers.map``."""
+    return [function(item) for item in items]
 
 
 def _stopped() -> WorkerFailed:

@@ -80,3 +80,35 @@ def test_workers_are_not_forked_beside_other_threads_or_for_one_process() -> Non
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["one: None", "beside a thread: None", "alone: 2"]
+
+
+def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure() -> None:
+    # The analysis of a cold build goes through map: the site must not depend on which worker
+    # finished first, and a failed chunk must not leave an answer behind for the next caller.
+    done = run_python("""
+        import time
+        from digest.workers import WorkerFailed, Workers
+
+        def slow_square(number):
+            time.sleep(0.02 if number % 7 == 0 else 0)  # chunks finish out of order
+            return number * number
+
+        def fussy(number):
+            if number == 13:
+                raise ValueError("thirteen")
+            time.sleep(0.01)
+            return number
+
+        workers = Workers.fork(2)
+        assert workers is not None
+        print("squares ok:", list(workers.map(slow_square, range(100), 3)) == [n * n for n in range(100)])
+        try:
+            list(workers.map(fussy, range(40), 2))
+        except WorkerFailed as error:
+            print("failed:", error.message.splitlines()[-1])
+        print("after:", list(workers.map(slow_square, [1, 2, 3, 4, 5], 1)))
+        workers.close()
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["squares ok: True", "failed: ValueError: thirteen",
+                                        "after: [1, 4, 9, 16, 25]"]
