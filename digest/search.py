@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ctypes
 import hashlib
 import html
 import importlib.util
@@ -25,7 +24,6 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -36,6 +34,7 @@ from typing import Any
 
 from digest.config import Config
 from digest.errors import DigestError
+from digest.heap import return_free_memory
 from digest.models import Article, OutputFile, Site
 from digest.views import article_href, topic_href
 
@@ -235,7 +234,7 @@ def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
                if not (cache / key / "pagefind-entry.json").is_file()]
     if missing:
         cache.mkdir(parents=True, exist_ok=True)
-        _return_free_memory()
+        return_free_memory()
 
         # One part at a time in Pagefind's build step (see _index), however many are being read.
         building = threading.Lock()
@@ -274,16 +273,6 @@ def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]]
         memory.clear()
         memory[key] = files
     return files
-
-
-def _return_free_memory() -> None:
-    """Give the C heap's free pages back to the system while Pagefind runs: the peak of a build
-    that indexes is this process and Pagefind's together. After analysing and rendering thousands
-    of articles, glibc holds ~30 MB freed in the middle of its heap, which it would only reuse,
-    never return (and each part's answer adds more)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).malloc_trim(0)
 
 
 def _lowest_priority(pid: int) -> None:
@@ -426,7 +415,7 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
             service.close()
         names = {_write_bundle_file(bundle, file) for file in files}
         del files
-        _return_free_memory()  # the part's files, decoded one by one, left as many holes
+        return_free_memory()  # the part's files, decoded one by one
         if "pagefind-entry.json" not in names:
             raise _failed("it made no pagefind-entry.json")
         try:
