@@ -227,7 +227,13 @@ def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
     Pagefind then gets only the CPU time nothing else wants, and once ``cancelled()`` is true the
     work stops (raising Cancelled) instead of competing with the rebuild for a stale index; the
     parts already made are kept."""
-    found = records(site, config) if found is None else found
+    return index_records(records(site, config) if found is None else found, config, cancelled, workers, lazy)
+
+
+def index_records(found: list[Record], config: Config, cancelled: Callable[[], bool] | None = None,
+                  workers: int = 1, lazy: bool = False) -> tuple[str, list[OutputFile]]:
+    """``search_bundle`` of records already made: a command-line build lets go of its site model
+    before Pagefind starts."""
     parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
     missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
@@ -259,19 +265,15 @@ def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
     return _joined_keys(keys), files
 
 
-def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]] | None = None,
-                 workers: int = 1) -> list[OutputFile]:
-    """The Pagefind bundles for ``site``: from ``memory`` (the preview), from the cache, or made now.
-    Without ``memory``, the files' bytes stay in the cache (see ``OutputFile.source``)."""
+def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]], workers: int = 1) -> list[OutputFile]:
+    """The preview's Pagefind bundles for ``site``: from ``memory``, from the cache, or made now."""
     found = records(site, config)
-    if memory is not None:
-        key = bundle_key(found, config.language)
-        if key in memory:
-            return memory[key]
-    key, files = search_bundle(site, config, found, workers=workers, lazy=memory is None)
-    if memory is not None:
-        memory.clear()
-        memory[key] = files
+    key = bundle_key(found, config.language)
+    if key in memory:
+        return memory[key]
+    key, files = search_bundle(site, config, found, workers=workers)
+    memory.clear()
+    memory[key] = files
     return files
 
 
