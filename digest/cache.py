@@ -4,7 +4,7 @@ An entry is keyed on everything its analysis reads (the article's title, body bl
 fields), the analysis settings and ANALYSIS_VERSION, so an unchanged article is never analysed
 twice and any change to it, to the settings or to the code's version makes a fresh entry. Whole
 pages are never cached: they depend on other articles. The cache is one JSON file under
-``.cache/``, rewritten atomically after a build with only the entries that build used.
+``.cache/``, rewritten atomically once a build has rendered its pages, with only the entries that build used.
 """
 
 from __future__ import annotations
