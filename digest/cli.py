@@ -118,8 +118,10 @@ def run_build(args: argparse.Namespace) -> int:
                   f"({last.pages} pages, {last.files} files; {last.checked} files checked in "
                   f"{time.perf_counter() - start:.2f} s)")
             return last.code
+    from digest.heap import one_arena
     from digest.pipeline import build
 
+    one_arena()  # a command-line build, before any thread starts (see digest.heap)
     result = build(config_path, required=args.config is not None,
                    use_cache=not args.no_cache, workers=args.workers, keep_going=args.keep_going,
                    profile=args.profile, progress=partial(_progress_bar, stage="analyze"))
@@ -249,6 +251,9 @@ def run_deploy(args: argparse.Namespace) -> int:
     publisher = Publisher(config, args.config, remote=args.remote, branch=args.branch)
     publisher.prepare()  # the repository, the remote and base_url are checked before a build is spent
     if not args.no_build:
+        from digest.heap import one_arena
+
+        one_arena()
         start = time.perf_counter()
         try:
             result = build(args.config or Path(CONFIG_NAME), required=args.config is not None)

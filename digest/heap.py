@@ -28,11 +28,17 @@ def _glibc() -> Any:
         libc = ctypes.CDLL(None)  # the symbols the process already has: the C library's
     except OSError:
         return None
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    if not (hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim")):  # musl has neither
+        return None
+    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    return libc
 
 
 def one_arena() -> None:
-    """Every thread allocates from the one heap from now on; only before other threads start."""
+    """Every thread allocates from the one heap from now on, for the rest of the process: for a
+    command-line build, before other threads start (glibc fixes its limit once there are more
+    than eight arenas, and the call then changes nothing)."""
     libc = _glibc()
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, 1)

@@ -19,7 +19,6 @@ from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
-from digest.heap import one_arena
 from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
@@ -189,8 +188,6 @@ def build(
     left exactly as it was. ``keep_going``: inbox files and articles that cannot be read are left
     out (listed in ``result.skipped``) and the rest is built; config and theme errors still stop it.
     """
-    if memory is None:
-        one_arena()  # before any thread starts (see digest.heap)
     # A long-running preview keeps its memory from build to build: it is not frozen.
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
     # A command-line build renders in processes forked now, while this one is small: forked

@@ -242,11 +242,8 @@ def index_records(found: list[Record], config: Config, cancelled: Callable[[], b
         cache.mkdir(parents=True, exist_ok=True)
         return_free_memory()
 
-        # One part at a time in Pagefind's build step (see _index), however many are being read.
-        building = threading.Lock()
-
         def index(job: tuple[list[Record], Path]) -> None:
-            _index(job[0], config.language, cache, job[1], cancelled, building)
+            _index(job[0], config.language, cache, job[1], cancelled)
 
         if workers > 1 and len(missing) > 1:
             with ThreadPoolExecutor(min(workers, len(missing))) as pool:
@@ -382,15 +379,19 @@ def _failed(why: str) -> DigestError:
                        hint="run the build again; if it persists, reinstall with make site")
 
 
+_BUILDING = threading.Lock()
+"""Held from asking Pagefind for the files until it is stopped: one part at a time in the process
+(a build's parts, and the preview's background index beside its foreground one)."""
+
+
 def _index(found: list[Record], language: str, cache: Path, kept: Path,
-           cancelled: Callable[[], bool] | None, building: threading.Lock) -> None:
+           cancelled: Callable[[], bool] | None) -> None:
     """Index the records with Pagefind, in the order given (the bundle's bytes follow from it), and
     keep its bundle under ``kept``.
 
-    ``building``: held from asking for the files until Pagefind is stopped. Building the index
-    takes about half of a part's time but triples Pagefind's memory (50 -> 170 MB for 670 records),
-    so while one part builds, the other reads its records: the peak is one build, not two, and
-    the two steps still overlap."""
+    Building the index takes about half of a part's time but triples Pagefind's memory (50 -> 190
+    MB for 670 records), so it is done under ``_BUILDING``: while one part builds, the other reads
+    its records. The peak is one build, not two, and the two steps still overlap."""
     with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
         bundle = Path(scratch) / "bundle"
         service = _Service(cancelled)
@@ -407,7 +408,7 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
             # The files come back in the answer and are written here: Pagefind's own WriteFiles
             # answers before its last file is complete, and the process is stopped right after
             # (one run of a 10,000-article benchmark got a cut pagefind.js).
-            with building:
+            with _BUILDING:
                 try:
                     service.send({"type": "GetFiles", "index_id": index})
                     files = service.answer().get("files", [])

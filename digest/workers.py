@@ -3,8 +3,9 @@
 A process forked late, after the site model is loaded, shares the parent's pages, but its RSS
 counts every one of them: two render workers forked at 5,000 articles each showed the parent's
 200 MiB again. Forked before the content is read, a worker holds only the code and what it is
-sent. Each works through calls sent over its own pipe, one at a time, and sends back the result;
-there are no threads, so the parent can still fork later (the analysis pool).
+sent. They analyse a cold build's articles (``map``) and render its pages. Each works through
+calls sent over its own pipe, one at a time, and sends back the result; there are no threads, so
+the parent can still fork later (the read stage's pool).
 """
 
 from __future__ import annotations

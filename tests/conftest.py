@@ -56,3 +56,15 @@ def project(tmp_path: Path) -> Path:
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to compare whole trees."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def broken_pagefind(folder: Path, script: str) -> dict[str, str]:
+    """The environment for ``run_cli`` in which the search indexer is ``script`` (a shell script),
+    found before the installed one as a broken install would be."""
+    package = folder / "pagefind_bin"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    binary = package / "pagefind"
+    binary.write_text(script, encoding="utf-8")
+    binary.chmod(0o755)
+    return {"PYTHONPATH": f"{folder}{os.pathsep}{REPO}"}

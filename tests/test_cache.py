@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED, SHARED, make_project, run_cli, tree_bytes
+from tests.conftest import SEED, SHARED, broken_pagefind, make_project, run_cli, tree_bytes
 
 
 def analysed(out: str) -> tuple[int, int]:
@@ -465,3 +465,31 @@ def test_a_symlinked_folder_in_the_inputs_is_never_trusted_and_never_loops(proje
     assert again.code == 0, again.err
     assert "nothing changed since" not in again.out and "built" in again.out
 
+
+
+def test_a_build_that_fails_at_the_search_index_keeps_its_analyses_and_leaves_site_alone(
+        tmp_path: Path) -> None:
+    """The caches kept by content are saved once the pages are rendered (the build then lets go of
+    them before Pagefind runs): a build that fails after that still spares the next one the
+    analysis, while site/ and the record of its pages stay those of the last complete build."""
+    project = make_project(tmp_path / "project")
+    assert run_cli(project).code == 0
+    site_before = tree_bytes(project / "site")
+    pages_before = (project / ".cache" / "pages.json").read_bytes()
+    (project / "content" / "articles" / "harbour-reopens.md").write_text(
+        "---\ntitle: The harbour reopens after the storm\ndate: 2024-03-02\n---\n\n"
+        "The harbour reopened on Monday after three weeks of repairs to the quay.\n\n"
+        '"We lost a month of trade, but the new wall will hold," said Maria Lopez, the harbour master.\n',
+        encoding="utf-8")
+    broken = broken_pagefind(tmp_path / "fake", "#!/bin/sh\necho 'Error: no space left on device' >&2\nexit 1\n")
+    failed = run_cli(project, env=broken, timeout=60)
+    assert failed.code == 1, failed.out + failed.err
+    assert "search index could not be built: Error: no space left on device" in failed.err
+    assert analysed(failed.out) == (1, 1)
+    assert tree_bytes(project / "site") == site_before
+    assert (project / ".cache" / "pages.json").read_bytes() == pages_before
+    again = run_cli(project)
+    assert again.code == 0, again.err
+    assert analysed(again.out) == (0, 2)  # the failed build's analysis was kept
+    assert "The harbour reopens" in (project / "site" / "articles" / "harbour-reopens" / "index.html").read_text(
+        encoding="utf-8")

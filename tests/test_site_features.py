@@ -4,7 +4,6 @@ social and structured metadata, related articles and the search index."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import replace
@@ -17,7 +16,7 @@ import pytest
 from digest.config import load_config
 from digest.models import Site
 from digest.search import Cancelled, Record, search_bundle
-from tests.conftest import REPO, make_project, run_cli, tree_bytes
+from tests.conftest import REPO, broken_pagefind, make_project, run_cli, tree_bytes
 
 TOPICS = {"markets": "shares bank profit economy", "football": "match team coach league"}
 
@@ -330,19 +329,10 @@ def test_dates_show_in_their_own_offset_even_after_an_equal_instant(tmp_path: Pa
 def test_a_search_indexer_that_answers_nonsense_fails_the_build_with_its_own_message(tmp_path: Path) -> None:
     """Pagefind is a separate program: when what it writes back is no answer, the build stops it and
     fails saying what it printed (no hang, no traceback), and no site/ is written."""
-    import stat
-
-    from tests.conftest import REPO as CHECKOUT
-
-    fake = tmp_path / "fake" / "pagefind_bin"  # found before the installed package: a broken install
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("", encoding="utf-8")
-    binary = fake / "pagefind"
-    binary.write_text("#!/bin/sh\necho 'Error: the index is on fire' >&2\necho 'this is no answer,'\nexec sleep 120\n",
-                      encoding="utf-8")
-    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    broken = broken_pagefind(tmp_path / "fake", "#!/bin/sh\necho 'Error: the index is on fire' >&2\n"
+                                                "echo 'this is no answer,'\nexec sleep 120\n")
     project = make_project(tmp_path / "project")
-    result = run_cli(project, env={"PYTHONPATH": f"{tmp_path / 'fake'}{os.pathsep}{CHECKOUT}"}, timeout=60)
+    result = run_cli(project, env=broken, timeout=60)
     assert result.code == 1, result.out + result.err
     assert "search index could not be built: Error: the index is on fire" in result.err
     assert "Traceback" not in result.err

@@ -86,7 +86,7 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
     # The analysis of a cold build goes through map: the site must not depend on which worker
     # finished first, and a failed chunk must not leave an answer behind for the next caller.
     done = run_python("""
-        import time
+        import os, time
         from digest.workers import WorkerFailed, Workers
 
         def slow_square(number):
@@ -107,8 +107,19 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
         except WorkerFailed as error:
             print("failed:", error.message.splitlines()[-1])
         print("after:", list(workers.map(slow_square, [1, 2, 3, 4, 5], 1)))
+
+        def dies(number):
+            if number == 9:
+                os._exit(1)  # as the system's out-of-memory killer would end it
+            return number
+
+        try:
+            list(workers.map(dies, range(20), 2))
+        except WorkerFailed as error:
+            print("died:", error.message)
         workers.close()
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["squares ok: True", "failed: ValueError: thirteen",
-                                        "after: [1, 4, 9, 16, 25]"]
+                                        "after: [1, 4, 9, 16, 25]",
+                                        "died: a worker process stopped unexpectedly (out of memory?)"]
