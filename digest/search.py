@@ -413,7 +413,7 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
                     service.send({"type": "GetFiles", "index_id": index})
                     files = service.answer().get("files", [])
                 finally:
-                    service.close()
+                    service.close()  # inside: Pagefind's memory goes with it, for the next part's build
         finally:
             service.close()
         names = {_write_bundle_file(bundle, file) for file in files}
