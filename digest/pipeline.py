@@ -28,10 +28,10 @@ from digest.search import (
     Record,
     RecordMemo,
     bundle_parts,
-    index_records,
     part_count,
     records,
     records_count,
+    search_bundle,
     search_files,
     search_is_current,
 )
@@ -154,7 +154,7 @@ class BuildMemory:
     """Keep the last search bundle when the searchable text changed, and leave the new one in
     ``search_pending`` for the owner to make after the pages are shown (the preview: Pagefind
     takes seconds on a big site, and the edited page should not wait for it)."""
-    search_pending: tuple[Site, Config, list[Record]] | None = None
+    search_pending: tuple[Config, list[Record]] | None = None
     records: RecordMemo = field(default_factory=dict)
     """Each article's search record, by the article object it was made from."""
     collected: CollectMemo = field(default_factory=CollectMemo)
@@ -313,7 +313,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 if collected is not None:
                     save_collect_memo(config.root, collected, related_loaded)
                 del site, content, analyzed, cache, parsed, parsed_before, collected
-                bundle = index_records(found, config, workers=workers or usable_cores(), lazy=True)[1]
+                bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True)[1]
                 del found
             stages.detail = f"{len(bundle)} file(s)"
             if writer is not None:
@@ -357,7 +357,7 @@ def _deferred_search(memory: BuildMemory, site: Site, config: Config,
     current, found = search_is_current(site, config, memory.search, memory.records)
     if not current and part_count(len(found)) != bundle_parts(served):
         return None
-    memory.search_pending = None if current else (site, config, found)
+    memory.search_pending = None if current else (config, found)
     memory.pages_written = list(pages)
     return served
 

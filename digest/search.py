@@ -217,23 +217,16 @@ class Cancelled(Exception):
     """A background index was given up: the text it indexes is already out of date."""
 
 
-def search_bundle(site: Site, config: Config, found: list[Record] | None = None,
-                  cancelled: Callable[[], bool] | None = None, workers: int = 1,
-                  lazy: bool = False) -> tuple[str, list[OutputFile]]:
-    """The Pagefind bundles for ``site`` and the digest of what they index (``found``: its records,
-    when already made): each part from the cache, or made now, ``workers`` parts at a time.
+def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], bool] | None = None,
+                  workers: int = 1, lazy: bool = False) -> tuple[str, list[OutputFile]]:
+    """The Pagefind bundles for the records ``found`` and the digest of what they index: each part
+    from the cache, or made now, ``workers`` parts at a time. ``lazy``: the files' bytes stay in the
+    cache (``OutputFile.source``) for the writer to link; the preview keeps them in memory.
 
     ``cancelled``: the preview indexes in the background, while the next edit may be rebuilding.
     Pagefind then gets only the CPU time nothing else wants, and once ``cancelled()`` is true the
     work stops (raising Cancelled) instead of competing with the rebuild for a stale index; the
     parts already made are kept."""
-    return index_records(records(site, config) if found is None else found, config, cancelled, workers, lazy)
-
-
-def index_records(found: list[Record], config: Config, cancelled: Callable[[], bool] | None = None,
-                  workers: int = 1, lazy: bool = False) -> tuple[str, list[OutputFile]]:
-    """``search_bundle`` of records already made: a command-line build lets go of its site model
-    before Pagefind starts."""
     parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
     missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
@@ -268,7 +261,7 @@ def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]]
     key = bundle_key(found, config.language)
     if key in memory:
         return memory[key]
-    key, files = search_bundle(site, config, found, workers=workers)
+    key, files = search_bundle(found, config, workers=workers)
     memory.clear()
     memory[key] = files
     return files

@@ -33,7 +33,7 @@ from watchdog.observers import Observer
 
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, DigestError
-from digest.models import OutputFile, Site
+from digest.models import OutputFile
 from digest.pipeline import BuildMemory, build
 from digest.search import Cancelled, Record, search_bundle
 from digest.write import update_in_place
@@ -147,7 +147,7 @@ class Preview:
         self.saves = 0
         """File events seen so far: a background index in progress gives way when this moves."""
         self.search_wanted = threading.Condition()
-        self.search_job: tuple[int, Site, Config, list[Record], list[OutputFile]] | None = None
+        self.search_job: tuple[int, Config, list[Record], list[OutputFile]] | None = None
         self.idle = threading.Event()
         """Set while no search index is being made (the server waits for it before it exits)."""
         self.idle.set()
@@ -212,10 +212,10 @@ class Preview:
             finally:
                 self.idle.set()
 
-    def _index(self, job: tuple[int, Site, Config, list[Record], list[OutputFile]]) -> None:
-        generation, site, config, found, pages = job
+    def _index(self, job: tuple[int, Config, list[Record], list[OutputFile]]) -> None:
+        generation, config, found, pages = job
         try:
-            key, bundle = search_bundle(site, config, found, cancelled=partial(self._superseded, self.saves))
+            key, bundle = search_bundle(found, config, cancelled=partial(self._superseded, self.saves))
         except Cancelled:  # indexed again after the rebuild (this one, if that build fails)
             with self.search_wanted:
                 if self.search_job is None and not self.stopped:

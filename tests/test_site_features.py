@@ -14,7 +14,6 @@ import feedparser
 import pytest
 
 from digest.config import load_config
-from digest.models import Site
 from digest.search import Cancelled, Record, search_bundle
 from tests.conftest import REPO, broken_pagefind, make_project, run_cli, tree_bytes
 
@@ -254,14 +253,14 @@ def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
         return len(asked) > len(found) // 100
 
     with pytest.raises(Cancelled):
-        search_bundle(Site((), (), (), (), {}), config, found, cancelled)
+        search_bundle(found, config, cancelled)
     assert len(asked) > len(found) // 100  # it was asked while Pagefind ran
     # No half-made bundle is left: only parts finished before the edit, each whole.
     for kept in (tmp_path / ".cache" / "search").iterdir():
         assert (kept / "pagefind-entry.json").is_file(), kept.name
     running = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False)
     assert running.stdout == ""  # Pagefind was stopped, not left running
-    key, files = search_bundle(Site((), (), (), (), {}), config, found[:50])
+    key, files = search_bundle(found[:50], config)
     assert "pagefind/pagefind-entry.json" in {file.path for file in files}
     assert [path.name for path in (tmp_path / ".cache" / "search").iterdir()] == [key]
 
@@ -275,7 +274,7 @@ def test_an_edit_re_indexes_only_the_part_of_the_search_index_that_holds_the_pag
     count = PART_RECORDS + 10
     found = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
                     f"<p>word{number} and more words</p></body></html>") for number in range(count)]
-    _, files = search_bundle(Site((), (), (), (), {}), config, found, workers=2)
+    _, files = search_bundle(found, config, workers=2)
     parts = part_count(count)
     assert parts == 2
     cache = tmp_path / ".cache" / "search"
@@ -287,7 +286,7 @@ def test_an_edit_re_indexes_only_the_part_of_the_search_index_that_holds_the_pag
     assert "pagefind/pagefind-ui.js" in paths and "pagefind/part-1/pagefind-ui.js" not in paths
     edited = next(number for number in range(count) if part_of(f"articles/note-{number}/", parts) == 1)
     found[edited] = Record(found[edited].href, found[edited].html.replace("more words", "an edit"))
-    search_bundle(Site((), (), (), (), {}), config, found, workers=2)
+    search_bundle(found, config, workers=2)
     after = {path.name: path.stat().st_ino for path in cache.iterdir()}
     assert len(after) == parts
     kept = set(before) & set(after)
