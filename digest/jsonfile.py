@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from digest.errors import DigestError
 
 
 def save_json(path: Path, value: Any) -> None:
@@ -15,8 +18,15 @@ def save_json(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(value), encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(json.dumps(value), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:  # a full disk, say: what was there stays
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise DigestError(f"could not save this cache file: {error.strerror or error}", path=path,
+                          hint="check the free disk space and the limit on file size; .cache/ only makes "
+                               "builds faster and can be deleted") from None
 
 
 def remove_leftovers(folder: Path) -> None:

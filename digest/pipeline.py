@@ -283,6 +283,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 files = list(rendering)
             else:
                 writer = SiteWriter(result.output, stored.is_reused if stored is not None else None)
+                rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
                 writer.add(rendering)
                 del rendering  # its page views are not needed for the rest: Pagefind's memory is
             if renderers is not None:
@@ -339,6 +340,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if stored is not None:
                 save_pages(config.root, stored, theme)
     except BaseException:
+        if renderers is not None:
+            renderers.close()  # first: a worker may still be writing pages into the new tree
         if writer is not None:
             writer.abort()
         raise

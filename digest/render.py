@@ -1,4 +1,6 @@
-"""Site + Theme -> OutputFiles. Pure: touches no disk (the theme was loaded by digest.theme).
+"""Site + Theme -> OutputFiles. Pure: touches no disk (the theme was loaded by digest.theme),
+except that a command-line build's render workers may write their pages into the new site
+themselves (``_Pages.into``).
 
 Templates run in Jinja2's immutable sandbox with autoescaping on for every file, and get only
 plain values (no paths, no file or environment access). Links between pages are relative, so
@@ -37,7 +39,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from digest.config import Config
-from digest.errors import ThemeError
+from digest.errors import DigestError, ThemeError
 from digest.models import Analysis, Article, OutputFile, Site
 from digest.pagecache import StoredPages, checksum
 from digest.search import part_count, part_folders, records_count
@@ -45,6 +47,7 @@ from digest.theme import Theme
 from digest.uptodate import code_version
 from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
 from digest.workers import Workers
+from digest.write import write_into
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
@@ -432,14 +435,16 @@ _WORKER_RENDERER: Renderer | None = None
 """In a worker: the renderer made from its first call (a worker serves one build)."""
 
 
-_Rendered = bytes | tuple[str, str | None, int | None, str | None]
-"""A page's bytes, or its template error as plain values (raised by the parent)."""
+_Rendered = bytes | None | tuple[bool, str, str | None, int | None, str | None]
+"""A page's bytes (None: the worker wrote them into the new site itself), or why it could not be
+made, as plain values raised by the parent: (a template error?, message, path, line, hint)."""
 
 
 def _render_chunk(setup: tuple[Config, Theme, dict[str, Any], Path | None] | None,
-                  tasks: list[PageTask]) -> tuple[list[_Rendered], list[str]]:
+                  tasks: list[PageTask], into: Path | None = None) -> tuple[list[_Rendered], list[str]]:
     """In a worker: render ``tasks`` (``setup`` comes with the first call); each page with its
-    checksum (for ``.cache/pages.json``)."""
+    checksum (for ``.cache/pages.json``). With ``into`` (the writer's new tree), each page is
+    written there rather than sent back."""
     global _WORKER_RENDERER
     if setup is not None:
         config, theme, common, compiled = setup
@@ -451,11 +456,15 @@ def _render_chunk(setup: tuple[Config, Theme, dict[str, Any], Path | None] | Non
     for task in tasks:
         try:
             data = renderer.render(task.template, task.output, task.later, task.context)
-            done.append(data)
-            checksums.append(checksum(data))
-        except ThemeError as error:
-            done.append((error.message, str(error.path) if error.path else None, error.line, error.hint))
+            if into is not None:
+                write_into(into, task.output, data)
+        except DigestError as error:
+            done.append((isinstance(error, ThemeError), error.message, str(error.path) if error.path else None,
+                         error.line, error.hint))
             checksums.append("")
+            continue
+        done.append(data if into is None else None)
+        checksums.append(checksum(data))
     return done, checksums
 
 
@@ -469,6 +478,8 @@ class _Pages:
     def __init__(self, renderer: Renderer, tasks: list[PageTask], indexes: list[int],
                  workers: Workers | None) -> None:
         self.renderer, self.tasks, self.indexes, self.workers = renderer, tasks, indexes, workers
+        self.into: Path | None = None
+        """The new tree the workers write their pages into (``SiteWriter.tree_for_workers``)."""
         self.meanwhile: Iterator[None] | None = None
         """Work to do a step at a time while the workers render and nothing is left to render here."""
 
@@ -476,7 +487,8 @@ class _Pages:
         task = self.tasks[index]
         return self.renderer.render(task.template, task.output, task.later, task.context)
 
-    def __iter__(self) -> Iterator[tuple[int, bytes, str | None]]:
+    def __iter__(self) -> Iterator[tuple[int, bytes | None, str | None]]:
+        """``(index, bytes or None when a worker wrote them, checksum when a worker made it)``."""
         workers = self.workers
         sent = [index for index in self.indexes if not self.tasks[index].here]
         if workers is None or len(sent) < PARALLEL_PAGES:
@@ -494,7 +506,7 @@ class _Pages:
             if chunks:
                 chunk = chunks.pop()
                 workers.call(connection, _render_chunk, setup if first else None,
-                             [self.tasks[index] for index in chunk])
+                             [self.tasks[index] for index in chunk], self.into)
                 busy[connection] = chunk
 
         for connection in workers.connections:
@@ -510,8 +522,8 @@ class _Pages:
                 feed(ready, first=False)  # before handing the pages on: keep the worker busy
                 for index, result, sum_of_bytes in zip(chunk, results, checksums, strict=True):
                     if isinstance(result, tuple):
-                        message, path, line, hint = result
-                        raise ThemeError(message, path=path, line=line, hint=hint)
+                        in_template, message, path, line, hint = result
+                        raise (ThemeError if in_template else DigestError)(message, path=path, line=line, hint=hint)
                     yield index, result, sum_of_bytes
             if here:
                 index = here.pop()
@@ -541,7 +553,14 @@ class Rendering:
         key_of = self.key_of
         for index, data, sum_of_bytes in self.pages:
             output = self.pages.tasks[index].output
-            if key_of is None:
+            if data is None:  # a worker wrote it (and made its checksum)
+                assert sum_of_bytes is not None
+                if key_of is None:
+                    self.renderer.keep(output, self.keys[index], b"", sum_of_bytes)
+                else:
+                    later.append((index, sum_of_bytes))
+                yield OutputFile(output, b"", written=True)
+            elif key_of is None:
                 yield self.renderer.keep(output, self.keys[index], data, sum_of_bytes)
             else:
                 later.append((index, checksum(data) if sum_of_bytes is None else sum_of_bytes))

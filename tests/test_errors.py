@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import run_cli, tree_bytes
+import pytest
+
+from tests.conftest import REPO, run_cli, tree_bytes
 
 
 def built(project: Path) -> dict[str, bytes]:
@@ -90,3 +96,43 @@ def test_broken_template_stops_the_build_and_keeps_the_site(project: Path) -> No
     assert re.search(r"^error: themes/default/templates/topic\.html:1: template error", result.err, re.M), result.err
     assert tree_bytes(project / "site") == before
     assert not list(project.glob(".site-*"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="a file size limit (RLIMIT_FSIZE) on Linux")
+@pytest.mark.parametrize("fresh", [False, True], ids=["over-a-site", "into-no-site"])
+def test_a_page_that_cannot_be_written_stops_the_build_with_one_clear_line(project: Path, fresh: bool) -> None:
+    """The disk refuses the pages (here: a limit on file size, as a full disk would): the build
+    says which file and why, in one line, and leaves site/ as it was. Into a fresh site/ the
+    render workers write the pages themselves; over an old one, the build does."""
+    import random
+    import resource
+
+    from tests.test_kill import _leftovers, write_articles
+
+    write_articles(project, random.Random(5))  # enough pages for the render workers
+    built(project)
+    for article in (project / "content" / "articles").iterdir():
+        os.utime(article, (1_700_000_000, 1_700_000_000))  # not just written: the next build trusts its cache
+    before = built(project)  # the caches made: the next build writes nothing but pages
+    if fresh:
+        shutil.rmtree(project / "site")
+    else:
+        with (project / "themes" / "default" / "templates" / "base.html").open("a", encoding="utf-8") as base:
+            base.write("<!-- every page changes -->\n")
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the article pages are bigger
+
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "--workers", "2"], cwd=project,
+                          capture_output=True, text=True, timeout=120, check=False, preexec_fn=small_files,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.returncode == 1, done.stderr
+    assert re.search(r"^error: .*\.site-build-\d+/\S+: could not write this file of the new site: File too large",
+                     done.stderr, re.M), done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert "site/ was left as it was" in done.stderr
+    if fresh:
+        assert not (project / "site").exists()
+    else:
+        assert tree_bytes(project / "site") == before
+    assert _leftovers(project) == []

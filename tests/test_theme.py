@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,27 +63,35 @@ def test_a_missing_theme_is_a_clear_error(project: Path) -> None:
     assert "error: themes/nothere: theme 'nothere' has no templates folder" in result.err
 
 
-def test_a_template_error_in_a_big_site_is_one_clear_line(project: Path) -> None:
-    # Enough articles that their pages are rendered by a pool of processes: the error comes back
-    # from a worker as the same one line, and site/ is left as it was.
+@pytest.mark.parametrize("fresh", [False, True], ids=["over-a-site", "into-no-site"])
+def test_a_template_error_in_a_big_site_is_one_clear_line(project: Path, fresh: bool) -> None:
+    # Enough articles that their pages are rendered by worker processes: the error comes back
+    # from a worker as the same one line, and site/ is left as it was. With no site/ yet, the
+    # workers write their pages into the new tree themselves: it is all removed.
     import random
 
-    from tests.test_kill import write_articles
+    from tests.test_kill import _leftovers, write_articles
 
     write_articles(project, random.Random(3))
     assert len(list((project / "content" / "articles").glob("*.md"))) >= 100
     assert run_cli(project, "build", "--workers", "2").code == 0
     before = tree_bytes(project / "site")
+    if fresh:
+        shutil.rmtree(project / "site")
     mine = use_theme(project, "mine")
     (mine / "templates" / "article.html").write_text(
-        "{% extends 'base.html' %}\n{% block main %}\n{{ article.no_such_field.twice }}\n{% endblock %}\n",
-        encoding="utf-8")
+        "{% extends 'base.html' %}\n{% block main %}\n{% if article.slug == 'a090' %}{{ article.no_such_field.twice }}"
+        "{% endif %}\n{% endblock %}\n", encoding="utf-8")
     result = run_cli(project, "build", "--workers", "2")
     assert result.code == 1
     assert re.search(r"^error: themes/mine/templates/article\.html(:3)?: template error: .*no_such_field",
                      result.err, re.M), result.err
     assert "Traceback" not in result.err
-    assert tree_bytes(project / "site") == before
+    if fresh:
+        assert not (project / "site").exists()
+    else:
+        assert tree_bytes(project / "site") == before
+    assert _leftovers(project) == []
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
