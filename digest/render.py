@@ -640,23 +640,25 @@ def render_site(
                         compiled)
     last = [*renderer.static_files(), OutputFile(".nojekyll", b"")]
 
-    def tasks_of(remember: bool) -> list[PageTask]:
+    def tasks_of(remember: bool) -> Iterator[PageTask]:
         return _tasks(renderer, config, site, remember, keys, short, links, topics, ordered, listed, months, years,
                       pages)
 
     if not later:
         for _ in finish_keys():
             pass
-        return renderer.pages_of(tasks_of(page_memo is not None), workers, last=last)
-    tasks = tasks_of(False)
+        return renderer.pages_of(list(tasks_of(page_memo is not None)), workers, last=last)
+    tasks = list(tasks_of(False))
     made: list[list[str] | None] = []
 
     def make_keys() -> Iterator[None]:
         yield from finish_keys()
         yield
-        for task, same in zip(tasks, tasks_of(True), strict=True):
+        for number, (task, same) in enumerate(zip(tasks, tasks_of(True), strict=True), start=1):
             assert (same.template, same.output) == (task.template, task.output), "the same pages, in the same order"
             made.append(same.inputs)
+            if number % 250 == 0:
+                yield
 
     steps = make_keys()
 
@@ -676,9 +678,10 @@ def render_site(
 def _tasks(renderer: Renderer, config: Config, site: Site, remember: bool, keys: dict[str, str],
            short: dict[str, str], links: dict[str, dict[str, Any]], topics: list[dict[str, Any]],
            ordered: list[dict[str, Any]], listed: list[dict[str, Any]], months: list[Any],
-           years: list[dict[str, Any]], pages: list[dict[str, Any]]) -> list[PageTask]:
+           years: list[dict[str, Any]], pages: list[dict[str, Any]]) -> Iterator[PageTask]:
     """Every page to render, in a stable order; with ``remember``, with the digests of its values
-    (``PageTask.inputs``, from ``keys`` and ``short``)."""
+    (``PageTask.inputs``, from ``keys`` and ``short``). One at a time: made while the workers
+    render, the digests are taken a few hundred pages per step (see ``_Pages.meanwhile``)."""
 
     def inputs(*parts: Any) -> list[str] | None:
         return [digest_of(list(parts))] if remember else None
@@ -690,48 +693,45 @@ def _tasks(renderer: Renderer, config: Config, site: Site, remember: bool, keys:
     every_topic = [keys.get("topic:" + t["slug"], "") for t in topics]
     latest = listed[:20]
     # Pages whose values hold many articles' full views are rendered ``here``, the rest by workers.
-    tasks = [renderer.task("index.html", "index.html", inputs(every_topic, of(latest), bool(months)), here=True,
-                           topics=topics, articles=latest, archive=bool(months)),
-             renderer.task("topics.html", "topics/index.html", inputs(every_topic), here=True, topics=topics)]
+    yield renderer.task("index.html", "index.html", inputs(every_topic, of(latest), bool(months)), here=True,
+                        topics=topics, articles=latest, archive=bool(months))
+    yield renderer.task("topics.html", "topics/index.html", inputs(every_topic), here=True, topics=topics)
     for topic in topics:
         topic_key = keys.get("topic:" + topic["slug"], "")
-        tasks.append(renderer.task("topic.html", f"topics/{topic['slug']}/index.html", inputs(topic_key),
-                                   here=True, topic=topic))
+        yield renderer.task("topic.html", f"topics/{topic['slug']}/index.html", inputs(topic_key),
+                            here=True, topic=topic)
         entries = topic["articles"][:config.feed_entries]
-        tasks.append(feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
-                          f"{topic['name']} · {config.title}", topic["description"], entries, of(entries),
-                          remember))
+        yield feed(renderer, f"topics/{topic['slug']}/feed.xml", topic["href"],
+                   f"{topic['name']} · {config.title}", topic["description"], entries, of(entries), remember)
     for index, article in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         output = f"articles/{article['slug']}/index.html"
-        tasks.append(PageTask(
+        yield PageTask(
             "article.html", output,
             [keys[article["slug"]], "newer", short[newer["slug"]] if newer else "",
              "older", short[older["slug"]] if older else ""] if remember else None,
             {"article_ld": partial(news_article, article, output)},
             {"article": article, "newer": links[newer["slug"]] if newer else None,
-             "older": links[older["slug"]] if older else None}))
+             "older": links[older["slug"]] if older else None})
     for page in pages:
-        tasks.append(renderer.task("page.html", f"{page['slug']}/index.html", inputs(page), page=page))
-    tasks.extend(archive_pages(renderer, ordered, months, years, inputs,
-                               lambda views: [short[view["slug"]] for view in views] if remember else [],
-                               links))
+        yield renderer.task("page.html", f"{page['slug']}/index.html", inputs(page), page=page)
+    yield from archive_pages(renderer, ordered, months, years, inputs,
+                             lambda views: [short[view["slug"]] for view in views] if remember else [], links)
     # The search page merges the index's other parts (a big site's index is split: digest.search).
     search_parts = part_folders(part_count(records_count(site)))[1:]
-    tasks.append(renderer.task("search.html", "search/index.html", inputs(search_parts), search_parts=search_parts))
-    tasks.append(renderer.task("404.html", "404.html", inputs()))
+    yield renderer.task("search.html", "search/index.html", inputs(search_parts), search_parts=search_parts)
+    yield renderer.task("404.html", "404.html", inputs())
     entries = listed[:config.feed_entries]
-    tasks.append(feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries), remember))
-    tasks.append(renderer.task("sitemap.xml", "sitemap.xml",
-                               inputs([(a["slug"], str(a["date"])) for a in ordered],
-                                      [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
-                                       for t in topics], [p["slug"] for p in pages], years, config.per_page),
-                               here=True, articles=ordered, topics=topics,
-                               pages=pages, years=years,
-                               archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")]))
-    tasks.append(renderer.task("robots.txt", "robots.txt", inputs()))
-    return tasks
+    yield feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries), remember)
+    yield renderer.task("sitemap.xml", "sitemap.xml",
+                        inputs([(a["slug"], str(a["date"])) for a in ordered],
+                               [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
+                                for t in topics], [p["slug"] for p in pages], years, config.per_page),
+                        here=True, articles=ordered, topics=topics,
+                        pages=pages, years=years,
+                        archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")])
+    yield renderer.task("robots.txt", "robots.txt", inputs())
 
 
 def _article_views(
