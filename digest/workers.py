@@ -19,6 +19,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, NoReturn
 
 from digest.errors import DigestError
@@ -67,8 +68,17 @@ class Workers:
         """Start ``function(*args)`` in the worker at ``connection``; ``result`` waits for it. One
         call at a time per worker: with a second one queued, both sides could block writing a
         big message into a full pipe."""
+        self.send(connection, self.message(function, *args))
+
+    @staticmethod
+    def message(function: Callable[..., Any], *args: Any) -> bytes:
+        """The call ``function(*args)`` ready to ``send``: pickled now (while the workers are busy)."""
+        return bytes(ForkingPickler.dumps((function, args)))
+
+    def send(self, connection: Connection, message: bytes) -> None:
+        """``call``, with the call made earlier by ``message``."""
         try:
-            connection.send((function, args))
+            connection.send_bytes(message)
         except OSError:  # it died while waiting for work
             raise _stopped() from None
 
