@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import html
 import importlib.util
@@ -35,7 +36,8 @@ from typing import Any
 from digest.config import Config
 from digest.errors import DigestError
 from digest.heap import return_free_memory
-from digest.models import Article, OutputFile, Site
+from digest.models import Article, Block, OutputFile, Site
+from digest.sourcedigest import source_digest
 from digest.views import article_href, topic_href
 
 PAGEFIND_VERSION = "1.5.2"
@@ -51,10 +53,18 @@ CANCEL_CHECK_SECONDS = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One searchable document: the page it leads to and the HTML Pagefind reads."""
+    """One searchable document: the page it leads to and the HTML Pagefind reads (``document``)."""
 
     href: str
-    html: str
+    html: str = ""
+    """The HTML; empty when ``make`` makes it, only if its part of the index is made."""
+    source: str = ""
+    """A digest of everything the HTML is made from, standing in for it in the cache key (with
+    ``make``): a build whose index is cached makes no HTML at all."""
+    make: Callable[[], str] | None = None
+
+    def document(self) -> str:
+        return self.html if self.make is None else self.make()
 
 
 MAX_RECORD_CHARS = 20_000
@@ -67,6 +77,10 @@ def _document(title: str, body_html: str, language: str) -> str:
     return (f'<!doctype html><html lang="{html.escape(language)}"><head><title>{html.escape(title)}</title>'
             f"</head><body><main data-pagefind-body><h1>{html.escape(title)}</h1>{body_html}"
             "</main></body></html>")
+
+
+def _article_document(title: str, blocks: tuple[Block, ...], language: str) -> str:
+    return _document(title, _paragraphs(block.text for block in blocks), language)
 
 
 def _paragraphs(texts: Iterable[str]) -> str:
@@ -94,9 +108,14 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
         remembered = memo.get(id(article)) if memo is not None else None
         if remembered is not None and remembered[0] is article and remembered[1].href == article_href(article.slug):
             record = remembered[1]
+        elif item.key:
+            # The analysis cache's key digests the title and blocks (and more): all the record is
+            # made from, with the language and this module's code (``records_key``).
+            record = Record(article_href(article.slug), source=item.key,
+                            make=functools.partial(_article_document, article.title, article.blocks, config.language))
         else:
-            record = Record(article_href(article.slug), _document(
-                article.title, _paragraphs(block.text for block in article.blocks), config.language))
+            record = Record(article_href(article.slug),
+                            _article_document(article.title, article.blocks, config.language))
         alive[id(article)] = (article, record)
         found.append(record)
     if memo is not None:
@@ -115,11 +134,22 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
 
 
 def records_key(found: list[Record], language: str) -> str:
+    """The digest of what indexing ``found`` makes: Pagefind's version, the code that makes the
+    records' HTML, and each record's address and HTML (or what it is made from)."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{PAGEFIND_VERSION}\0{language}\0".encode())
+    digest.update(f"{PAGEFIND_VERSION}\0{_record_code()}\0{language}\0".encode())
     for record in found:
-        digest.update(record.href.encode("utf-8") + b"\0" + record.html.encode("utf-8") + b"\0")
+        if record.make is None:
+            digest.update(record.href.encode("utf-8") + b"\0" + record.html.encode("utf-8") + b"\0")
+        else:
+            digest.update(record.href.encode("utf-8") + b"\1" + record.source.encode("utf-8") + b"\0")
     return digest.hexdigest()
+
+
+@functools.cache
+def _record_code() -> str:
+    """The digest of this module's source, which makes the records' HTML."""
+    return source_digest(("search.py",))
 
 
 def part_count(records_count: int) -> int:
@@ -395,7 +425,7 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
                 if cancelled is not None and number % 100 == 0 and cancelled():
                     raise Cancelled
                 service.send({"type": "AddFile", "index_id": index, "url": "/" + record.href,
-                              "file_contents": record.html})
+                              "file_contents": record.document()})
             for _ in found:
                 service.answer()
             # The files come back in the answer and are written here: Pagefind's own WriteFiles

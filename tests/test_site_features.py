@@ -3,6 +3,7 @@ social and structured metadata, related articles and the search index."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -219,6 +220,38 @@ def test_search_index_is_reused_when_nothing_searchable_changed(built: Path) -> 
     assert run_cli(built).code == 0
     assert tree_bytes(built / "site") == before
     assert sorted(path.name for path in (built / ".cache" / "search").iterdir()) == kept
+
+
+def _indexed_text(site: Path) -> str:
+    """The text of every page in the search index (Pagefind's fragments: gzip, then JSON)."""
+    return "\n".join(gzip.decompress(fragment.read_bytes()).decode("utf-8")
+                     for fragment in sorted(site.glob("pagefind/**/fragment/*.pf_fragment"))).lower()
+
+
+def test_an_edit_to_an_article_reaches_the_search_index_of_a_cached_build(tmp_path: Path) -> None:
+    """With the analyses cached, an article's search record is known by the cache's key (a digest
+    of its title and text) rather than made each build: an edit changes the key, and the index is
+    made again with the new words; a build after an edit elsewhere keeps it as it was."""
+    project = make_project(tmp_path / "project", with_seed=False)
+    articles = project / "content" / "articles"
+    for name, words in (("one", "harbour cranes"), ("two", "orchard frost")):
+        (articles / f"{name}.md").write_text(f"---\ntitle: Story {name}\ndate: 2024-03-0{len(name)}\n---\n\n"
+                                             f"The {words} made the news on Monday.\n", encoding="utf-8")
+    assert run_cli(project).code == 0
+    assert "harbour cranes" in _indexed_text(project / "site") and "zeppelinwort" not in _indexed_text(project / "site")
+    edited = articles / "one.md"
+    # A heading: the article's record changes, and nothing else searchable (the topic's story is
+    # made of sentences), so only the article's own record can bring the index up to date.
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n## Zeppelinwort sightings\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert re.search(r"^analyze .* 1 analysed, 1 from cache", result.out, re.M), result.out
+    assert "zeppelinwort" in _indexed_text(project / "site")
+    indexed = _indexed_text(project / "site")
+    (project / "config.yaml").write_text((project / "config.yaml").read_text(encoding="utf-8") + "\n",
+                                         encoding="utf-8")  # a build that changes no text
+    assert run_cli(project).code == 0
+    assert _indexed_text(project / "site") == indexed
 
 
 def test_feeds_without_a_full_base_url_use_relative_links_and_the_source_date_epoch(tmp_path: Path) -> None:
