@@ -140,8 +140,8 @@ class AnalysisCache:
             return
         kept = {key: _to_json(self.decoded[key]) if self.entries[key] is _DECODED else self.entries[key]
                 for key in sorted(self.used)}
-        self.added = False
         save_json(self.path, {"version": ANALYSIS_VERSION, "entries": kept})
+        self.added = False  # only once saved: a save that failed is tried again
 
 
 def analyze_all(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from digest.config import CONFIG_NAME, Config, load_config
-from digest.errors import BuildErrors, DigestError, display_path
+from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path
 
 # The analysis, ingest and rendering modules are imported by the commands that use them: a build
 # that finds nothing changed (digest.uptodate) is done before they would have finished loading.
@@ -139,7 +139,7 @@ def run_build(args: argparse.Namespace) -> int:
     if result.skipped:
         print(messages[-1], file=sys.stderr)
     if before is not None:
-        with contextlib.suppress(OSError):  # only speed depends on it
+        with contextlib.suppress(OSError, CacheNotSaved):  # only speed depends on it
             record(config, before, messages, code, result.pages, result.files)
     return code
 

@@ -45,6 +45,11 @@ class DigestError(Exception):
         return text
 
 
+class CacheNotSaved(DigestError):
+    """A file of ``.cache/`` could not be written: only speed depends on it, so a build says so
+    and goes on."""
+
+
 class ConfigError(DigestError):
     """``config.yaml`` is missing, unreadable or does not fit the schema."""
 

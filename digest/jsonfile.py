@@ -8,25 +8,25 @@ import os
 from pathlib import Path
 from typing import Any
 
-from digest.errors import DigestError
+from digest.errors import CacheNotSaved
 
 
 def save_json(path: Path, value: Any) -> None:
     """Write ``value`` to ``path`` atomically, as ASCII JSON (a file name that is not UTF-8 holds
     surrogate escapes, which only an escaped string can carry). Temporary files left by builds
     killed while saving are removed first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(path.parent)
         temporary.write_text(json.dumps(value), encoding="utf-8")
         os.replace(temporary, path)
     except OSError as error:  # a full disk, say: what was there stays
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-        raise DigestError(f"could not save this cache file: {error.strerror or error}", path=path,
-                          hint="check the free disk space and the limit on file size; .cache/ only makes "
-                               "builds faster and can be deleted") from None
+        raise CacheNotSaved(f"could not save this cache file: {error.strerror or error}", path=path,
+                            hint="check the free disk space and the limit on file size; .cache/ only makes "
+                                 "builds faster and can be deleted") from None
 
 
 def remove_leftovers(folder: Path) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from digest.cache import AnalysisCache, analyze_all
 from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.config import Config, load_config
-from digest.errors import BuildErrors, DigestError
+from digest.errors import BuildErrors, CacheNotSaved, DigestError
 from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
@@ -308,11 +309,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 # the build succeeds) and the site model let go: Pagefind's processes are the peak
                 # of the build's memory, and the model added ~25 MB to it at 5,000 articles.
                 if cache is not None:
-                    cache.save()
+                    _save_cache(result, cache.save)
                 if parsed is not None and not _same_entries(parsed, parsed_before):
-                    save_read_memo(config.root, parsed)
+                    _save_cache(result, partial(save_read_memo, config.root, parsed))
                 if collected is not None:
-                    save_collect_memo(config.root, collected, related_loaded)
+                    _save_cache(result, partial(save_collect_memo, config.root, collected, related_loaded))
                 del site, content, analyzed, cache, parsed, parsed_before, collected
                 bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True)[1]
                 del found
@@ -338,14 +339,25 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             # Only after a complete build: it describes the site/ just written. (A long-running
             # owner of the memory keeps its own.)
             if stored is not None:
-                save_pages(config.root, stored, theme)
+                _save_cache(result, partial(save_pages, config.root, stored, theme))
     except BaseException:
-        if renderers is not None:
-            renderers.close()  # first: a worker may still be writing pages into the new tree
-        if writer is not None:
-            writer.abort()
+        try:
+            if renderers is not None:
+                renderers.close()  # first: a worker may still be writing pages into the new tree
+        finally:
+            if writer is not None:
+                writer.abort()
         raise
     return result
+
+
+def _save_cache(result: BuildResult, save: Callable[[], None]) -> None:
+    """Save a file of ``.cache/``; one that cannot be saved is a warning, not a failed build (the
+    next build only does more work: ``pages.json`` is checked against the bytes in site/)."""
+    try:
+        save()
+    except CacheNotSaved as error:
+        result.warnings.append(str(error))
 
 
 def _deferred_search(memory: BuildMemory, site: Site, config: Config,

@@ -83,6 +83,17 @@ def _article_document(title: str, blocks: tuple[Block, ...], language: str) -> s
     return _document(title, _paragraphs(block.text for block in blocks), language)
 
 
+def _shown(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """The blocks ``_paragraphs`` shows (up to MAX_RECORD_CHARS): all a record made later keeps of a
+    runaway scrape."""
+    room = MAX_RECORD_CHARS
+    for number, block in enumerate(blocks):
+        if room <= 0:
+            return blocks[:number]
+        room -= len(block.text)
+    return blocks
+
+
 def _paragraphs(texts: Iterable[str]) -> str:
     """Plain texts as escaped paragraphs, up to MAX_RECORD_CHARS in all."""
     parts: list[str] = []
@@ -112,7 +123,8 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
             # The analysis cache's key digests the title and blocks (and more): all the record is
             # made from, with the language and this module's code (``records_key``).
             record = Record(article_href(article.slug), source=item.key,
-                            make=functools.partial(_article_document, article.title, article.blocks, config.language))
+                            make=functools.partial(_article_document, article.title, _shown(article.blocks),
+                                                   config.language))
         else:
             record = Record(article_href(article.slug),
                             _article_document(article.title, article.blocks, config.language))

@@ -32,7 +32,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from digest.config import Config, load_config
-from digest.errors import BuildErrors, DigestError
+from digest.errors import BuildErrors, CacheNotSaved, DigestError
 from digest.models import OutputFile
 from digest.pipeline import BuildMemory, build
 from digest.search import Cancelled, Record, search_bundle
@@ -480,7 +480,7 @@ def serve(
         preview.stop()
         preview.idle.wait(timeout=5)  # a search index being made stops (Pagefind too) and cleans up
         if preview.memory.cache is not None:  # keep what this session analysed for the next build
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, CacheNotSaved):
                 preview.memory.cache.save()
         with preview.changed:  # wake long-polls so their threads end
             preview.state.epoch += 1

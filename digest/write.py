@@ -199,7 +199,10 @@ class SiteWriter:
         if old is not None or file.source is not None:
             # A hard link, made here: one quick system call, cheaper than handing it to a thread
             # (thousands of search files linked by four threads into one folder took ~1 s, 0.15 s here).
-            _below(self.temporary, target, partial(_place, file, target, old))
+            try:
+                _below(self.temporary, target, partial(_place, file, target, old))
+            except OSError as error:
+                raise _not_written(target, error) from None
             return
         self.slots.acquire()
         try:

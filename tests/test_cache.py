@@ -493,3 +493,29 @@ def test_a_build_that_fails_at_the_search_index_keeps_its_analyses_and_leaves_si
     assert analysed(again.out) == (0, 2)  # the failed build's analysis was kept
     assert "The harbour reopens" in (project / "site" / "articles" / "harbour-reopens" / "index.html").read_text(
         encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["analysis.json", "articles.json", "collect.json", "pages.json", "state.json"])
+def test_a_cache_file_that_cannot_be_saved_is_a_warning_and_the_build_goes_on(project: Path, name: str) -> None:
+    """Only speed depends on .cache/: a file there that cannot be written (here a folder in its
+    place, as a full disk or a read-only .cache/ would refuse it) is named in a warning, and the
+    site is built all the same, as with no cache."""
+    assert run_cli(project).code == 0
+    for path in [project / "config.yaml", *project.glob("content/**/*"), *project.glob("themes/**/*")]:
+        os.utime(path, (1_700_000_000, 1_700_000_000))  # old enough to trust: state.json is written
+    assert run_cli(project).code == 0
+    complete = tree_bytes(project / "site")
+    shutil.rmtree(project / "site")
+    blocked = project / ".cache" / name
+    blocked.unlink()
+    (blocked / "in-the-way").mkdir(parents=True)
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err and "error" not in result.err
+    if name != "state.json":  # the record for "nothing changed" is left out silently: a rebuild then builds
+        assert re.search(rf"^warning: \.cache/{re.escape(name)}: could not save this cache file: ", result.err,
+                         re.M), result.err
+    assert tree_bytes(project / "site") == complete
+    again = run_cli(project)  # still without that cache file
+    assert again.code == 0, again.err
+    assert tree_bytes(project / "site") == complete

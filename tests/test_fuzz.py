@@ -325,6 +325,18 @@ def test_the_checker_sees_active_content() -> None:
 
 
 
+
+@given(st.lists(st.tuples(st.sampled_from(["paragraph", "heading", "quote"]),
+                          st.one_of(any_text, st.integers(0, 30_000).map(lambda size: "w" * size))), max_size=8))
+def test_a_search_record_made_later_is_the_record_made_now(rows: list[tuple[str, str]]) -> None:
+    """A cached build's article records keep only the blocks their HTML shows (the first 20,000
+    characters), and make the HTML if their part of the index is made: the same HTML."""
+    from digest.search import _article_document, _shown
+
+    blocks = tuple(Block(kind, text) for kind, text in rows)  # type: ignore[arg-type]
+    assert _article_document("A title", _shown(blocks), "en") == _article_document("A title", blocks, "en")
+
+
 # Failures the fuzzing found, kept as plain tests.
 
 def test_struck_through_scraped_text_stays_literal() -> None:

@@ -248,9 +248,11 @@ def test_an_edit_to_an_article_reaches_the_search_index_of_a_cached_build(tmp_pa
     assert re.search(r"^analyze .* 1 analysed, 1 from cache", result.out, re.M), result.out
     assert "zeppelinwort" in _indexed_text(project / "site")
     indexed = _indexed_text(project / "site")
+    kept = sorted(path.name for path in (project / ".cache" / "search").iterdir())
     (project / "config.yaml").write_text((project / "config.yaml").read_text(encoding="utf-8") + "\n",
                                          encoding="utf-8")  # a build that changes no text
     assert run_cli(project).code == 0
+    assert sorted(path.name for path in (project / ".cache" / "search").iterdir()) == kept  # not made again
     assert _indexed_text(project / "site") == indexed
 
 
