@@ -199,10 +199,7 @@ class SiteWriter:
         if old is not None or file.source is not None:
             # A hard link, made here: one quick system call, cheaper than handing it to a thread
             # (thousands of search files linked by four threads into one folder took ~1 s, 0.15 s here).
-            try:
-                _below(self.temporary, target, partial(_place, file, target, old))
-            except OSError as error:
-                raise _not_written(target, error) from None
+            _placed(file, target, self.temporary, old)
             return
         self.slots.acquire()
         try:
@@ -270,13 +267,19 @@ def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str],
 
 def _put(file: OutputFile, target: Path, tree: Path, same_in_site: Path | None,
          slots: threading.BoundedSemaphore) -> None:
+    """``_placed``, in a writing thread."""
+    try:
+        _placed(file, target, tree, same_in_site)
+    finally:
+        slots.release()
+
+
+def _placed(file: OutputFile, target: Path, tree: Path, same_in_site: Path | None) -> None:
     """One file of the new tree: a hard link to the same bytes already on disk, else written."""
     try:
         _below(tree, target, partial(_place, file, target, same_in_site))
     except OSError as error:
         raise _not_written(target, error) from None
-    finally:
-        slots.release()
 
 
 def write_into(tree: Path, path: str, data: bytes) -> None:
