@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from digest import __version__
 from digest.config import Config
 from digest.jsonfile import save_json
-from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
+from digest.models import Analysis, AnalyzedArticle, Article, BlockKind, Candidate, Quote
 from digest.workers import Workers
 
 ANALYSIS_VERSION = f"{__version__}-a3"
@@ -53,12 +53,20 @@ def article_key(article: Article, settings: str) -> str:
     pins = [article.pinned_summary, article.pinned_topics,
             None if article.pinned_quote is None else asdict(article.pinned_quote)]
     pinned = json.dumps(pins, ensure_ascii=False) if any(pin is not None for pin in pins) else ""
-    fields = [_settings_digest(settings), article.title, pinned]
-    for block in article.blocks:
-        fields.append(block.kind)
-        fields.append(block.text)
-    text = "".join(f"{len(field)}:{field}" for field in fields)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    settings_digest, title = _settings_digest(settings), article.title
+    pieces = [f"{len(settings_digest)}:{settings_digest}{len(title)}:{title}{len(pinned)}:{pinned}"]
+    add = pieces.append
+    for block in article.blocks:  # a block in one piece, its kind's looked up: the same text, sooner
+        text = block.text
+        add(f"{_KIND_PIECES.get(block.kind) or _piece(block.kind)}{len(text)}:{text}")
+    return hashlib.sha256("".join(pieces).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _piece(field: str) -> str:
+    return f"{len(field)}:{field}"
+
+
+_KIND_PIECES = {kind: _piece(kind) for kind in get_args(BlockKind)}
 
 
 def _to_json(analysis: Analysis) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from itertools import starmap
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def _decode(path: Path, row: list[Any]) -> Article:
     (slug, title, date, author, source, body_html, blocks, word_count, summary, topics, quote, language) = row
     return Article(
         path=path, slug=slug, title=title, date=datetime.fromisoformat(date) if date else None, author=author,
-        source=source, body_html=body_html, blocks=tuple(Block(kind, text) for kind, text in blocks),
+        source=source, body_html=body_html, blocks=tuple(starmap(Block, blocks)),
         word_count=word_count, pinned_summary=tuple(summary) if summary is not None else None,
         pinned_topics=tuple(topics) if topics is not None else None,
         pinned_quote=Quote(quote[0], quote[1]) if quote else None, language=language)

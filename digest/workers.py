@@ -148,10 +148,15 @@ def _serve(connection: Connection, parents: list[Connection], mask: set[int | si
         for other in parents:  # the build's ends of this and the earlier workers' pipes
             other.close()
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        while (message := connection.recv()) is not None:
+        while True:
             # The call's arguments (thousands of objects) live until it returns: the cyclic
-            # collector need not walk them again and again meanwhile (it may once they are gone).
+            # collector need not walk them again and again, as they are unpickled (that took
+            # ~40% of it) or meanwhile (it may once they are gone).
+            gc.disable()
+            if (message := connection.recv()) is None:
+                break
             gc.freeze()
+            gc.enable()
             function, args = message
             try:
                 reply: tuple[str, Any] = ("ok", function(*args))

@@ -40,11 +40,16 @@ class WriteReport:
 
 def safe_relative(path: str) -> PurePosixPath:
     """Refuse any output path that could land outside the output folder."""
-    pure = PurePosixPath(path)
-    if (not path or pure.is_absolute() or "\\" in path or "\x00" in path
-            or any(part in ("", ".", "..") for part in path.split("/"))):
+    return PurePosixPath(*_parts(path))
+
+
+def _parts(path: str) -> list[str]:
+    """``safe_relative``'s check, giving the path's parts (as strings: the writer handles thousands
+    of paths, and making a ``Path`` of each was a third of linking the search index's files)."""
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or "\x00" in path or "" in parts or "." in parts or ".." in parts:
         raise DigestError(f"refusing to write unsafe output path {path!r}", hint="this is a bug in digest")
-    return pure
+    return parts
 
 
 _AT_FDCWD = -100
@@ -124,7 +129,7 @@ class SiteWriter:
         self.known = known
         self.paths: set[str] = set()
         self.html_files = 0
-        self.same: list[PurePosixPath] = []
+        self.same: list[str] = []
         """Unchanged files seen before the first change: linked once the new tree exists."""
         self.temporary: Path | None = None
         self.pool: ThreadPoolExecutor | None = None
@@ -136,7 +141,7 @@ class SiteWriter:
 
     def add(self, files: Iterable[OutputFile]) -> None:
         for file in files:
-            relative = safe_relative(file.path)
+            parts = _parts(file.path)
             if file.path in self.paths:
                 raise DigestError("two pages would be written to the same file", hint="this is a bug in digest")
             self.paths.add(file.path)
@@ -144,14 +149,14 @@ class SiteWriter:
             if file.written:
                 assert self.temporary is not None, "written into a tree the writer made"
                 continue
-            if self._unchanged(file, relative):
+            if self._unchanged(file, parts):
                 if self.temporary is None:
-                    self.same.append(relative)
+                    self.same.append(file.path)
                 else:
-                    self._submit(OutputFile(file.path, b""), relative, True)
+                    self._submit(OutputFile(file.path, b""), parts, True)
                 continue
             self._start()
-            self._submit(file, relative, False)
+            self._submit(file, parts, False)
 
     def tree_for_workers(self) -> Path | None:
         """The new tree, made now, for render workers to write their pages into themselves
@@ -165,16 +170,17 @@ class SiteWriter:
         self._start()
         return self.temporary
 
-    def _unchanged(self, file: OutputFile, relative: PurePosixPath) -> bool:
+    def _unchanged(self, file: OutputFile, parts: list[str]) -> bool:
         if not self.had_output:
             return False
         if self.known is not None and self.known(file.path):
             return True
-        old = self.output.joinpath(*relative.parts)
+        old = os.path.join(self.output, *parts)
         try:
             if file.source is not None and os.path.samefile(old, file.source):  # linked from there last time
                 return True
-            return old.read_bytes() == file.content()
+            with open(old, "rb") as existing:
+                return existing.read() == file.content()
         except OSError:
             return False
 
@@ -187,15 +193,15 @@ class SiteWriter:
         # Creating a file is a system call that waits on the file system, not on Python: a few
         # threads keep several in flight.
         self.pool = ThreadPoolExecutor(WRITE_THREADS)
-        for relative in self.same:
-            self._submit(OutputFile(relative.as_posix(), b""), relative, True)
+        for path in self.same:
+            self._submit(OutputFile(path, b""), path.split("/"), True)
         self.same.clear()
 
-    def _submit(self, file: OutputFile, relative: PurePosixPath, unchanged: bool) -> None:
+    def _submit(self, file: OutputFile, parts: list[str], unchanged: bool) -> None:
         """Hand the file to a writing thread (``_put``), waiting while IN_FLIGHT are in hand; a link is made at once."""
         assert self.temporary is not None and self.pool is not None
-        target = self.temporary.joinpath(*relative.parts)
-        old = self.output.joinpath(*relative.parts) if unchanged else None
+        target = os.path.join(self.temporary, *parts)
+        old = os.path.join(self.output, *parts) if unchanged else None
         if old is not None or file.source is not None:
             # A hard link, made here: one quick system call, cheaper than handing it to a thread
             # (thousands of search files linked by four threads into one folder took ~1 s, 0.15 s here).
@@ -265,7 +271,7 @@ def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str],
         raise
 
 
-def _put(file: OutputFile, target: Path, tree: Path, same_in_site: Path | None,
+def _put(file: OutputFile, target: str, tree: Path, same_in_site: str | None,
          slots: threading.BoundedSemaphore) -> None:
     """``_placed``, in a writing thread."""
     try:
@@ -274,7 +280,7 @@ def _put(file: OutputFile, target: Path, tree: Path, same_in_site: Path | None,
         slots.release()
 
 
-def _placed(file: OutputFile, target: Path, tree: Path, same_in_site: Path | None) -> None:
+def _placed(file: OutputFile, target: str, tree: Path, same_in_site: str | None) -> None:
     """One file of the new tree: a hard link to the same bytes already on disk, else written."""
     try:
         _below(tree, target, partial(_place, file, target, same_in_site))
@@ -285,11 +291,11 @@ def _placed(file: OutputFile, target: Path, tree: Path, same_in_site: Path | Non
 def write_into(tree: Path, path: str, data: bytes) -> None:
     """A page written into the new tree by the render worker that made it
     (``SiteWriter.tree_for_workers``)."""
-    relative = safe_relative(path)
-    target = os.path.join(tree, *relative.parts)
+    parts = _parts(path)
+    target = os.path.join(tree, *parts)
     try:
         try:
-            if len(relative.parts) > 1:  # never the tree itself: gone means another build removed it
+            if len(parts) > 1:  # never the tree itself: gone means another build removed it
                 # A page's own folder (articles/<slug>/) is new: made first, rather than after an
                 # open that fails (~0.1 ms a page, at thousands of pages).
                 with contextlib.suppress(FileExistsError):
@@ -297,27 +303,28 @@ def write_into(tree: Path, path: str, data: bytes) -> None:
             with open(target, "wb") as file:
                 file.write(data)
         except FileNotFoundError:  # the folders above it are missing too
-            _below(tree, Path(target), partial(Path(target).write_bytes, data))
+            _below(tree, target, partial(Path(target).write_bytes, data))
     except OSError as error:
-        raise _not_written(Path(target), error) from None
+        raise _not_written(target, error) from None
 
 
-def _not_written(target: Path, error: OSError) -> DigestError:
-    return DigestError(f"could not write this file of the new site: {error.strerror or error}", path=target,
+def _not_written(target: str, error: OSError) -> DigestError:
+    return DigestError(f"could not write this file of the new site: {error.strerror or error}", path=Path(target),
                        hint="check the free disk space, the limit on file size and the permissions of the "
                             "folder site/ is in; site/ was left as it was")
 
 
-def _below(tree: Path, target: Path, place: Callable[[], object]) -> None:
+def _below(tree: Path, target: str, place: Callable[[], object]) -> None:
     """``place()`` the file at ``target``, in ``tree``. Its folders are made here, by whichever
     thread or process first finds them missing: only below ``tree``, never ``tree`` itself (gone
     means another build removed it: this build must fail, not carry on into an empty tree)."""
     try:
         place()
     except FileNotFoundError:
-        below = len(target.relative_to(tree).parts) - 1  # the folders between tree and the file
+        path = Path(target)
+        below = len(path.relative_to(tree).parts) - 1  # the folders between tree and the file
         try:
-            for folder in reversed([target.parent, *target.parent.parents][:below]):
+            for folder in reversed([path.parent, *path.parent.parents][:below]):
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(folder)
         except FileNotFoundError:
@@ -326,26 +333,26 @@ def _below(tree: Path, target: Path, place: Callable[[], object]) -> None:
         place()
 
 
-def _place(file: OutputFile, target: Path, same_in_site: Path | None) -> None:
+def _place(file: OutputFile, target: str, same_in_site: str | None) -> None:
     for existing in (same_in_site, file.source):
         if existing is not None:
             try:
                 os.link(existing, target)
                 return
             except FileNotFoundError:
-                if not target.parent.is_dir():
+                if not os.path.isdir(os.path.dirname(target)):
                     raise  # the folder is missing, not the file linked to
             except OSError:
                 pass  # another file system, or no hard links: write the bytes
     if same_in_site is not None:
-        target.write_bytes(same_in_site.read_bytes())
+        Path(target).write_bytes(Path(same_in_site).read_bytes())
         return
     try:
         data = file.content()
     except FileNotFoundError:  # the preview beside this build replaced the search index it links
         raise DigestError("a file of the search index changed while the build used it", path=file.source,
                           hint="run the build again") from None
-    target.write_bytes(data)
+    Path(target).write_bytes(data)
 
 
 def update_in_place(files: list[OutputFile], output: Path, known: dict[str, tuple[bytes, bytes]]) -> WriteReport:
