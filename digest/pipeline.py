@@ -261,7 +261,9 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         stages.detail = f"{len(site.topics)} topic(s)"
     writer = None
     try:
-        with stages.stage("render"):
+        # The page views live on until the search stage; the cyclic collector walked them
+        # ~500 times at 5,000 articles (0.27 s) finding only the few cycles templates leave.
+        with stages.stage("render", loads=True):
             env = None
             if memory is not None:
                 if memory.templates is None or memory.templates[0] != theme.templates:
