@@ -20,7 +20,7 @@ from typing import Any, get_args
 
 from digest import __version__
 from digest.config import Config
-from digest.jsonfile import save_json
+from digest.jsonfile import load_json, save_json
 from digest.models import Analysis, AnalyzedArticle, Article, BlockKind, Candidate, Quote
 from digest.workers import Workers
 
@@ -104,7 +104,7 @@ class AnalysisCache:
         self.keys: dict[int, tuple[Article, str, str]] = {}
         if self.path.is_file() and not self.path.is_symlink():
             try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = load_json(self.path)
                 if isinstance(data, dict) and data.get("version") == ANALYSIS_VERSION:
                     self.entries = dict(data.get("entries", {}))
             except (OSError, ValueError) as error:

@@ -9,12 +9,11 @@ this file: delete it and the next build makes all of it again.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from digest.collect import CollectMemo
-from digest.jsonfile import save_json
+from digest.jsonfile import load_json, save_json
 from digest.models import DigestSentence, Quote, TopicQuote
 from digest.sourcedigest import source_digest
 
@@ -49,7 +48,7 @@ def load_collect_memo(root: Path) -> CollectMemo:
     """A memo holding what the last build made, if its file is there and was written by this code."""
     memo = CollectMemo()
     try:
-        data = json.loads(cache_path(root).read_text(encoding="utf-8"))
+        data = load_json(cache_path(root))
         if isinstance(data, dict) and data.get("version") == source_digest(_COLLECT_CODE):
             saved = {str(key): _decode(str(kind), made) for key, (kind, made) in data["made"].items()}
             related = (str(data["key"]), {str(slug): tuple(str(other) for other in others)

@@ -8,7 +8,21 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from digest.errors import CacheNotSaved
+
+
+def load_json(path: Path) -> Any:
+    """The value in the JSON file ``path``; ValueError when it is not JSON. Read by orjson, which
+    parses the big caches (51 MB of parsed articles at 5,000) in ~60% of the time ``json`` takes."""
+    data = path.read_bytes()
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # orjson refuses the escaped lone surrogates (\udcxx) a file name that is not UTF-8 leaves
+        # in a cache; ``json`` reads them back (and raises, a ValueError too, on what is not JSON).
+        return json.loads(data)
 
 
 def save_json(path: Path, value: Any) -> None:

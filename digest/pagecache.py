@@ -9,10 +9,9 @@ knows those files are unchanged without reading them twice. Only speed depends o
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
-from digest.jsonfile import save_json
+from digest.jsonfile import load_json, save_json
 from digest.sourcedigest import source_digest
 from digest.theme import Theme
 
@@ -89,7 +88,7 @@ def load_pages(root: Path, output: Path, theme: Theme) -> StoredPages:
     if not output.is_dir():  # nothing to take pages from (the records stay on disk until saved over)
         return StoredPages(output, {})
     try:
-        data = json.loads(cache_path(root).read_text(encoding="utf-8"))
+        data = load_json(cache_path(root))
         if not isinstance(data, dict) or data.get("version") != _version(theme) or data.get("output") != str(output):
             return StoredPages(output, {})
         return StoredPages(output, {str(path): (str(key), str(checksum))

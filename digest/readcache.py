@@ -9,14 +9,13 @@ Only speed depends on this file: delete it and the next build parses everything 
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from itertools import starmap
 from pathlib import Path
 from typing import Any
 
-from digest.jsonfile import save_json
+from digest.jsonfile import load_json, save_json
 from digest.models import Article, Block, Quote
 from digest.read import ReadMemo
 from digest.sourcedigest import source_digest
@@ -50,7 +49,7 @@ def load_read_memo(root: Path) -> ReadMemo:
     """The articles parsed by the last build; empty when the file is missing, unreadable or was
     written by other parsing code."""
     try:
-        data = json.loads(cache_path(root).read_text(encoding="utf-8"))
+        data = load_json(cache_path(root))
         if not isinstance(data, dict) or data.get("version") != source_digest(_PARSING_CODE):
             return {}
         memo: ReadMemo = {}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.config import Config
-from digest.jsonfile import save_json
+from digest.jsonfile import load_json, save_json
 from digest.sourcedigest import PACKAGE, source_digest
 
 STATE_VERSION = 1
@@ -156,7 +156,7 @@ def _path(config: Config) -> Path:
 def unchanged(config: Config, now: Snapshot) -> Recorded | None:
     """The last build's record when ``now`` is what it was made from and site/ is what it wrote."""
     try:
-        data = json.loads(_path(config).read_text(encoding="utf-8"))
+        data = load_json(_path(config))
         if not isinstance(data, dict) or data.get("key") != now.key or data.get("inputs") != now.inputs:
             return None
         output = config.output_dir

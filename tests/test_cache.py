@@ -519,3 +519,18 @@ def test_a_cache_file_that_cannot_be_saved_is_a_warning_and_the_build_goes_on(pr
     again = run_cli(project)  # still without that cache file
     assert again.code == 0, again.err
     assert tree_bytes(project / "site") == complete
+
+
+def test_a_cache_holding_a_name_that_is_not_utf8_reads_back(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 is kept in a cache as an escaped lone surrogate, which the fast
+    JSON reader refuses: the cache still reads back the same (else every build parses everything
+    again), and a file that is not JSON is still an error the caches handle (ValueError)."""
+    from digest.jsonfile import load_json, save_json
+
+    name = os.fsdecode(b"content/articles/caf\xe9.md")
+    value = {"articles": {name: [1, 2, "x"]}, "version": "v"}
+    save_json(tmp_path / "a.json", value)
+    assert load_json(tmp_path / "a.json") == value
+    (tmp_path / "b.json").write_text('{"articles": ', encoding="utf-8")
+    with pytest.raises(json.JSONDecodeError):  # a ValueError, which the caches catch
+        load_json(tmp_path / "b.json")
