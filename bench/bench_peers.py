@@ -909,6 +909,14 @@ def export_head(target: Path) -> str:
                           text=True, check=True).stdout.strip()
 
 
+def compile_digest(source: Path) -> None:
+    """Compile digest's modules to bytecode once, as pip does for an installed package (the peers
+    are installed so) and as a user's first run does. Without it, where PYTHONDONTWRITEBYTECODE is
+    set (this machine's environment sets it), every run compiled all of digest from source again:
+    ~0.13 s a build (imports 0.36-0.41 s against 0.24-0.25 s from bytecode)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(source / "digest")], check=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="digest vs Hugo, Pelican and MkDocs on the same generated "
                                      "articles: build times, memory, the issue's targets and a chart.")
@@ -968,6 +976,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             source = work / "digest-head"
             commit = f"HEAD {export_head(source)} (git archive)"
+        compile_digest(source)
         tools = Tools(Path(sys.executable), source, hugo, peer_bin.get("pelican"), peer_bin.get("mkdocs"))
         versions = [
             *([f"hugo {hugo_version.group(1) if hugo_version else '?'}"] if hugo else []),
