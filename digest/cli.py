@@ -140,7 +140,7 @@ def run_build(args: argparse.Namespace) -> int:
         print(messages[-1], file=sys.stderr)
     if before is not None:
         with contextlib.suppress(OSError, CacheNotSaved):  # only speed depends on it
-            record(config, before, messages, code, result.pages, result.files)
+            record(config, before, messages, code, result.pages, result.files, result.outputs)
     return code
 
 

@@ -156,9 +156,10 @@ class OutputFile:
     """A read-only file in ``.cache/`` holding exactly these bytes: the writer links it instead of
     writing a copy (the search index's thousand small files). ``data`` may then be left empty:
     ``content()`` reads it from there."""
-    written: bool = False
+    written: tuple[int, int, int] | None = None
     """Already in the writer's new tree, written there by the render worker that made it
-    (``SiteWriter.tree_for_workers``): the writer only counts it. ``data`` is then empty."""
+    (``SiteWriter.tree_for_workers``): its modification time (ns), size and inode as the worker
+    found them, which the writer only notes (``SiteWriter.listing``). ``data`` is then empty."""
 
     def content(self) -> bytes:
         return self.source.read_bytes() if self.source is not None and not self.data else self.data

@@ -57,6 +57,9 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     skipped: list[DigestError] = field(default_factory=list)
     """Inbox files and articles left out of the site, with why (only with ``keep_going``)."""
+    outputs: dict[str, list[int]] | None = None
+    """Each file of the new site/ with its modification time, size and inode, when the writer knows
+    them all (``SiteWriter.listing``): what ``digest.uptodate`` records."""
 
 
 MAX_RENDER_WORKERS = 8
@@ -331,6 +334,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         with stages.stage("write"):
             if writer is not None:
                 written = writer.commit()
+                result.outputs = writer.listing()
             elif memory is not None and output is not None:  # the preview: update in place
                 written = update_in_place(files, result.output, memory.written)
             else:

@@ -28,7 +28,7 @@ from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import FunctionType
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import markupsafe
@@ -48,7 +48,7 @@ from digest.theme import Theme
 from digest.uptodate import code_version
 from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
 from digest.workers import Workers
-from digest.write import write_into
+from digest.write import Stamp, write_into
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
@@ -436,9 +436,19 @@ _WORKER_RENDERER: Renderer | None = None
 """In a worker: the renderer made from its first call (a worker serves one build)."""
 
 
-_Rendered = bytes | None | tuple[bool, str, str | None, int | None, str | None]
-"""A page's bytes (None: the worker wrote them into the new site itself), or why it could not be
-made, as plain values raised by the parent: (a template error?, message, path, line, hint)."""
+class _Failure(NamedTuple):
+    """Why a worker could not make a page, as plain values the parent raises again."""
+
+    in_template: bool
+    message: str
+    path: str | None
+    line: int | None
+    hint: str | None
+
+
+_Rendered = bytes | Stamp | _Failure
+"""A page's bytes, or what its file is when the worker wrote it into the new site itself, or why
+it could not be made."""
 
 
 def _render_chunk(setup: tuple[Config, Theme, dict[str, Any], Path | None] | None,
@@ -457,14 +467,12 @@ def _render_chunk(setup: tuple[Config, Theme, dict[str, Any], Path | None] | Non
     for task in tasks:
         try:
             data = renderer.render(task.template, task.output, task.later, task.context)
-            if into is not None:
-                write_into(into, task.output, data)
+            done.append(data if into is None else write_into(into, task.output, data))
         except DigestError as error:
-            done.append((isinstance(error, ThemeError), error.message, str(error.path) if error.path else None,
-                         error.line, error.hint))
+            done.append(_Failure(isinstance(error, ThemeError), error.message,
+                                 str(error.path) if error.path else None, error.line, error.hint))
             checksums.append("")
             continue
-        done.append(data if into is None else None)
         checksums.append(checksum(data))
     return done, checksums
 
@@ -488,8 +496,8 @@ class _Pages:
         task = self.tasks[index]
         return self.renderer.render(task.template, task.output, task.later, task.context)
 
-    def __iter__(self) -> Iterator[tuple[int, bytes | None, str | None]]:
-        """``(index, bytes or None when a worker wrote them, checksum when a worker made it)``."""
+    def __iter__(self) -> Iterator[tuple[int, bytes | Stamp, str | None]]:
+        """``(index, bytes, or what the file is when a worker wrote it; checksum when a worker made it)``."""
         workers = self.workers
         sent = [index for index in self.indexes if not self.tasks[index].here]
         if workers is None or len(sent) < PARALLEL_PAGES:
@@ -539,9 +547,9 @@ class _Pages:
             prepare_ahead()
             for chunk, (results, checksums) in finished:
                 for index, result, sum_of_bytes in zip(chunk, results, checksums, strict=True):
-                    if isinstance(result, tuple):
-                        in_template, message, path, line, hint = result
-                        raise (ThemeError if in_template else DigestError)(message, path=path, line=line, hint=hint)
+                    if isinstance(result, _Failure):
+                        raise (ThemeError if result.in_template else DigestError)(
+                            result.message, path=result.path, line=result.line, hint=result.hint)
                     yield index, result, sum_of_bytes
             if here:
                 index = here.pop()
@@ -571,13 +579,13 @@ class Rendering:
         key_of = self.key_of
         for index, data, sum_of_bytes in self.pages:
             output = self.pages.tasks[index].output
-            if data is None:  # a worker wrote it (and made its checksum)
+            if not isinstance(data, bytes):  # a worker wrote it (and made its checksum)
                 assert sum_of_bytes is not None
                 if key_of is None:
                     self.renderer.keep(output, self.keys[index], b"", sum_of_bytes)
                 else:
                     later.append((index, sum_of_bytes))
-                yield OutputFile(output, b"", written=True)
+                yield OutputFile(output, b"", written=data)
             elif key_of is None:
                 yield self.renderer.keep(output, self.keys[index], data, sum_of_bytes)
             else:

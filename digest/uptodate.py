@@ -179,15 +179,18 @@ def _leftovers(output: Path) -> bool:
         return True
 
 
-def record(config: Config, made_from: Snapshot, messages: list[str], code: int, pages: int, files: int) -> None:
+def record(config: Config, made_from: Snapshot, messages: list[str], code: int, pages: int, files: int,
+           outputs: Listing | None = None) -> None:
     """Note that site/ is now the build of ``made_from`` (after a complete build); forget it when
-    an input was too fresh to trust."""
+    an input was too fresh to trust. ``outputs``: site/'s files as the build's writer left them
+    (``SiteWriter.listing``); else they are listed here."""
     path = _path(config)
     if not made_from.trusted:
         path.unlink(missing_ok=True)
         return
-    outputs: Listing = {}
-    _list(config.output_dir, config.output_dir, outputs, "msi")
+    if outputs is None:
+        outputs = {}
+        _list(config.output_dir, config.output_dir, outputs, "msi")
     save_json(path, {"key": made_from.key, "inputs": made_from.inputs, "outputs": outputs,
                      "messages": messages, "code": code, "pages": pages, "files": files})
 

@@ -25,6 +25,8 @@ from digest.errors import DigestError
 from digest.jsonfile import running_elsewhere
 from digest.models import OutputFile
 
+Stamp = tuple[int, int, int]
+"""A file's modification time (ns), size and inode: how ``digest.uptodate`` knows site/ is unchanged."""
 WRITE_THREADS = 4
 _TEMP_PREFIX = ".site-build-"
 _OLD_PREFIX = ".site-old-"
@@ -134,6 +136,8 @@ class SiteWriter:
         self.temporary: Path | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.pending: list[Future[None]] = []
+        self.stamps: dict[str, Stamp] = {}
+        """Each file placed in the new tree, as it was then (``listing``)."""
         self.slots = threading.BoundedSemaphore(IN_FLIGHT)
         output.parent.mkdir(parents=True, exist_ok=True)
         _recover(output)  # first: it may put the old site back
@@ -148,6 +152,7 @@ class SiteWriter:
             self.html_files += file.path.endswith(".html")
             if file.written:
                 assert self.temporary is not None, "written into a tree the writer made"
+                self.stamps[file.path] = file.written
                 continue
             if self._unchanged(file, parts):
                 if self.temporary is None:
@@ -205,11 +210,11 @@ class SiteWriter:
         if old is not None or file.source is not None:
             # A hard link, made here: one quick system call, cheaper than handing it to a thread
             # (thousands of search files linked by four threads into one folder took ~1 s, 0.15 s here).
-            _placed(file, target, self.temporary, old)
+            self.stamps[file.path] = _placed(file, target, self.temporary, old)
             return
         self.slots.acquire()
         try:
-            self.pending.append(self.pool.submit(_put, file, target, self.temporary, old, self.slots))
+            self.pending.append(self.pool.submit(_put, file, target, self.temporary, old, self.slots, self.stamps))
         except BaseException:
             self.slots.release()
             raise
@@ -251,6 +256,14 @@ class SiteWriter:
         self.temporary = None
         return WriteReport(len(self.paths), changed=True)
 
+    def listing(self) -> dict[str, list[int]] | None:
+        """After ``commit``: each file of the new site/, by its path, as ``digest.uptodate`` lists
+        it (saves walking the tree again: ~0.2 s at 5,000 articles). None when this writer does not
+        know every file: nothing changed, and no new tree was made."""
+        if set(self.stamps) != self.paths:
+            return None
+        return {path.replace("/", os.sep): list(stamp) for path, stamp in sorted(self.stamps.items())}
+
     def abort(self) -> None:
         """Forget the new tree: ``output`` stays as it was."""
         if self.pool is not None:
@@ -272,25 +285,30 @@ def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str],
 
 
 def _put(file: OutputFile, target: str, tree: Path, same_in_site: str | None,
-         slots: threading.BoundedSemaphore) -> None:
+         slots: threading.BoundedSemaphore, stamps: dict[str, Stamp]) -> None:
     """``_placed``, in a writing thread."""
     try:
-        _placed(file, target, tree, same_in_site)
+        stamps[file.path] = _placed(file, target, tree, same_in_site)
     finally:
         slots.release()
 
 
-def _placed(file: OutputFile, target: str, tree: Path, same_in_site: str | None) -> None:
+def _placed(file: OutputFile, target: str, tree: Path, same_in_site: str | None) -> Stamp:
     """One file of the new tree: a hard link to the same bytes already on disk, else written."""
     try:
         _below(tree, target, partial(_place, file, target, same_in_site))
+        return _stamp(os.stat(target))
     except OSError as error:
         raise _not_written(target, error) from None
 
 
-def write_into(tree: Path, path: str, data: bytes) -> None:
+def _stamp(status: os.stat_result) -> Stamp:
+    return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+def write_into(tree: Path, path: str, data: bytes) -> Stamp:
     """A page written into the new tree by the render worker that made it
-    (``SiteWriter.tree_for_workers``)."""
+    (``SiteWriter.tree_for_workers``); what the file then is."""
     parts = _parts(path)
     target = os.path.join(tree, *parts)
     try:
@@ -302,8 +320,11 @@ def write_into(tree: Path, path: str, data: bytes) -> None:
                     os.mkdir(os.path.dirname(target))
             with open(target, "wb") as file:
                 file.write(data)
+                file.flush()  # written, so its modification time and size are final
+                return _stamp(os.fstat(file.fileno()))
         except FileNotFoundError:  # the folders above it are missing too
             _below(tree, target, partial(Path(target).write_bytes, data))
+            return _stamp(os.stat(target))
     except OSError as error:
         raise _not_written(target, error) from None
 

@@ -412,6 +412,36 @@ def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: 
         assert not (project / ".site-build-99999").exists()
 
 
+@pytest.mark.parametrize("fresh", [True, False], ids=["into-no-site", "over-a-site"])
+def test_a_big_build_is_found_unchanged_by_the_next(project: Path, fresh: bool) -> None:
+    """Enough articles for the render workers: into no site/ they write the pages themselves, over
+    one the build's threads write or link them, and the search index is linked from .cache/.
+    Either way the record of what the build wrote is what is on disk: the next build finds
+    nothing changed, and touches nothing."""
+    import random
+
+    from tests.test_kill import write_articles
+
+    write_articles(project, random.Random(5))
+    assert run_cli(project, "build", "--workers", "2").code == 0  # ingests the seed too
+    settle(project)
+    if fresh:
+        shutil.rmtree(project / "site")
+    else:  # one article changed: the next build rewrites its page and links every other file
+        article = project / "content" / "articles" / "a007.md"
+        article.write_text(article.read_text(encoding="utf-8") + "\nA line added.\n", encoding="utf-8")
+        settle(project)
+    built = run_cli(project, "build", "--workers", "2")
+    assert built.code == 0, built.err
+    assert "built" in built.out
+    written = stamps(project / "site")
+    assert len(written) > 200
+    again = run_cli(project, "build", "--workers", "2")
+    assert again.code == 0, again.err
+    assert "nothing changed since the last build: site/ is up to date" in again.out
+    assert stamps(project / "site") == written
+
+
 def test_a_file_changed_just_before_a_build_is_not_trusted_by_the_next(project: Path) -> None:
     assert run_cli(project).code == 0
     settle(project)
