@@ -866,20 +866,23 @@ def archive_pages(
     """``archive/`` (every article, newest first, paginated), a page per year listing its months,
     and a page per month (paginated)."""
     per_page = renderer.config.per_page
+    # Every archive page shows every year and month: its digest, made once, stands for them in
+    # each page's inputs (serialised for each of them, they took ~0.2 s at 5,000 articles).
+    every_year = (inputs(years) or [""])[0]
     tasks = []
     for part in paginate(ordered, per_page, "archive/"):
-        tasks.append(renderer.task("archive.html", part.output, inputs(years, part.pager, briefs(part.items)),
+        tasks.append(renderer.task("archive.html", part.output, inputs(every_year, part.pager, briefs(part.items)),
                                    heading="Archive", articles=[links[view["slug"]] for view in part.items],
                                    pager=part.pager, years=years,
                                    current=None))
     for year in years:
-        tasks.append(renderer.task("archive_year.html", f"{year['href']}index.html", inputs(years, year),
+        tasks.append(renderer.task("archive_year.html", f"{year['href']}index.html", inputs(every_year, year),
                                    year=year, years=years))
     for month in months:
         view = month.view()
         for part in paginate(month.articles, per_page, month.href):
             tasks.append(renderer.task("archive.html", part.output,
-                                       inputs(years, view, part.pager, briefs(part.items)),
+                                       inputs(every_year, view, part.pager, briefs(part.items)),
                                        heading=view["name"], articles=[links[item["slug"]] for item in part.items],
                                        pager=part.pager,
                                        years=years, current=view))
