@@ -241,8 +241,7 @@ class SiteWriter:
         self.pool.shutdown()
         temporary, output = self.temporary, self.output
         if not temporary.is_dir():
-            raise DigestError("the new site was removed while it was being written (by another build?)",
-                              path=temporary, hint="run the build again; site/ was left as it was")
+            raise _removed(temporary)
         if output.exists() and _exchange(temporary, output):
             shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
         else:
@@ -297,13 +296,21 @@ def _placed(file: OutputFile, target: str, tree: Path, same_in_site: str | None)
     """One file of the new tree: a hard link to the same bytes already on disk, else written."""
     try:
         _below(tree, target, partial(_place, file, target, same_in_site))
-        return _stamp(os.stat(target))
+        return _placed_stamp(tree, target)
     except OSError as error:
-        raise _not_written(target, error) from None
+        raise _not_placed(tree, target, error) from None
 
 
 def _stamp(status: os.stat_result) -> Stamp:
     return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+def _placed_stamp(tree: Path, target: str) -> Stamp:
+    """The stamp of a file this build just placed: gone already, it was removed with the tree."""
+    try:
+        return _stamp(os.stat(target))
+    except FileNotFoundError:
+        raise _removed(tree) from None
 
 
 def write_into(tree: Path, path: str, data: bytes) -> Stamp:
@@ -324,9 +331,22 @@ def write_into(tree: Path, path: str, data: bytes) -> Stamp:
                 return _stamp(os.fstat(file.fileno()))
         except FileNotFoundError:  # the folders above it are missing too
             _below(tree, target, partial(Path(target).write_bytes, data))
-            return _stamp(os.stat(target))
+            return _placed_stamp(tree, target)
     except OSError as error:
-        raise _not_written(target, error) from None
+        raise _not_placed(tree, target, error) from None
+
+
+def _not_placed(tree: Path, target: str, error: OSError) -> DigestError:
+    """Why a file could not be placed in the new tree: its folder, made for it if missing, is gone
+    again (another build is removing the tree, which is this build's alone), or the write failed."""
+    if isinstance(error, FileNotFoundError) and not os.path.isdir(os.path.dirname(target)):
+        return _removed(tree)
+    return _not_written(target, error)
+
+
+def _removed(tree: Path) -> DigestError:
+    return DigestError("the new site was removed while it was being written (by another build?)",
+                       path=tree, hint="run the build again; site/ was left as it was")
 
 
 def _not_written(target: str, error: OSError) -> DigestError:
@@ -349,8 +369,7 @@ def _below(tree: Path, target: str, place: Callable[[], object]) -> None:
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(folder)
         except FileNotFoundError:
-            raise DigestError("the new site was removed while it was being written (by another build?)",
-                              path=tree, hint="run the build again; site/ was left as it was") from None
+            raise _removed(tree) from None
         place()
 
 

@@ -442,6 +442,48 @@ def test_a_big_build_is_found_unchanged_by_the_next(project: Path, fresh: bool) 
     assert stamps(project / "site") == written
 
 
+def walked(site: Path) -> dict[str, list[int]]:
+    """Each file under ``site`` with its modification time, size and inode, found by walking it."""
+    found = {}
+    for folder, _, names in os.walk(site):
+        for name in names:
+            status = os.stat(os.path.join(folder, name))
+            found[os.path.relpath(os.path.join(folder, name), site)] = [status.st_mtime_ns, status.st_size,
+                                                                          status.st_ino]
+    return found
+
+
+def test_the_writer_knows_what_it_left_in_site_as_a_walk_finds_it(tmp_path: Path) -> None:
+    """The no-change record takes each file's stamp from the writer that placed it, instead of
+    walking site/ again: written by a thread, by a render worker, linked from the cache or from
+    the old site, the stamps are what a walk finds. A build that changes nothing knows none."""
+    from digest.models import OutputFile
+    from digest.write import SiteWriter, write_into
+
+    site = tmp_path / "site"
+    cached = tmp_path / "cache.bin"
+    cached.write_bytes(b"indexed")
+
+    def build(files: list[OutputFile], by_worker: dict[str, bytes]) -> dict[str, list[int]] | None:
+        writer = SiteWriter(site)
+        tree = writer.tree_for_workers()
+        placed = [OutputFile(path, b"", written=write_into(tree, path, data)) for path, data in by_worker.items()
+                  ] if tree is not None else [OutputFile(path, data) for path, data in by_worker.items()]
+        writer.add([*files, *placed])
+        writer.commit()
+        return writer.listing()
+
+    first = build([OutputFile("index.html", b"home"), OutputFile("pagefind/a.pf", b"", source=cached)],
+                  {"articles/two/index.html": b"two" * 5000, "articles/one/index.html": b"one"})  # one: buffered
+    assert first == walked(site) and len(first) == 4
+    second = build([OutputFile("index.html", b"home, again"), OutputFile("pagefind/a.pf", b"", source=cached),
+                    OutputFile("about/index.html", b"new")],
+                   {"articles/one/index.html": b"one"})  # two is gone, one is the same
+    assert second == walked(site) and len(second) == 4
+    assert build([OutputFile("index.html", b"home, again"), OutputFile("pagefind/a.pf", b"", source=cached),
+                  OutputFile("about/index.html", b"new")], {"articles/one/index.html": b"one"}) is None
+
+
 def test_a_file_changed_just_before_a_build_is_not_trusted_by_the_next(project: Path) -> None:
     assert run_cli(project).code == 0
     settle(project)
