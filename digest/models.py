@@ -146,6 +146,10 @@ class Site:
     """Slug -> the slugs of related articles, best first (shared keywords and topics)."""
 
 
+Stamp = tuple[int, int, int]
+"""A file's modification time (ns), size and inode: how ``digest.uptodate`` knows site/ is unchanged."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutputFile:
     """One file of the built site: a relative POSIX path under ``site/`` and its bytes."""
@@ -156,7 +160,7 @@ class OutputFile:
     """A read-only file in ``.cache/`` holding exactly these bytes: the writer links it instead of
     writing a copy (the search index's thousand small files). ``data`` may then be left empty:
     ``content()`` reads it from there."""
-    written: tuple[int, int, int] | None = None
+    written: Stamp | None = None
     """Already in the writer's new tree, written there by the render worker that made it
     (``SiteWriter.tree_for_workers``): its modification time (ns), size and inode as the worker
     found them, which the writer only notes (``SiteWriter.listing``). ``data`` is then empty."""

@@ -41,14 +41,14 @@ from markupsafe import Markup, escape
 
 from digest.config import Config
 from digest.errors import DigestError, ThemeError
-from digest.models import Analysis, Article, OutputFile, Site
+from digest.models import Analysis, Article, OutputFile, Site, Stamp
 from digest.pagecache import StoredPages, checksum
 from digest.search import part_count, part_folders, records_count
 from digest.theme import Theme
 from digest.uptodate import code_version
 from digest.views import REFERENCE_FIELDS, article_view, months_of, paginate, reference, topic_view, years_view
 from digest.workers import Workers
-from digest.write import Stamp, write_into
+from digest.write import write_into
 
 PageMemo = dict[str, tuple[str, bytes]]
 """Output path -> (digest of the values it was rendered from, its bytes)."""
@@ -866,8 +866,8 @@ def archive_pages(
     """``archive/`` (every article, newest first, paginated), a page per year listing its months,
     and a page per month (paginated)."""
     per_page = renderer.config.per_page
-    # Every archive page shows every year and month: its digest, made once, stands for them in
-    # each page's inputs (serialised for each of them, they took ~0.2 s at 5,000 articles).
+    # Every archive page shows every year and month: their digest, made once, stands for them in
+    # each page's inputs (serialised for each page, they took ~40 ms at 5,000 articles).
     every_year = (inputs(years) or [""])[0]
     tasks = []
     for part in paginate(ordered, per_page, "archive/"):

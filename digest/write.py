@@ -23,10 +23,8 @@ from pathlib import Path, PurePosixPath
 
 from digest.errors import DigestError
 from digest.jsonfile import running_elsewhere
-from digest.models import OutputFile
+from digest.models import OutputFile, Stamp
 
-Stamp = tuple[int, int, int]
-"""A file's modification time (ns), size and inode: how ``digest.uptodate`` knows site/ is unchanged."""
 WRITE_THREADS = 4
 _TEMP_PREFIX = ".site-build-"
 _OLD_PREFIX = ".site-old-"
