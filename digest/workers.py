@@ -150,8 +150,8 @@ def _serve(connection: Connection, parents: list[Connection], mask: set[int | si
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         while True:
             # The call's arguments (thousands of objects) live until it returns: the cyclic
-            # collector need not walk them again and again, as they are unpickled (that took
-            # ~40% of it) or meanwhile (it may once they are gone).
+            # collector need not walk them again and again, as they are unpickled (~20% of
+            # unpickling a chunk) or meanwhile (it may once they are gone).
             gc.disable()
             if (message := connection.recv()) is None:
                 break
