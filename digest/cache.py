@@ -24,7 +24,7 @@ from digest.jsonfile import load_json, save_json
 from digest.models import Analysis, AnalyzedArticle, Article, BlockKind, Candidate, Quote
 from digest.workers import Workers
 
-ANALYSIS_VERSION = f"{__version__}-a3"
+ANALYSIS_VERSION = f"{__version__}-a4"
 """Bump the suffix whenever the analysis code changes what it returns."""
 CACHE_FILE = Path(".cache") / "analysis.json"
 POOL_THRESHOLD = 48

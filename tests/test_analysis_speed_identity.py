@@ -1,4 +1,5 @@
-"""The analysis's fast paths give exactly what the plain versions they replaced gave (floats bit for bit).
+"""The analysis's fast paths give what the plain versions they replaced gave: exactly, or for the
+centrality's floats to twelve decimals.
 
 Each test holds the plain version as a reference and compares on seeded random texts built from
 hostile pieces: quotation marks, capitals, non-ASCII case rules ("İ", "ſ", "K"), CJK sentence ends.
@@ -10,7 +11,6 @@ import hashlib
 import math
 import random
 import re
-import struct
 from collections import Counter
 
 import pytest
@@ -38,15 +38,22 @@ TEXTS = [random_text(random.Random(seed), 20 + seed % 120) for seed in range(300
 
 
 def reference_signature(body: str) -> tuple[int, ...]:
+    """The MinHash signature() computes with arrays, in plain integers shingle by shingle."""
     found = dedup._WORD.findall(body.lower())
     if len(found) < dedup.SHINGLE_WORDS * 4:
         return ()
-    unpack = struct.Struct(f"<{dedup.HASHES}I").unpack
-    rows = [
-        unpack(hashlib.shake_128(" ".join(found[i : i + dedup.SHINGLE_WORDS]).encode()).digest(dedup.HASHES * 4))
-        for i in range(len(found) - dedup.SHINGLE_WORDS + 1)
-    ]
-    return tuple(map(min, zip(*rows, strict=True)))
+    mask = (1 << 64) - 1
+    shingles = set()
+    for start in range(len(found) - dedup.SHINGLE_WORDS + 1):
+        value = 0
+        for offset, word in enumerate(found[start : start + dedup.SHINGLE_WORDS]):
+            word_hash = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            value = word_hash if offset == 0 else ((value * dedup._MIX) & mask) ^ word_hash
+        shingles.add(value)
+    return tuple(
+        min(((multiplier * shingle + increment) & mask) >> 32 for shingle in shingles)
+        for multiplier, increment in zip(dedup._MULTIPLIERS, dedup._INCREMENTS, strict=True)
+    )
 
 
 @pytest.mark.parametrize("body", [*TEXTS, " ".join(TEXTS[:3]) * 4, "word " * 30])
@@ -129,17 +136,34 @@ def reference_centrality(sentences: list[Sentence]) -> list[float]:
     return scores
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_centrality_is_the_pairwise_loop_bit_for_bit(seed: int) -> None:
-    rng = random.Random(seed)
+def random_sentences(rng: random.Random) -> list[Sentence]:
     vocabulary = [f"term{number}" for number in range(rng.randint(3, 40))]
-    sentences = [
+    return [
         Sentence("", index, tuple(rng.choice(vocabulary) for _ in range(rng.randint(0, 12))))
         for index in range(rng.randint(1, 60))
     ]
-    assert [score.hex() for score in summarize.centrality(sentences)] == [
-        score.hex() for score in reference_centrality(sentences)
-    ]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_centrality_is_the_pairwise_loop_to_twelve_decimals(seed: int) -> None:
+    sentences = random_sentences(random.Random(seed))
+    expected = reference_centrality(sentences)
+    found = summarize.centrality(sentences)
+    assert len(found) == len(expected)
+    assert max(abs(score - plain) for score, plain in zip(found, expected, strict=True)) <= 1e-12
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sentences_alike_tie_so_they_rank_by_position(seed: int) -> None:
+    # The matrix sums add the same numbers in another order for each copy, and unrounded the copies
+    # differ in the last bit for 9 of these 10 seeds (181 of the first 200).
+    sentences = random_sentences(random.Random(seed))
+    repeated = [*sentences, *sentences, *sentences]
+    sentences = [Sentence("", index, sentence.terms) for index, sentence in enumerate(repeated)]
+    scores = summarize.centrality(sentences)
+    count = len(sentences) // 3
+    assert scores[:count] == scores[count : 2 * count] == scores[2 * count :]
+    assert len(set(scores)) > 1
 
 
 def test_all_evidence_is_each_matchers_evidence() -> None:

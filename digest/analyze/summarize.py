@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import chain, repeat
-from operator import itemgetter, mul, sub, truediv
+from itertools import chain
 from typing import Protocol
 
 from digest.analyze.sentences import Sentence
@@ -59,67 +58,55 @@ MAX_RANKED_SENTENCES = 200
 """Centrality is quadratic in sentences: past this many, later sentences rank by position only."""
 
 
+CENTRALITY_DECIMALS = 12
+"""Centrality is rounded to this many decimals: sums in the matrix library may add in another order
+from one machine or version to the next, and a last-bit difference must not reorder two sentences
+that tie (a sentence is often tied with others that share its terms, or that share none)."""
+
+
 def centrality(sentences: Sequence[Sentence]) -> list[float]:
     """TextRank over TF-IDF cosine similarity; scores sum to 1 over the ranked sentences."""
     count = min(len(sentences), MAX_RANKED_SENTENCES)
     if count == 0:
         return [0.0] * len(sentences)
+    # Imported here: the cached build reads this module (collect's ``cosine``) but never ranks.
+    from digest.analyze.arrays import np
+
     vectors, norms = _vectors(sentences[:count])
-    # Sparse graph: for each sentence, the sentences pointing to it (ascending) with their weight.
-    weights = _similarity_rows(vectors, norms)
-    # Each sentence's out-weight, its row summed in ascending order of the other sentence.
-    out_sums = [sum(row.values()) if row else 0.0 for row in weights]
-    # Each row as its sources and their weights, summed with map(): the same products added in the
-    # same order as a generator would (so the same floats), in a third of the time.
-    sources = [list(row) for row in weights]
-    shares = [[w / out_sums[j] for j, w in row.items()] for row in weights]
-    gathers = [_gather(row_sources) for row_sources in sources]
-    scores = [1.0 / count] * count
+    # Matrix arithmetic rather than loops over sentence pairs and iterations: ~3x faster on a news
+    # article's ~50 sentences, and the same scores to ~1e-16 as the pairwise loop it replaced.
+    columns: dict[str, int] = {}
+    rows: list[int] = []
+    places: list[int] = []
+    weights: list[float] = []
+    for row, (vector, norm) in enumerate(zip(vectors, norms, strict=True)):
+        if norm:  # a sentence with no content terms is similar to nothing
+            for term, weight in vector.items():
+                rows.append(row)
+                places.append(columns.setdefault(term, len(columns)))
+                weights.append(weight / norm)
+    unit = np.zeros((count, len(columns)))
+    unit[rows, places] = weights
+    similarity = unit @ unit.T  # cosine: every value is >= 0, as every weight is
+    np.fill_diagonal(similarity, 0.0)
+    out_sums = similarity.sum(axis=0)
+    out_sums[out_sums == 0] = 1.0  # a sentence similar to nothing passes nothing on
+    # transition[i, j]: the share of sentence j's score that goes to sentence i.
+    transition = similarity / out_sums
+    scores = np.full(count, 1.0 / count)
     damping = 0.85
-    teleport = (1 - damping) / count  # the same float as computing it in every row
-    rows = list(zip(gathers, shares, strict=True))
+    teleport = (1 - damping) / count
     for _ in range(50):
-        new = [teleport + damping * sum(map(mul, row_shares, gather(scores))) for gather, row_shares in rows]
-        total = sum(new) or 1.0
-        new = list(map(truediv, new, repeat(total, count)))
-        delta = sum(map(abs, map(sub, new, scores)))
+        new = transition @ scores
+        new *= damping
+        new += teleport
+        new /= new.sum()  # > 0: every score gets the teleport share
+        delta = float(np.abs(new - scores).sum())
         scores = new
         if delta < 1e-6:
             break
-    return scores + [0.0] * (len(sentences) - count)
-
-
-def _gather(indexes: Sequence[int]) -> Callable[[list[float]], Sequence[float]]:
-    """A function picking these items of a list in one C call (itemgetter gives a bare item for one)."""
-    if len(indexes) > 1:
-        return itemgetter(*indexes)
-    return lambda values: [values[index] for index in indexes]
-
-
-def _similarity_rows(vectors: Sequence[Mapping[str, float]], norms: Sequence[float]) -> list[dict[int, float]]:
-    """For each sentence, every other one with a positive ``cosine`` to it, by ascending index.
-
-    Only pairs that share a term are compared, through an index of the terms. Each dot product still
-    adds the same products in the same order as ``cosine`` (over the terms of the shorter vector, the
-    first one's on a tie), so the floats are the same bit for bit: sentences are taken by descending
-    (length, index), each against the postings of those after it in that order, before joining them.
-    """
-    count = len(vectors)
-    rows: list[dict[int, float]] = [{} for _ in range(count)]
-    postings: dict[str, list[tuple[int, float]]] = {}
-    for owner in sorted(range(count), key=lambda index: (len(vectors[index]), index), reverse=True):
-        dots: dict[int, float] = {}
-        vector = vectors[owner]
-        for term, weight in vector.items():
-            for other, other_weight in postings.get(term, ()):
-                dots[other] = dots.get(other, 0.0) + weight * other_weight
-        for term, weight in vector.items():
-            postings.setdefault(term, []).append((owner, weight))
-        for other, dot in dots.items():
-            similarity = dot / (norms[owner] * norms[other])
-            if similarity > 0:
-                rows[owner][other] = rows[other][owner] = similarity
-    return [dict(sorted(row.items())) for row in rows]
+    ranked: list[float] = scores.round(CENTRALITY_DECIMALS).tolist()
+    return ranked + [0.0] * (len(sentences) - count)
 
 
 @lru_cache(maxsize=8192)
