@@ -92,10 +92,10 @@ class Workers:
         return value
 
     def map(self, function: Callable[[Any], Any], items: Sequence[Any], chunk: int) -> Iterator[Any]:
-        """``function(item)`` for each item, in chunks of ``chunk`` across the workers, in the
-        items' order. Every call sent is answered before this returns (or raises), so the workers
-        are free for the next caller however the iteration ends."""
-        chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
+        """``function(item)`` for each item, in chunks of at most ``chunk`` across the workers, in
+        the items' order. Every call sent is answered before this returns (or raises), so the
+        workers are free for the next caller however the iteration ends."""
+        chunks = [items[start:end] for start, end in _spans(len(items), chunk, len(self.connections))]
         chunks.reverse()  # popped from the end
         busy: dict[Connection, int] = {}  # a worker's pipe -> the number of the chunk it works on
         finished: dict[int, list[Any]] = {}
@@ -130,6 +130,20 @@ class Workers:
                 os.waitpid(pid, 0)
         self.connections = []
         self.pids = []
+
+
+def _spans(count: int, chunk: int, workers: int) -> list[tuple[int, int]]:
+    """Where each chunk of ``count`` items starts and ends: ``chunk`` items, then smaller ones
+    (a share of what is left, as in guided scheduling), so that no worker is left alone on one
+    last big chunk while the others have nothing to do."""
+    spans = []
+    start = 0
+    smallest = max(1, chunk // 8)  # below this, a chunk's message would cost more than it spreads
+    while start < count:
+        size = max(smallest, min(chunk, (count - start) // (2 * max(1, workers))))
+        spans.append((start, min(count, start + size)))
+        start += size
+    return spans
 
 
 def _each(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:

@@ -123,3 +123,20 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
     assert done.stdout.splitlines() == ["squares ok: True", "failed: ValueError: thirteen",
                                         "after: [1, 4, 9, 16, 25]",
                                         "died: a worker process stopped unexpectedly (out of memory?)"]
+
+
+def test_map_chunks_cover_every_item_once_and_shrink_toward_the_end() -> None:
+    # Smaller last chunks: a cold build's last analysis chunk (312 articles at 5,000, ~2 s) would
+    # otherwise leave one core idle while the other finishes it.
+    from digest.workers import _spans
+
+    for count in (0, 1, 7, 100, 1001, 5000):
+        for chunk in (1, 3, 62, 312):
+            for workers in (1, 2, 4):
+                spans = _spans(count, chunk, workers)
+                assert [start for start, _ in spans] == [0, *(end for _, end in spans[:-1])][:len(spans)]
+                assert (spans[-1][1] if spans else 0) == count
+                assert all(0 < end - start <= chunk for start, end in spans)
+    sizes = [end - start for start, end in _spans(5000, 312, 2)]
+    assert sizes[0] == 312
+    assert max(sizes[-4:]) <= 312 // 8 + 1
