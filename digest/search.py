@@ -4,8 +4,8 @@ article, topic and page, and written under ``site/pagefind/``. No server is need
 Pagefind takes about 3 ms a page on one core and ~250 MB per thousand pages, so a big site's
 records are split into parts of at most ~1,000 (by a hash of each page's address, so a page stays
 in its part as the site grows): each part is its own Pagefind bundle, the parts are indexed side
-by side on all cores (one at a time in Pagefind's memory-heavy build step), and the search page
-merges them (``pagefind/`` and ``pagefind/part-N/``).
+by side on all cores (in Pagefind's memory-heavy build step, side by side only while small:
+BUILD_RECORDS), and the search page merges them (``pagefind/`` and ``pagefind/part-N/``).
 Each part's bundle is kept in ``.cache/search/<key>/``, where the key is a digest of its records:
 an edit re-indexes only the part that holds the page. Records, not the built pages, are indexed:
 they hold only what search should find (no navigation, no footers) and exist before the site is
@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -414,9 +414,36 @@ def _failed(why: str) -> DigestError:
                        hint="run the build again; if it persists, reinstall with make site")
 
 
-_BUILDING = threading.Lock()
-"""Held from asking Pagefind for the files until it is stopped: one part at a time in the process
-(a build's parts, and the preview's background index beside its foreground one)."""
+BUILD_RECORDS = 1200
+"""Records Pagefind may build into indexes at once, across parts (a part alone always may)."""
+
+
+class _BuildBudget:
+    """Held from asking Pagefind for a part's files until it is stopped. Building triples
+    Pagefind's memory (~90 MB, and ~0.27 MB a record past 300: 185 MB for 670 records), so parts
+    build side by side only while their records together stay within BUILD_RECORDS: the two
+    parts of a 1,000-article site do, and the eight of ~670 at 5,000 build one at a time (a
+    build's parts, and the preview's background index beside its foreground one)."""
+
+    def __init__(self, records: int) -> None:
+        self.records = records
+        self.building = 0
+        self.changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, records: int) -> Iterator[None]:
+        with self.changed:
+            self.changed.wait_for(lambda: not self.building or self.building + records <= self.records)
+            self.building += records
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.building -= records
+                self.changed.notify_all()
+
+
+_BUILDING = _BuildBudget(BUILD_RECORDS)
 
 
 def _index(found: list[Record], language: str, cache: Path, kept: Path,
@@ -425,8 +452,9 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
     keep its bundle under ``kept``.
 
     Building the index takes about half of a part's time but triples Pagefind's memory (50 -> 190
-    MB for 670 records), so it is done under ``_BUILDING``: while one part builds, the other reads
-    its records. The peak is one build, not two, and the two steps still overlap."""
+    MB for 670 records), so it is done within ``_BUILDING``'s budget: while one big part builds,
+    the other reads its records. The peak is one big build, not two, and the two steps still
+    overlap; small parts build together."""
     with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
         bundle = Path(scratch) / "bundle"
         service = _Service(cancelled)
@@ -443,7 +471,7 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
             # The files come back in the answer and are written here: Pagefind's own WriteFiles
             # answers before its last file is complete, and the process is stopped right after
             # (one run of a 10,000-article benchmark got a cut pagefind.js).
-            with _BUILDING:
+            with _BUILDING.hold(len(found)):
                 try:
                     service.send({"type": "GetFiles", "index_id": index})
                     files = service.answer().get("files", [])

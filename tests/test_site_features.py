@@ -371,3 +371,31 @@ def test_a_search_indexer_that_answers_nonsense_fails_the_build_with_its_own_mes
     assert "search index could not be built: Error: the index is on fire" in result.err
     assert "Traceback" not in result.err
     assert not (project / "site").exists()
+
+
+def test_big_parts_of_the_search_index_build_one_at_a_time_and_small_ones_together() -> None:
+    """Pagefind's build step holds ~0.27 MB a record: two parts of ~670 records (a 5,000-article
+    site) must not build at once, two of ~500 (a 1,000-article site) may."""
+    import threading
+
+    from digest.search import BUILD_RECORDS, _BuildBudget
+
+    def second_waits(first: int, second: int) -> bool:
+        budget = _BuildBudget(BUILD_RECORDS)
+        entered = threading.Event()
+
+        def build_second() -> None:
+            with budget.hold(second):
+                entered.set()
+
+        with budget.hold(first):
+            thread = threading.Thread(target=build_second)
+            thread.start()
+            waited = not entered.wait(timeout=0.5)
+        thread.join(timeout=10)
+        assert entered.is_set()  # it builds once the first is done, in any case
+        return waited
+
+    assert second_waits(670, 670)
+    assert not second_waits(545, 545)
+    assert second_waits(100, BUILD_RECORDS)  # a part bigger than the budget builds alone
