@@ -25,15 +25,25 @@ def load_json(path: Path) -> Any:
         return json.loads(data)
 
 
+def _encoded(value: Any) -> bytes:
+    """``value`` as JSON, by orjson: ~10x ``json`` (the parsed articles of 5,000 articles took 1.3 s
+    to write, and are written again after any edit). A file name that is not UTF-8 holds lone
+    surrogates, which orjson refuses and only an escaped string can carry: then ``json`` writes it,
+    as ASCII (as it does integers past 64 bits, which orjson refuses too)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value).encode("ascii")
+
+
 def save_json(path: Path, value: Any) -> None:
-    """Write ``value`` to ``path`` atomically, as ASCII JSON (a file name that is not UTF-8 holds
-    surrogate escapes, which only an escaped string can carry). Temporary files left by builds
-    killed while saving are removed first."""
+    """Write ``value`` to ``path`` atomically, as JSON (see ``_encoded``). Temporary files left by
+    builds killed while saving are removed first."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(path.parent)
-        temporary.write_text(json.dumps(value), encoding="utf-8")
+        temporary.write_bytes(_encoded(value))
         os.replace(temporary, path)
     except OSError as error:  # a full disk, say: what was there stays
         with contextlib.suppress(OSError):
