@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
+from digest.blas import one_blas_thread
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path
 
@@ -270,6 +271,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    one_blas_thread()  # now, while this is the only thread (the preview analyses in one of its own)
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     if arguments and not arguments[0].startswith("-") and arguments[0] not in COMMANDS:

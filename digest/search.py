@@ -422,8 +422,10 @@ class _BuildBudget:
     """Held from asking Pagefind for a part's files until it is stopped. Building triples
     Pagefind's memory (~90 MB, and ~0.27 MB a record past 300: 185 MB for 670 records), so parts
     build side by side only while their records together stay within BUILD_RECORDS: the two
-    parts of a 1,000-article site do, and the eight of ~670 at 5,000 build one at a time (a
-    build's parts, and the preview's background index beside its foreground one)."""
+    parts of a 1,000-article site do (~310 MB together), and the eight of ~670 at 5,000 build one
+    at a time. At most two parts of ~600 build together (~340 MB, as much as one of ~1,150); a
+    part over the budget waits until nothing else builds. It covers a build's parts, and the
+    preview's background index beside its foreground one."""
 
     def __init__(self, records: int) -> None:
         self.records = records
@@ -453,8 +455,8 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
 
     Building the index takes about half of a part's time but triples Pagefind's memory (50 -> 190
     MB for 670 records), so it is done within ``_BUILDING``'s budget: while one big part builds,
-    the other reads its records. The peak is one big build, not two, and the two steps still
-    overlap; small parts build together."""
+    the other reads its records. Big parts (a 5,000-article site's) build one at a time, and the
+    two steps still overlap; small parts build together."""
     with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
         bundle = Path(scratch) / "bundle"
         service = _Service(cancelled)
