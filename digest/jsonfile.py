@@ -26,12 +26,13 @@ def load_json(path: Path) -> Any:
 
 
 def _encoded(value: Any) -> bytes:
-    """``value`` (plain JSON values; floats finite: orjson writes NaN as null) as JSON, by orjson:
-    ~10x ``json`` (the parsed articles of 5,000 articles took 1.3 s to write, and are written again
-    after any edit). A file name that is not UTF-8 holds lone surrogates, which orjson refuses and
-    only an escaped string can carry: then ``json`` writes it, as ASCII. Dates and dataclasses,
-    which orjson would write and ``json`` refuses, go to ``json`` too: a caller passing one is a bug
-    to raise, not a cache that reads back as something else."""
+    """``value`` (plain JSON values; floats finite: orjson writes NaN as null) as JSON, by orjson,
+    which encodes several times faster than ``json`` (saving the parsed articles of 5,000 articles,
+    written again after any edit: 1.26 -> 0.57 s, most of the rest making the values). A file
+    name that is not UTF-8 holds lone surrogates, which orjson refuses and only an escaped string
+    can carry: then ``json`` writes it, as ASCII. Dates and dataclasses, which orjson would write
+    and ``json`` refuses, go to ``json`` too: a caller passing one is a bug to raise, not a cache
+    that reads back as something else."""
     try:
         return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
     except orjson.JSONEncodeError:

@@ -76,7 +76,8 @@ def centrality(sentences: Sequence[Sentence]) -> list[float]:
 
     vectors, norms = _vectors(sentences[:count])
     # Matrix arithmetic rather than loops over sentence pairs and iterations: ~3x faster on a news
-    # article's ~50 sentences, and the same scores to ~1e-16 as the pairwise loop it replaced.
+    # article's ~50 sentences, and the same scores as the pairwise loop it replaced to ~1e-16 (before
+    # the rounding below).
     columns: dict[str, int] = {}
     rows: list[int] = []
     places: list[int] = []
