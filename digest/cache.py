@@ -13,15 +13,14 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from itertools import repeat
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from digest import __version__
 from digest.config import Config
 from digest.jsonfile import load_json, save_json
-from digest.models import Analysis, AnalyzedArticle, Article, BlockKind, Candidate, Quote
+from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
 from digest.workers import Workers
 
 ANALYSIS_VERSION = f"{__version__}-a4"
@@ -47,26 +46,9 @@ def _settings_digest(settings: str) -> str:
 
 
 def article_key(article: Article, settings: str) -> str:
-    """A digest of the settings and all the analysis reads of ``article``. Each field goes in with
-    its length before it, so no two lists of fields give the same text (and it costs a third of
-    serialising them as JSON, at every build for every article)."""
-    pins = [article.pinned_summary, article.pinned_topics,
-            None if article.pinned_quote is None else asdict(article.pinned_quote)]
-    pinned = json.dumps(pins, ensure_ascii=False) if any(pin is not None for pin in pins) else ""
-    settings_digest, title = _settings_digest(settings), article.title
-    pieces = [f"{len(settings_digest)}:{settings_digest}{len(title)}:{title}{len(pinned)}:{pinned}"]
-    add = pieces.append
-    for block in article.blocks:  # a block in one piece, its kind's looked up: the same text, sooner
-        text = block.text
-        add(f"{_KIND_PIECES.get(block.kind) or _piece(block.kind)}{len(text)}:{text}")
-    return hashlib.sha256("".join(pieces).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _piece(field: str) -> str:
-    return f"{len(field)}:{field}"
-
-
-_KIND_PIECES = {kind: _piece(kind) for kind in get_args(BlockKind)}
+    """A digest of the settings and all the analysis reads of ``article`` (``Article.text_digest``,
+    made once when the article was parsed)."""
+    return hashlib.sha256((_settings_digest(settings) + article.text_digest).encode("ascii")).hexdigest()
 
 
 def _to_json(analysis: Analysis) -> dict[str, Any]:

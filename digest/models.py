@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from digest.fingerprint import article_digest, text_digest
+
 BlockKind = Literal["paragraph", "heading", "caption", "blockquote", "list_item"]
 
 
@@ -62,6 +64,18 @@ class Article:
     pinned_topics: tuple[str, ...] | None = None
     pinned_quote: Quote | None = None
     language: str | None = None
+    text_digest: str = ""
+    """A digest of what the analysis reads (title, pins, blocks), which the analysis cache's key is
+    made from; ``digest``: of every field but ``path`` and ``slug``, which a page showing the
+    article depends on. Both are made here when not given (the read cache gives the ones it
+    kept): ``dataclasses.replace`` keeps them, so it may change only ``path`` and ``slug``."""
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.text_digest:
+            object.__setattr__(self, "text_digest", text_digest(self))
+        if not self.digest:
+            object.__setattr__(self, "digest", article_digest(self))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from digest.search import (
     Record,
     RecordMemo,
     bundle_parts,
+    cached_bundle,
     part_count,
     records,
     records_count,
@@ -285,11 +287,21 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                                     workers=renderers,
                                     compiled=template_cache(config.root) if memory is None and use_cache else None)
             files: list[OutputFile] = []
+            found: list[Record] = []
+            early: list[OutputFile] | None = None
+            linking: Iterator[None] | None = None
             if memory is not None:
                 files = list(rendering)
             else:
                 writer = SiteWriter(result.output, stored.is_reused if stored is not None else None)
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
+                found = records(site, config)
+                early = cached_bundle(found, config)
+                if early is not None:
+                    # The whole search index is in the cache: its files are linked into the new
+                    # site while the workers render, not after them with a core left idle.
+                    linking = _linked_meanwhile(writer, early)
+                    rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), linking)
                 writer.add(rendering)
                 del rendering  # its page views are not needed for the rest: Pagefind's memory is
                 if renderers is None:
@@ -314,7 +326,6 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 bundle = deferred if deferred is not None else search_files(
                     site, config, memory.search, workers=workers or usable_cores())
             else:
-                found = records(site, config)
                 # Past here a command-line build needs only the records and what it writes. The
                 # caches kept by content are saved now (they hold true whether or not the rest of
                 # the build succeeds) and the site model let go: Pagefind's processes are the peak
@@ -326,11 +337,15 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 if collected is not None:
                     _save_cache(result, partial(save_collect_memo, config.root, collected, related_loaded))
                 del site, content, analyzed, cache, parsed, parsed_before, collected
-                bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True)[1]
+                for _ in linking or ():  # what is left of it (nothing, unless the render had no workers)
+                    pass
+                bundle = early if early is not None else search_bundle(
+                    found, config, workers=workers or usable_cores(), lazy=True)[1]
                 del found
-            stages.detail = f"{len(bundle)} file(s)"
+            stages.detail = f"{len(bundle)} file(s)" + (", all from the cache" if linking is not None else "")
             if writer is not None:
-                writer.add(bundle)
+                if linking is None:
+                    writer.add(bundle)
                 result.files = len(writer.paths)
                 result.pages = writer.html_files
             else:
@@ -361,6 +376,18 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 writer.abort()
         raise
     return result
+
+
+def _linked_meanwhile(writer: SiteWriter, files: list[OutputFile]) -> Iterator[None]:
+    """``writer.add(files)`` a few hundred files a step (see ``_Pages.meanwhile``)."""
+    for start in range(0, len(files), LINKS_PER_STEP):
+        writer.add(files[start:start + LINKS_PER_STEP])
+        yield
+
+
+LINKS_PER_STEP = 250
+"""Files linked per step while the workers render: ~10 ms, so a worker that finishes a chunk waits
+little for the next."""
 
 
 def _save_cache(result: BuildResult, save: Callable[[], None]) -> None:

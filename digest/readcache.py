@@ -20,7 +20,8 @@ from digest.models import Article, Block, Quote
 from digest.read import ReadMemo
 from digest.sourcedigest import source_digest
 
-_PARSING_CODE = ("read.py", "regular.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py")
+_PARSING_CODE = ("read.py", "regular.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py",
+                 "fingerprint.py")
 
 
 def _encode(article: Article) -> list[Any]:
@@ -28,17 +29,21 @@ def _encode(article: Article) -> list[Any]:
     return [article.slug, article.title, article.date.isoformat() if article.date else None, article.author,
             article.source, article.body_html, [[block.kind, block.text] for block in article.blocks],
             article.word_count, article.pinned_summary, article.pinned_topics,
-            [quote.text, quote.speaker] if quote else None, article.language]
+            [quote.text, quote.speaker] if quote else None, article.language, article.text_digest, article.digest]
 
 
 def _decode(path: Path, row: list[Any]) -> Article:
-    (slug, title, date, author, source, body_html, blocks, word_count, summary, topics, quote, language) = row
+    (slug, title, date, author, source, body_html, blocks, word_count, summary, topics, quote, language,
+     text_digest, digest) = row
+    if not isinstance(text_digest, str) or not isinstance(digest, str):  # not what _encode wrote
+        raise TypeError("an article's digests are not text")
     return Article(
         path=path, slug=slug, title=title, date=datetime.fromisoformat(date) if date else None, author=author,
         source=source, body_html=body_html, blocks=tuple(starmap(Block, blocks)),
         word_count=word_count, pinned_summary=tuple(summary) if summary is not None else None,
         pinned_topics=tuple(topics) if topics is not None else None,
-        pinned_quote=Quote(quote[0], quote[1]) if quote else None, language=language)
+        pinned_quote=Quote(quote[0], quote[1]) if quote else None, language=language,
+        text_digest=text_digest, digest=digest)
 
 
 def cache_path(root: Path) -> Path:

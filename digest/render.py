@@ -41,7 +41,7 @@ from markupsafe import Markup, escape
 
 from digest.config import Config
 from digest.errors import DigestError, ThemeError
-from digest.models import Analysis, Article, OutputFile, Site, Stamp
+from digest.models import Analysis, AnalyzedArticle, Article, OutputFile, Site, Stamp
 from digest.pagecache import StoredPages, checksum
 from digest.search import part_count, part_folders, records_count
 from digest.theme import Theme
@@ -72,6 +72,14 @@ def view_digest(view: dict[str, Any]) -> str:
     digest.update(str(view["body"]).encode("utf-8", "surrogatepass") + b"\0")
     digest.update(repr([(key, value) for key, value in view.items() if key != "body"]).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def view_key(item: AnalyzedArticle, names: str) -> str:
+    """What ``view_digest`` stands for, for an article whose analysis has a cache key: the view is
+    made from the article (``Article.digest``, made when it was parsed, covers all but its slug),
+    its analysis (the key covers all the analysis read, its settings and version) and the topics'
+    names (``names``: their digest)."""
+    return joined(["view", item.article.digest, item.article.slug, item.key, names])
 
 
 def joined(parts: list[str]) -> str:
@@ -645,7 +653,8 @@ def render_site(
         """Digests of each value once, so a page can be reused without serialising the whole site;
         a step at a time (see ``_Pages.meanwhile``)."""
         for number, (slug, original) in enumerate(originals, start=1):  # left for now by _article_views
-            keys[slug] = view_digest(original)
+            if slug not in keys:
+                keys[slug] = view_digest(original)
             short[slug] = brief(original)
             if number % 250 == 0:
                 yield
@@ -777,7 +786,7 @@ def _article_views(
     keys: dict[str, str] = {}
     links: dict[str, dict[str, Any]] = {}
     short: dict[str, str] = {}
-    names = digest_of(topic_names) if memo is not None else ""
+    names = digest_of(topic_names) if digests else ""
     alive: ViewMemo = {}
     for item in site.articles:
         slug = item.article.slug
@@ -788,11 +797,17 @@ def _article_views(
             _, _, _, view, digest, link, summary = remembered
         else:
             view = article_view(item, topic_names)
-            digest = view_digest(view) if digests and not later else ""
+            # A view follows from its article, its analysis (which the analysis cache's key stands
+            # for) and the topics' names: their digests make its own, without serialising it.
+            digest = view_key(item, names) if digests and item.key else ""
+            if digests and not later and not digest:
+                digest = view_digest(view)
             link = reference(view)
             summary = brief(view) if digests and not later else ""
             if later:
                 originals.append((slug, view))
+                if digest:
+                    keys[slug] = digest
         if memo is not None:
             alive[ident] = (item.article, item.analysis, names, view, digest, link, summary)
         articles[slug] = dict(view)  # its own copy: links to other articles are added to it

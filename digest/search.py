@@ -291,10 +291,24 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
         for old in cache.iterdir():
             if old.is_dir() and not old.name.startswith("index-") and old.name not in keys:
                 shutil.rmtree(old, ignore_errors=True)
+    return _joined_keys(keys), _read_bundles(cache, keys, lazy)
+
+
+def _read_bundles(cache: Path, keys: list[str], lazy: bool) -> list[OutputFile]:
     files = []
-    for number, (key, prefix) in enumerate(zip(keys, part_folders(len(parts)), strict=True)):
+    for number, (key, prefix) in enumerate(zip(keys, part_folders(len(keys)), strict=True)):
         files.extend(_read_bundle(cache / key, prefix, with_ui=number == 0, lazy=lazy))
-    return _joined_keys(keys), files
+    return files
+
+
+def cached_bundle(found: list[Record], config: Config) -> list[OutputFile] | None:
+    """``search_bundle(found, config, lazy=True)``'s files when every part is in the cache already
+    (the index needs no Pagefind), else None."""
+    keys = _parts_and_keys(found, config.language)[1]
+    cache = config.root / ".cache" / "search"
+    if not all((cache / key / "pagefind-entry.json").is_file() for key in keys):
+        return None
+    return _read_bundles(cache, keys, lazy=True)
 
 
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]], workers: int = 1) -> list[OutputFile]:

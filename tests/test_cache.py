@@ -425,6 +425,7 @@ def test_a_big_build_is_found_unchanged_by_the_next(project: Path, fresh: bool) 
     write_articles(project, random.Random(5))
     assert run_cli(project, "build", "--workers", "2").code == 0  # ingests the seed too
     settle(project)
+    first = tree_bytes(project / "site")
     if fresh:
         shutil.rmtree(project / "site")
     else:  # one article changed: the next build rewrites its page and links every other file
@@ -434,6 +435,9 @@ def test_a_big_build_is_found_unchanged_by_the_next(project: Path, fresh: bool) 
     built = run_cli(project, "build", "--workers", "2")
     assert built.code == 0, built.err
     assert "built" in built.out
+    if fresh:  # the search index's files were linked while the workers rendered
+        assert re.search(r"^search .* file\(s\), all from the cache", built.out, re.MULTILINE), built.out
+        assert tree_bytes(project / "site") == first
     written = stamps(project / "site")
     assert len(written) > 200
     again = run_cli(project, "build", "--workers", "2")
@@ -622,3 +626,67 @@ def test_an_analysis_is_saved_with_every_field_and_reads_back_the_same() -> None
     assert all(getattr(analysis, name) for name in Analysis.__dataclass_fields__)  # none left empty
     assert json.loads(json.dumps(_to_json(analysis))) == json.loads(json.dumps(asdict(analysis)))
     assert _from_json(json.loads(json.dumps(_to_json(analysis)))) == analysis
+
+
+def test_a_front_matter_edit_reuses_the_analysis_and_still_shows_on_every_page(project: Path) -> None:
+    """A new author or date is no new analysis (the analysis reads neither), but the pages showing
+    the article must change: what they were recorded by covers every field of the article, not
+    only the analysis's key."""
+    articles = project / "content" / "articles"
+    for number, title in enumerate(["Harbour reopens", "Ferry strike ends"]):
+        (articles / f"story-{number}.md").write_text(
+            f"---\ntitle: {title}\ndate: 2024-01-0{number + 1}\nauthor: Ann Lee\n---\n\n"
+            f"The harbour story goes on. Officials spoke about the ferry on Monday.\n", encoding="utf-8")
+    assert run_cli(project).code == 0
+    story = articles / "story-1.md"
+    story.write_text(story.read_text(encoding="utf-8").replace("Ann Lee", "Bo Chen")
+                     .replace("2024-01-02", "2024-03-09"), encoding="utf-8")
+    old_mtime(story, 1_700_000_500)
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert analysed(result.out) == (0, 3)
+    cached = tree_bytes(project / "site")
+    page = cached["articles/story-1/index.html"].decode("utf-8")
+    assert "Bo Chen" in page and "9 March 2024" in page and "Ann Lee" not in page
+    assert b"2024/03" in cached["archive/index.html"]
+    shutil.rmtree(project / "site")
+    shutil.rmtree(project / ".cache")
+    assert run_cli(project).code == 0
+    assert tree_bytes(project / "site") == cached
+
+
+def test_an_articles_digests_follow_its_fields() -> None:
+    """``Article.text_digest`` changes with what the analysis reads and nothing else, and
+    ``Article.digest`` with every field but the path and slug; the read cache hands both back."""
+    from dataclasses import fields, replace
+    from datetime import UTC, datetime
+
+    from digest.models import Article, Block, Quote
+    from digest.readcache import _decode, _encode
+
+    def made(**changes: object) -> Article:
+        values: dict[str, object] = dict(
+            path=Path("content/articles/a.md"), slug="a", title="Harbour reopens",
+            date=datetime(2024, 1, 2, tzinfo=UTC), author="Ann Lee", source="https://example.org/a",
+            body_html="<p>The harbour reopened.</p>", blocks=(Block("paragraph", "The harbour reopened."),),
+            word_count=3, pinned_summary=None, pinned_topics=None, pinned_quote=None, language="en")
+        values.update(changes)
+        return Article(**values)  # type: ignore[arg-type]
+
+    first = made()
+    analysis_reads = {"title": "Harbour shuts", "blocks": (Block("heading", "The harbour reopened."),),
+                      "pinned_summary": ("It reopened.",), "pinned_topics": ("ports",),
+                      "pinned_quote": Quote("We are open.", "Ann Lee")}
+    page_shows = {"date": datetime(2024, 1, 2, 1, tzinfo=UTC), "author": "Bo Chen", "source": "b.html",
+                  "body_html": "<p>The harbour reopened!</p>", "word_count": 4, "language": "fr"}
+    assert set(analysis_reads) | set(page_shows) | {"path", "slug", "text_digest", "digest"} == {
+        field.name for field in fields(Article)}
+    for name, value in analysis_reads.items():
+        changed = made(**{name: value})
+        assert changed.text_digest != first.text_digest and changed.digest != first.digest, name
+    for name, value in page_shows.items():
+        changed = made(**{name: value})
+        assert changed.text_digest == first.text_digest and changed.digest != first.digest, name
+    moved = replace(first, slug="b", path=Path("content/articles/b.md"))
+    assert (moved.text_digest, moved.digest) == (first.text_digest, first.digest)
+    assert _decode(first.path, json.loads(json.dumps(_encode(first)))) == first
