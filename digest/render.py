@@ -762,7 +762,8 @@ def _tasks(renderer: Renderer, config: Config, site: Site, remember: bool, keys:
     yield renderer.task("sitemap.xml", "sitemap.xml",
                         inputs([(a["slug"], str(a["date"])) for a in ordered],
                                [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
-                                for t in topics], [p["slug"] for p in pages], years, config.per_page),
+                                for t in topics], [p["slug"] for p in pages], years, config.per_page)
+                        if remember else None,  # every article's date: not made for nothing
                         here=True, articles=ordered, topics=topics,
                         pages=pages, years=years,
                         archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")])

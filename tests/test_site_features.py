@@ -399,3 +399,29 @@ def test_big_parts_of_the_search_index_build_one_at_a_time_and_small_ones_togeth
     assert second_waits(670, 670)
     assert not second_waits(545, 545)
     assert second_waits(100, BUILD_RECORDS)  # a part bigger than the budget builds alone
+
+
+def test_a_long_archive_pages_through_a_window_of_numbers(tmp_path: Path) -> None:
+    """With many archive pages, each pager links to the first, the last and two either side of its
+    own page, with an ellipsis where numbers are skipped: not to every page (a 5,000-article
+    archive had 167 links on each of its 167 pages)."""
+    project = make_project(tmp_path / "project", with_seed=False)
+    config = (project / "config.yaml").read_text(encoding="utf-8")
+    (project / "config.yaml").write_text(config.replace("  language: en\n", "  language: en\n  per_page: 1\n"),
+                                         encoding="utf-8")
+    for number in range(9):
+        (project / "content" / "articles" / f"a{number}.md").write_text(
+            article(f"a{number}", f"Story {number}", f"2024-05-{number + 10}", "markets", "copper smelter", number),
+            encoding="utf-8")
+    assert run_cli(project).code == 0
+
+    def numbers(path: str) -> list[str]:
+        pager = page(project, path).split('<span class="pages">')[1].split("</span>\n")[0]
+        return re.findall(r'>(\d+|…)</', pager)
+
+    assert numbers("archive/index.html") == ["1", "2", "3", "…", "9"]
+    assert numbers("archive/page/5/index.html") == ["1", "…", "3", "4", "5", "6", "7", "…", "9"]
+    assert numbers("archive/page/4/index.html") == ["1", "2", "3", "4", "5", "6", "…", "9"]
+    assert numbers("archive/page/9/index.html") == ["1", "…", "7", "8", "9"]
+    assert '<span aria-current="page">5</span>' in page(project, "archive/page/5/index.html")
+    assert 'href="../../../archive/page/9/"' in page(project, "archive/page/5/index.html")
