@@ -77,9 +77,10 @@ def view_digest(view: dict[str, Any]) -> str:
 def view_key(item: AnalyzedArticle, names: str) -> str:
     """What ``view_digest`` stands for, for an article whose analysis has a cache key: the view is
     made from the article (``Article.digest``, made when it was parsed, covers all but its slug),
-    its analysis (the key covers all the analysis read, its settings and version) and the topics'
-    names (``names``: their digest)."""
-    return joined(["view", item.article.digest, item.article.slug, item.key, names])
+    its analysis (the key covers all the analysis read, its settings and version), its topics
+    (besides the key: collect gives a discovered topic to an article the analysis gave none, by
+    what the other articles are about) and the topics' names (``names``: their digest)."""
+    return joined(["view", item.article.digest, item.article.slug, item.key, names, *item.analysis.topics])
 
 
 def joined(parts: list[str]) -> str:

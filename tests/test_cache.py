@@ -690,3 +690,21 @@ def test_an_articles_digests_follow_its_fields() -> None:
     moved = replace(first, slug="b", path=Path("content/articles/b.md"))
     assert (moved.text_digest, moved.digest) == (first.text_digest, first.digest)
     assert _decode(first.path, json.loads(json.dumps(_encode(first)))) == first
+
+
+def test_an_articles_page_key_follows_the_topic_collect_gives_it() -> None:
+    """collect gives an article the analysis left without a topic a discovered one, by what the
+    other articles are about, under the same analysis key: its page's key must still change."""
+    from dataclasses import replace
+
+    from digest.models import Analysis, AnalyzedArticle, Article, Block
+    from digest.render import view_key
+
+    article = Article(path=Path("a.md"), slug="a", title="Harbour reopens", date=None, author=None, source=None,
+                      body_html="<p>The harbour reopened.</p>", blocks=(Block("paragraph", "The harbour reopened."),),
+                      word_count=3)
+    loose = AnalyzedArticle(article, Analysis(summary=(), quotes=(), keywords=("harbour",), topics=()), key="k")
+    grouped = replace(loose, analysis=replace(loose.analysis, topics=("harbour",)))
+    moved = replace(loose, analysis=replace(loose.analysis, topics=("ports",)))
+    assert len({view_key(loose, "names"), view_key(grouped, "names"), view_key(moved, "names")}) == 3
+    assert view_key(grouped, "names") == view_key(replace(grouped), "names")
