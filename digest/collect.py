@@ -161,11 +161,14 @@ class CollectMemo:
     command-line build loaded from ``.cache/collect.json`` (digest.collectcache)."""
     used: dict[str, tuple[str, Any]] = field(default_factory=dict)
     """What this build used or made, by ``made_key``, with its kind: what the next one needs."""
+    pieces: dict[int, str] = field(default_factory=dict)
+    """During one ``collect``: each article's part of ``made_key`` by the id of its AnalyzedArticle
+    (an article is in its topic's story and quotes, and in the duplicates: made once, not three times)."""
 
     def reuse(self, kind: str, members: list[AnalyzedArticle], size: int,
               make: Callable[[list[AnalyzedArticle], int], Made]) -> Made:
         """``make(members, size)``, or what it made before from the same values (``made_key``)."""
-        key = made_key(kind, members, size)
+        key = made_key(kind, members, size, self.pieces)
         if key is None:
             return make(members, size)
         made: Made = self.saved[key] if key in self.saved else make(members, size)
@@ -173,17 +176,24 @@ class CollectMemo:
         return made
 
 
-def made_key(kind: str, members: list[AnalyzedArticle], size: int) -> str | None:
+def made_key(kind: str, members: list[AnalyzedArticle], size: int,
+             pieces: dict[int, str] | None = None) -> str | None:
     """A digest of everything a topic's story, its quotes or the near-duplicate groups (``kind``)
     are made from: the articles' slugs and dates, in order, and their analysis cache keys (which
     stand for all the analysis read: candidate sentences, quotes, signatures, pinned fields).
-    None when an analysis was not cached (it has no key)."""
+    None when an analysis was not cached (it has no key). ``pieces``: each article's part, as made
+    earlier in the same ``collect`` (``CollectMemo.pieces``)."""
     parts = [kind, str(size)]
     for item in members:
         if not item.key:
             return None
-        date = item.article.date
-        parts.append(f"{item.article.slug}\0{date.isoformat() if date else ''}\0{item.key}")
+        piece = pieces.get(id(item)) if pieces is not None else None
+        if piece is None:
+            date = item.article.date
+            piece = f"{item.article.slug}\0{date.isoformat() if date else ''}\0{item.key}"
+            if pieces is not None:
+                pieces[id(item)] = piece
+        parts.append(piece)
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -256,6 +266,8 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
     if memo is not None and memo.used:  # the preview's last build: what it made is what this one may reuse
         memo.saved = {key: made for key, (_, made) in memo.used.items()}
         memo.used = {}
+    if memo is not None:
+        memo.pieces = {}  # ids of this build's objects only
     items, discovered = with_discovered_topics(items, config)
     duplicates = remembered_duplicates(items, memo)
     repeated = {slug for _, others in duplicates for slug in others}
@@ -272,9 +284,15 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
     # Discovered topics by slug, the catch-all "Other" last.
     order += sorted((slug for slug in slugs_in_use if slug not in declared),
                     key=lambda slug: (slug in discovered and _is_other(discovered[slug]), slug))
+    # Each topic's members, newest first: one pass over the articles, not one per topic.
+    members_of: dict[str, list[AnalyzedArticle]] = {slug: [] for slug in order}
+    for item in ordered:
+        if item.article.slug not in repeated:
+            for slug in dict.fromkeys(item.analysis.topics):  # a topic named twice lists the article once
+                members_of[slug].append(item)
     topics: list[TopicDigest] = []
     for slug in order:
-        members = [item for item in ordered if slug in item.analysis.topics and item.article.slug not in repeated]
+        members = members_of[slug]
         topic = declared.get(slug)
         topics.append(
             TopicDigest(
@@ -294,6 +312,7 @@ def collect(items: list[AnalyzedArticle], pages: list[Page], config: Config,
         for table in (memo.stories, memo.quotes):
             for gone in set(table) - set(order):
                 del table[gone]
+        memo.pieces = {}
     return Site(
         articles=tuple(ordered),
         topics=tuple(topics),
