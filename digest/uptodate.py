@@ -18,10 +18,10 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +46,45 @@ def code_version() -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(source_digest(tuple(sorted(path.relative_to(PACKAGE).as_posix()
                                              for path in PACKAGE.rglob("*.py")))).encode())
+    installed = _installed_versions()
     for name in _LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name}={version}\0".encode())
+        digest.update(f"{name}={installed.get(_normal(name)) or _version_of(name)}\0".encode())
     digest.update(sys.version.encode())
     return digest.hexdigest()
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as PEP 503 compares them (``PyYAML``, ``pyyaml``: the same)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed_versions() -> dict[str, str]:
+    """The version of each distribution with a ``<name>-<version>.dist-info`` folder on sys.path
+    (the first found, as ``importlib.metadata`` finds it), by its normalised name: read from the
+    folders' names, without importing ``importlib.metadata`` and its email parser (~15 ms of
+    every build, a no-change one included)."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                project, _, version = name[:-len(".dist-info")].partition("-")
+                found.setdefault(_normal(project), version)
+    return found
+
+
+def _version_of(name: str) -> str:
+    """What ``importlib.metadata`` says of a distribution installed some other way (an egg-info
+    folder, a zip): "-" when it is not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
 
 
 def _list(folder: Path, root: Path, into: Listing, numbers: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED, SHARED, broken_pagefind, make_project, run_cli, tree_bytes
+from tests.conftest import REPO, SEED, SHARED, broken_pagefind, make_project, run_cli, tree_bytes
 
 
 def analysed(out: str) -> tuple[int, int]:
@@ -362,7 +362,8 @@ def test_a_build_with_nothing_changed_touches_nothing(project: Path) -> None:
 
 
 @pytest.mark.parametrize("change", ["article", "new article", "theme", "config", "site file", "site removed",
-                                    "source date epoch", "base url from the environment", "killed build's leftovers"])
+                                    "source date epoch", "base url from the environment", "killed build's leftovers",
+                                    "library upgraded"])
 def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: str) -> None:
     assert run_cli(project).code == 0
     settle(project)
@@ -392,6 +393,10 @@ def test_any_change_to_inputs_or_site_gives_a_real_build(project: Path, change: 
         env = {"SOURCE_DATE_EPOCH": "1700000000"}
     elif change == "base url from the environment":
         env = {"DIGEST_BASE_URL": "https://example.org/elsewhere/"}
+    elif change == "library upgraded":  # another Jinja2 installed ahead of this one on the path
+        (project.parent / "newer" / "Jinja2-99.0.dist-info").mkdir(parents=True)
+        env = {"PYTHONPATH": os.pathsep.join([str(project.parent / "newer"), os.environ.get("PYTHONPATH", ""),
+                                              str(REPO)])}
     else:  # a build killed while it wrote its new tree beside site/
         (project / ".site-build-99999" / "articles").mkdir(parents=True)
     result = run_cli(project, env=env)
