@@ -436,6 +436,11 @@ class PageTask:
     """Rendered in the build's own process: its values hold many articles' full views, which cost
     more to send to a worker than to render."""
 
+    def __reduce__(self) -> tuple[type[PageTask], tuple[Any, ...]]:
+        # Pickled as a call, as models.Block: a slotted dataclass's own state functions are
+        # Python code run once per task, and every page but a few is sent to a render worker.
+        return PageTask, (self.template, self.output, self.inputs, self.later, self.context, self.here)
+
 
 CHUNK_PAGES = 200
 """Pages per call to a worker: enough that sending costs little against rendering (~120 ms of it)."""
