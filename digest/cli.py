@@ -142,7 +142,13 @@ def run_build(args: argparse.Namespace) -> int:
     if before is not None:
         with contextlib.suppress(OSError, CacheNotSaved):  # only speed depends on it
             record(config, before, messages, code, result.pages, result.files, result.outputs)
+    _FINISHED[:] = [result]
     return code
+
+
+_FINISHED: list[object] = []
+"""The last build's result (with its site model, ``BuildResult.model``), kept until ``run`` ends
+the process without freeing it object by object."""
 
 
 def _progress_bar(done: int, total: int, stage: str = "ingest") -> None:

@@ -301,14 +301,16 @@ def _read_bundles(cache: Path, keys: list[str], lazy: bool) -> list[OutputFile]:
     return files
 
 
-def cached_bundle(found: list[Record], config: Config) -> list[OutputFile] | None:
-    """``search_bundle(found, config, lazy=True)``'s files when every part is in the cache already
-    (the index needs no Pagefind), else None."""
+def cached_parts(found: list[Record], config: Config) -> list[Callable[[], list[OutputFile]]] | None:
+    """When every part of the index for ``found`` is in the cache already (no Pagefind to run): for
+    each part, what reads its files as ``search_bundle(found, config, lazy=True)`` gives them;
+    else None."""
     keys = _parts_and_keys(found, config.language)[1]
     cache = config.root / ".cache" / "search"
     if not all((cache / key / "pagefind-entry.json").is_file() for key in keys):
         return None
-    return _read_bundles(cache, keys, lazy=True)
+    return [functools.partial(_read_bundle, cache / key, prefix, number == 0, True)
+            for number, (key, prefix) in enumerate(zip(keys, part_folders(len(keys)), strict=True))]
 
 
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]], workers: int = 1) -> list[OutputFile]:
