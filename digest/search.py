@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import functools
 import hashlib
 import html
@@ -238,6 +239,8 @@ def _read_bundle(folder: Path, prefix: str, with_ui: bool, lazy: bool) -> list[O
     try:
         for parent, _, names in os.walk(folder):
             relative = os.path.relpath(parent, folder).replace(os.sep, "/")
+            if relative == "." and "pagefind-entry.json" not in names:  # os.walk is silent on a folder gone
+                raise FileNotFoundError(errno.ENOENT, "its pagefind-entry.json is gone")
             for name in names:
                 if with_ui or not name.startswith(_UI_FILES):
                     path = Path(parent, name)
@@ -245,6 +248,8 @@ def _read_bundle(folder: Path, prefix: str, with_ui: bool, lazy: bool) -> list[O
                                             b"" if lazy else path.read_bytes(), source=path))
     except OSError as error:  # another build (the preview beside a command-line build) replaced it
         raise _failed(f"{folder} changed while it was read ({error.strerror})") from None
+    if not files:  # the folder itself is gone: os.walk yields nothing
+        raise _failed(f"{folder} changed while it was read (it is gone)")
     return sorted(files, key=lambda file: file.path)  # one order whatever the walk's
 
 

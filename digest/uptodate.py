@@ -48,6 +48,7 @@ def code_version() -> str:
                                              for path in PACKAGE.rglob("*.py")))).encode())
     installed = _installed_versions()
     for name in _LIBRARIES:
+        # No entry (or "", an egg-info install seen on the path): importlib.metadata knows better.
         digest.update(f"{name}={installed.get(_normal(name)) or _version_of(name)}\0".encode())
     digest.update(sys.version.encode())
     return digest.hexdigest()
@@ -60,9 +61,9 @@ def _normal(name: str) -> str:
 
 def _installed_versions() -> dict[str, str]:
     """The version of each distribution with a ``<name>-<version>.dist-info`` folder on sys.path
-    (the first found, as ``importlib.metadata`` finds it), by its normalised name: read from the
-    folders' names, without importing ``importlib.metadata`` and its email parser (~15 ms of
-    every build, a no-change one included)."""
+    (the first found, as ``importlib.metadata`` finds it; "" when an ``.egg-info`` comes first), by
+    its normalised name: read from the folders' names, without importing ``importlib.metadata``
+    and its email parser (~15 ms of every build, a no-change one included)."""
     found: dict[str, str] = {}
     for entry in sys.path:
         try:
@@ -73,6 +74,8 @@ def _installed_versions() -> dict[str, str]:
             if name.endswith(".dist-info") and "-" in name:
                 project, _, version = name[:-len(".dist-info")].partition("-")
                 found.setdefault(_normal(project), version)
+            elif name.endswith(".egg-info"):  # another kind of install: left to importlib.metadata
+                found.setdefault(_normal(name[:-len(".egg-info")].partition("-")[0]), "")
     return found
 
 

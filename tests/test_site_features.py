@@ -425,3 +425,26 @@ def test_a_long_archive_pages_through_a_window_of_numbers(tmp_path: Path) -> Non
     assert numbers("archive/page/9/index.html") == ["1", "…", "7", "8", "9"]
     assert '<span aria-current="page">5</span>' in page(project, "archive/page/5/index.html")
     assert 'href="../../../archive/page/9/"' in page(project, "archive/page/5/index.html")
+
+
+def test_a_cached_index_part_removed_while_the_build_reads_it_fails_the_build_not_the_site(tmp_path: Path) -> None:
+    """A cached build links the index's parts while its workers render, seconds after it found
+    them all in the cache; the preview beside it may replace them meanwhile. A part gone by then
+    is an error naming it, never a site whose search silently lacks that part."""
+    import shutil
+
+    from digest.errors import DigestError
+    from digest.search import cached_parts
+
+    config = replace(load_config(REPO / "config.yaml"), root=tmp_path)
+    found = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
+                    f"<p>{' '.join(f'word{number * 7 + index}' for index in range(30))}</p></body></html>")
+             for number in range(40)]
+    search_bundle(found, config)
+    parts = cached_parts(found, config)
+    assert parts is not None and len(parts) == 1
+    assert "pagefind/pagefind-entry.json" in {file.path for file in parts[0]()}
+    [folder] = (tmp_path / ".cache" / "search").iterdir()
+    shutil.rmtree(folder)
+    with pytest.raises(DigestError, match="changed while it was read"):
+        parts[0]()
