@@ -277,7 +277,7 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
     parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
     missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
-               if not (cache / key / "pagefind-entry.json").is_file()]
+               if not _is_cached(cache / key)]
     if missing:
         cache.mkdir(parents=True, exist_ok=True)
         return_free_memory()
@@ -296,14 +296,19 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
         for old in cache.iterdir():
             if old.is_dir() and not old.name.startswith("index-") and old.name not in keys:
                 shutil.rmtree(old, ignore_errors=True)
-    return _joined_keys(keys), _read_bundles(cache, keys, lazy)
+    return _joined_keys(keys), [file for read in _part_readers(cache, keys, lazy) for file in read()]
 
 
-def _read_bundles(cache: Path, keys: list[str], lazy: bool) -> list[OutputFile]:
-    files = []
-    for number, (key, prefix) in enumerate(zip(keys, part_folders(len(keys)), strict=True)):
-        files.extend(_read_bundle(cache / key, prefix, with_ui=number == 0, lazy=lazy))
-    return files
+def _part_readers(cache: Path, keys: list[str], lazy: bool) -> list[Callable[[], list[OutputFile]]]:
+    """What reads each cached part's files (``_read_bundle``), in order: the first with the UI's."""
+    return [functools.partial(_read_bundle, cache / key, prefix, number == 0, lazy)
+            for number, (key, prefix) in enumerate(zip(keys, part_folders(len(keys)), strict=True))]
+
+
+def _is_cached(folder: Path) -> bool:
+    """Whether ``folder`` holds a whole part: each is made aside and renamed into the cache, with its
+    entry file, once complete."""
+    return (folder / "pagefind-entry.json").is_file()
 
 
 def cached_parts(found: list[Record], config: Config) -> list[Callable[[], list[OutputFile]]] | None:
@@ -312,10 +317,7 @@ def cached_parts(found: list[Record], config: Config) -> list[Callable[[], list[
     else None."""
     keys = _parts_and_keys(found, config.language)[1]
     cache = config.root / ".cache" / "search"
-    if not all((cache / key / "pagefind-entry.json").is_file() for key in keys):
-        return None
-    return [functools.partial(_read_bundle, cache / key, prefix, number == 0, True)
-            for number, (key, prefix) in enumerate(zip(keys, part_folders(len(keys)), strict=True))]
+    return _part_readers(cache, keys, lazy=True) if all(_is_cached(cache / key) for key in keys) else None
 
 
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]], workers: int = 1) -> list[OutputFile]:
@@ -510,7 +512,7 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
         try:
             bundle.rename(kept)
         except OSError:
-            if not (kept / "pagefind-entry.json").is_file():  # not another build's copy of this part
+            if not _is_cached(kept):  # not another build's copy of this part
                 raise
 
 
