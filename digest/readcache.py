@@ -15,19 +15,25 @@ from itertools import starmap
 from pathlib import Path
 from typing import Any
 
-from digest.jsonfile import load_json, save_json
-from digest.models import Article, Block, Quote
-from digest.read import ReadMemo
+from digest.jsonfile import from_json, json_text, load_json, save_json
+from digest.models import Article, Block, Quote, StoredBlocks
+from digest.read import ReadMemo, read_article
 from digest.sourcedigest import source_digest
 
 _PARSING_CODE = ("read.py", "regular.py", "frontmatter.py", "yamlsafe.py", "markdown.py", "slugs.py", "models.py",
-                 "fingerprint.py")
+                 "fingerprint.py", "readcache.py")
 
 
 def _encode(article: Article) -> list[Any]:
     quote = article.pinned_quote
+    blocks = article.blocks
+    # Blocks are kept as one string (parsed only when read: StoredBlocks); blocks loaded from here
+    # and never read are written back as they came.
+    encoded = blocks.encoded if isinstance(blocks, StoredBlocks) else None
+    if encoded is None:
+        encoded = json_text([[block.kind, block.text] for block in blocks])
     return [article.slug, article.title, article.date.isoformat() if article.date else None, article.author,
-            article.source, article.body_html, [[block.kind, block.text] for block in article.blocks],
+            article.source, article.body_html, encoded,
             article.word_count, article.pinned_summary, article.pinned_topics,
             [quote.text, quote.speaker] if quote else None, article.language, article.text_digest, article.digest]
 
@@ -35,15 +41,35 @@ def _encode(article: Article) -> list[Any]:
 def _decode(path: Path, row: list[Any]) -> Article:
     (slug, title, date, author, source, body_html, blocks, word_count, summary, topics, quote, language,
      text_digest, digest) = row
-    if not isinstance(text_digest, str) or not isinstance(digest, str):  # not what _encode wrote
-        raise TypeError("an article's digests are not text")
+    if not isinstance(text_digest, str) or not isinstance(digest, str) or not isinstance(blocks, str):
+        raise TypeError("not what _encode wrote")
     return Article(
         path=path, slug=slug, title=title, date=datetime.fromisoformat(date) if date else None, author=author,
-        source=source, body_html=body_html, blocks=tuple(starmap(Block, blocks)),
+        source=source, body_html=body_html, blocks=StoredBlocks(blocks, _BlocksOf(path)),
         word_count=word_count, pinned_summary=tuple(summary) if summary is not None else None,
         pinned_topics=tuple(topics) if topics is not None else None,
         pinned_quote=Quote(quote[0], quote[1]) if quote else None, language=language,
         text_digest=text_digest, digest=digest)
+
+
+class _BlocksOf:
+    """Turns one article's stored blocks into blocks, when they are read (``StoredBlocks``)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, encoded: str) -> tuple[Block, ...]:
+        try:
+            blocks = tuple(starmap(Block, from_json(encoded)))
+            if all(isinstance(block.kind, str) and isinstance(block.text, str) for block in blocks):
+                return blocks
+        except (ValueError, TypeError):
+            pass
+        # Damaged since it was written (whatever loads in one piece is checked when loaded): the
+        # file, whose stamp this build found unchanged, is parsed again. Only speed depends on the cache.
+        return tuple(read_article(self.path).blocks)
 
 
 def cache_path(root: Path) -> Path:

@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,7 +37,7 @@ from typing import Any
 from digest.config import Config
 from digest.errors import DigestError
 from digest.heap import return_free_memory
-from digest.models import Article, Block, OutputFile, Site
+from digest.models import Article, Block, OutputFile, Site, StoredBlocks
 from digest.sourcedigest import source_digest
 from digest.views import article_href, topic_href
 
@@ -80,11 +80,11 @@ def _document(title: str, body_html: str, language: str) -> str:
             "</main></body></html>")
 
 
-def _article_document(title: str, blocks: tuple[Block, ...], language: str) -> str:
+def _article_document(title: str, blocks: Sequence[Block], language: str) -> str:
     return _document(title, _paragraphs(block.text for block in blocks), language)
 
 
-def _shown(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+def _shown(blocks: Sequence[Block]) -> Sequence[Block]:
     """The blocks ``_paragraphs`` shows (up to MAX_RECORD_CHARS): all a record made later keeps of a
     runaway scrape."""
     room = MAX_RECORD_CHARS
@@ -123,9 +123,11 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
         elif item.key:
             # The analysis cache's key digests the title and blocks (and more): all the record is
             # made from, with the language and this module's code (``records_key``).
+            blocks: Sequence[Block] = article.blocks
+            if not isinstance(blocks, StoredBlocks) or blocks.encoded is None:
+                blocks = _shown(blocks)  # else left unread: a record whose part is cached is never made
             record = Record(article_href(article.slug), source=item.key,
-                            make=functools.partial(_article_document, article.title, _shown(article.blocks),
-                                                   config.language))
+                            make=functools.partial(_article_document, article.title, blocks, config.language))
         else:
             record = Record(article_href(article.slug),
                             _article_document(article.title, article.blocks, config.language))

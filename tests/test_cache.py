@@ -713,3 +713,55 @@ def test_an_articles_page_key_follows_the_topic_collect_gives_it() -> None:
     moved = replace(loose, analysis=replace(loose.analysis, topics=("ports",)))
     assert len({view_key(loose, "names"), view_key(grouped, "names"), view_key(moved, "names")}) == 3
     assert view_key(grouped, "names") == view_key(replace(grouped), "names")
+
+
+def _settled_project(tmp_path: Path, count: int) -> Path:
+    """A project of ``count`` articles, built twice with their files old enough that the second
+    build keeps every one parsed in .cache/articles.json."""
+    project = make_project(tmp_path / "project", with_seed=False)
+    articles = project / "content" / "articles"
+    for number in range(count):
+        path = articles / f"harbour-{number:03d}.md"
+        path.write_text(
+            f"---\ntitle: Harbour works, part {number}\ndate: 2024-03-{number % 28 + 1:02d}\n---\n\n"
+            f"## The quay {number}\n\nThe harbour master said the quay would reopen in week {number}. "
+            f"\"We have rebuilt the north wall twice,\" said Maria Lopez, the harbour master. "
+            f"Ferries to the islands will run again in the spring, the council said.\n\n"
+            f"- Repairs cost {number + 3} million\n- The ferry timetable returns\n", encoding="utf-8")
+        old_mtime(path)
+    assert run_cli(project).code == 0
+    assert run_cli(project).code == 0
+    return project
+
+
+def _same_as_a_build_from_nothing(project: Path, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".cache", "site"))
+    assert run_cli(fresh, "build", "--no-cache").code == 0
+    assert tree_bytes(project / "site") == tree_bytes(fresh / "site")
+
+
+@pytest.mark.parametrize("count", [3, 60])  # 60: analysed in the worker processes, sent there from the cache
+def test_articles_kept_parsed_are_analysed_again_the_same_when_the_settings_change(tmp_path: Path, count: int) -> None:
+    project = _settled_project(tmp_path, count)
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace("summary_sentences: 3", "summary_sentences: 2"))
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert analysed(result.out) == (count, 0)
+    _same_as_a_build_from_nothing(project, tmp_path)
+
+
+def test_a_damaged_article_text_in_the_parse_cache_is_parsed_again(tmp_path: Path) -> None:
+    project = _settled_project(tmp_path, 3)
+    kept = project / ".cache" / "articles.json"
+    data = json.loads(kept.read_text(encoding="utf-8"))
+    name = sorted(data["articles"])[0]
+    data["articles"][name][3][6] = '[["paragraph", "damaged'  # the article's blocks, cut short
+    kept.write_text(json.dumps(data), encoding="utf-8")
+    config = project / "config.yaml"  # new settings: the analysis reads the blocks again
+    config.write_text(config.read_text().replace("summary_sentences: 3", "summary_sentences: 2"))
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "damaged" not in (project / "site" / "articles" / "harbour-000" / "index.html").read_text("utf-8")
+    _same_as_a_build_from_nothing(project, tmp_path)

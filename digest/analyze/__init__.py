@@ -5,6 +5,8 @@ Each strategy is a plain function; what the user pinned in front matter always w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from digest.analyze.dedup import signature
 from digest.analyze.keywords import keywords
 from digest.analyze.quotes import pull_quotes
@@ -20,7 +22,7 @@ MAX_ANALYZED_WORDS = 20_000
 5 MB scrape from stalling the build, and what a summary picks is near the top anyway."""
 
 
-def analyzed_blocks(blocks: tuple[Block, ...], budget: int = MAX_ANALYZED_WORDS) -> tuple[Block, ...]:
+def analyzed_blocks(blocks: Sequence[Block], budget: int = MAX_ANALYZED_WORDS) -> tuple[Block, ...]:
     """The blocks the analysis reads: the article's first ``budget`` words."""
     kept: list[Block] = []
     for block in blocks:
