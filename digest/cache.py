@@ -19,8 +19,9 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config
-from digest.jsonfile import load_json, save_json
-from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote
+from digest.errors import DigestError
+from digest.jsonfile import from_json, json_text, load_json, save_json
+from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote, Stored
 from digest.workers import Workers
 
 ANALYSIS_VERSION = f"{__version__}-a4"
@@ -53,27 +54,63 @@ def article_key(article: Article, settings: str) -> str:
 
 def _to_json(analysis: Analysis) -> dict[str, Any]:
     """What ``dataclasses.asdict`` gives, field by field: a third of its time (it deep-copies each
-    value), which was 1.1 s of saving the analyses of 5,000 articles."""
+    value), which was 1.1 s of saving the analyses of 5,000 articles. The candidates and the
+    signature are kept as JSON text, read only when used (``Stored``); as they came, if never read."""
     return {
         "summary": list(analysis.summary),
         "quotes": [{"text": quote.text, "speaker": quote.speaker} for quote in analysis.quotes],
         "keywords": list(analysis.keywords),
         "topics": list(analysis.topics),
-        "candidates": [{"text": candidate.text, "position": candidate.position, "score": candidate.score}
-                       for candidate in analysis.candidates],
-        "signature": list(analysis.signature),
+        "candidates": _stored_text(analysis.candidates, lambda candidates: [
+            [candidate.text, candidate.position, candidate.score] for candidate in candidates]),
+        "signature": _stored_text(analysis.signature, list),
     }
 
 
+def _stored_text(values: Sequence[Any], rows: Callable[[Sequence[Any]], list[Any]]) -> str:
+    encoded = values.encoded if isinstance(values, Stored) else None
+    return encoded if encoded is not None else json_text(rows(values))
+
+
 def _from_json(data: dict[str, Any]) -> Analysis:
+    candidates, signature = data["candidates"], data["signature"]
     return Analysis(
         summary=tuple(data["summary"]),
         quotes=tuple(Quote(q["text"], q["speaker"]) for q in data["quotes"]),
         keywords=tuple(data["keywords"]),
         topics=tuple(data["topics"]),
-        candidates=tuple(Candidate(c["text"], c["position"], c["score"]) for c in data["candidates"]),
-        signature=tuple(data["signature"]),
+        # Lists: an entry written before they were kept as text.
+        candidates=Stored(candidates, _candidates) if isinstance(candidates, str) else tuple(
+            Candidate(c["text"], c["position"], c["score"]) for c in candidates),
+        signature=Stored(signature, _signature) if isinstance(signature, str) else tuple(signature),
     )
+
+
+def _candidates(encoded: str) -> tuple[Candidate, ...]:
+    try:
+        candidates = tuple(Candidate(text, position, score) for text, position, score in from_json(encoded))
+    except (ValueError, TypeError):
+        raise _damaged() from None
+    if not all(isinstance(c.text, str) and type(c.position) is int and type(c.score) in (int, float)
+               for c in candidates):
+        raise _damaged()
+    return candidates
+
+
+def _signature(encoded: str) -> tuple[int, ...]:
+    try:
+        signature = tuple(from_json(encoded))
+    except (ValueError, TypeError):
+        raise _damaged() from None
+    if not all(type(value) is int for value in signature):
+        raise _damaged()
+    return signature
+
+
+def _damaged() -> DigestError:
+    # Read when collect needs them, long after the file was loaded and checked in one piece.
+    return DigestError(f"{CACHE_FILE}: an analysis kept there is damaged",
+                       hint=f"delete {CACHE_FILE} and build again (it is only a cache)")
 
 
 _DECODED: dict[str, Any] = {}

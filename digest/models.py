@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 from digest.fingerprint import article_digest, text_digest
 
@@ -28,21 +28,25 @@ class Block:
         return Block, (self.kind, self.text)
 
 
-class StoredBlocks(Sequence[Block]):
-    """An article's blocks as the read cache keeps them, one text, turned into blocks only when
-    something reads them: a build whose analyses and search index are cached never does (at 5,000
-    articles, 110,000 objects and 25 MB of JSON strings, ~0.15 s of loading the cache). Equal to
-    the tuple of the same blocks, and sent to another process as that tuple."""
+Item = TypeVar("Item")
+
+
+class Stored(Sequence[Item]):
+    """Values a cache keeps as one JSON text, made only when something reads them: an article's
+    blocks, an analysis's candidate sentences and signature, which a build whose analyses, topic
+    stories and search index are all cached never reads (at 5,000 articles, ~200,000 objects and
+    30 MB of JSON, ~0.2 s of loading the caches). Equal to the tuple of the same values, and sent
+    to another process as that tuple."""
 
     __slots__ = ("_decode", "_encoded", "_items")
 
-    def __init__(self, encoded: str, decode: Callable[[str], tuple[Block, ...]]) -> None:
+    def __init__(self, encoded: str, decode: Callable[[str], tuple[Item, ...]]) -> None:
         self._encoded: str | None = encoded
         self._decode = decode
-        self._items: tuple[Block, ...] = ()
+        self._items: tuple[Item, ...] = ()
 
     @property
-    def items(self) -> tuple[Block, ...]:
+    def items(self) -> tuple[Item, ...]:
         if self._encoded is not None:
             self._items = self._decode(self._encoded)
             self._encoded = None
@@ -50,24 +54,24 @@ class StoredBlocks(Sequence[Block]):
 
     @property
     def encoded(self) -> str | None:
-        """The text they were stored as, while they were not read: what the read cache writes again."""
+        """The text they were stored as, while they were not read: what the cache writes again."""
         return self._encoded
 
     @overload
-    def __getitem__(self, index: int) -> Block: ...
+    def __getitem__(self, index: int) -> Item: ...
     @overload
-    def __getitem__(self, index: slice) -> tuple[Block, ...]: ...
-    def __getitem__(self, index: int | slice) -> Block | tuple[Block, ...]:
+    def __getitem__(self, index: slice) -> tuple[Item, ...]: ...
+    def __getitem__(self, index: int | slice) -> Item | tuple[Item, ...]:
         return self.items[index]
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __iter__(self) -> Iterator[Block]:
+    def __iter__(self) -> Iterator[Item]:
         return iter(self.items)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, StoredBlocks):
+        if isinstance(other, Stored):
             other = other.items
         return self.items == other if isinstance(other, tuple) else NotImplemented
 
@@ -77,7 +81,7 @@ class StoredBlocks(Sequence[Block]):
     def __repr__(self) -> str:
         return repr(self.items)
 
-    def __reduce__(self) -> tuple[type[tuple[Any, ...]], tuple[tuple[Block, ...]]]:
+    def __reduce__(self) -> tuple[type[tuple[Any, ...]], tuple[tuple[Item, ...]]]:
         return tuple, (self.items,)
 
 
@@ -110,8 +114,8 @@ class Article:
     """Where the article was taken from: an http(s) URL or a file name."""
     body_html: str
     """The body rendered to HTML (raw HTML in the Markdown is escaped, never passed through)."""
-    blocks: tuple[Block, ...] | StoredBlocks
-    """The body as plain-text blocks, for analysis (StoredBlocks: as the read cache kept them)."""
+    blocks: tuple[Block, ...] | Stored[Block]
+    """The body as plain-text blocks, for analysis (Stored: as the read cache kept them)."""
     word_count: int
     pinned_summary: tuple[str, ...] | None = None
     """A summary the user wrote in front matter: always wins over the computed one."""
@@ -155,9 +159,9 @@ class Analysis:
     keywords: tuple[str, ...]
     topics: tuple[str, ...]
     """Slugs of the topics the article belongs to."""
-    candidates: tuple[Candidate, ...] = ()
+    candidates: tuple[Candidate, ...] | Stored[Candidate] = ()
     """The article's best sentences for a topic digest, best first."""
-    signature: tuple[int, ...] = ()
+    signature: tuple[int, ...] | Stored[int] = ()
     """MinHash of the body's word shingles, to find near-duplicates across the site."""
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.jsonfile import from_json, json_text, load_json, save_json
-from digest.models import Article, Block, Quote, StoredBlocks
+from digest.models import Article, Block, Quote, Stored
 from digest.read import ReadMemo, read_article
 from digest.sourcedigest import source_digest
 
@@ -27,9 +27,9 @@ _PARSING_CODE = ("read.py", "regular.py", "frontmatter.py", "yamlsafe.py", "mark
 def _encode(article: Article) -> list[Any]:
     quote = article.pinned_quote
     blocks = article.blocks
-    # Blocks are kept as one string (parsed only when read: StoredBlocks); blocks loaded from here
+    # Blocks are kept as one string (parsed only when read: Stored); blocks loaded from here
     # and never read are written back as they came.
-    encoded = blocks.encoded if isinstance(blocks, StoredBlocks) else None
+    encoded = blocks.encoded if isinstance(blocks, Stored) else None
     if encoded is None:
         encoded = json_text([[block.kind, block.text] for block in blocks])
     return [article.slug, article.title, article.date.isoformat() if article.date else None, article.author,
@@ -45,7 +45,7 @@ def _decode(path: Path, row: list[Any]) -> Article:
         raise TypeError("not what _encode wrote")
     return Article(
         path=path, slug=slug, title=title, date=datetime.fromisoformat(date) if date else None, author=author,
-        source=source, body_html=body_html, blocks=StoredBlocks(blocks, _BlocksOf(path)),
+        source=source, body_html=body_html, blocks=Stored(blocks, _BlocksOf(path)),
         word_count=word_count, pinned_summary=tuple(summary) if summary is not None else None,
         pinned_topics=tuple(topics) if topics is not None else None,
         pinned_quote=Quote(quote[0], quote[1]) if quote else None, language=language,
@@ -53,7 +53,7 @@ def _decode(path: Path, row: list[Any]) -> Article:
 
 
 class _BlocksOf:
-    """Turns one article's stored blocks into blocks, when they are read (``StoredBlocks``)."""
+    """Turns one article's stored blocks into blocks, when they are read (``Stored``)."""
 
     __slots__ = ("path",)
 

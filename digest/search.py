@@ -37,7 +37,7 @@ from typing import Any
 from digest.config import Config
 from digest.errors import DigestError
 from digest.heap import return_free_memory
-from digest.models import Article, Block, OutputFile, Site, StoredBlocks
+from digest.models import Article, Block, OutputFile, Site, Stored
 from digest.sourcedigest import source_digest
 from digest.views import article_href, topic_href
 
@@ -124,7 +124,7 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
             # The analysis cache's key digests the title and blocks (and more): all the record is
             # made from, with the language and this module's code (``records_key``).
             blocks: Sequence[Block] = article.blocks
-            if not isinstance(blocks, StoredBlocks) or blocks.encoded is None:
+            if not isinstance(blocks, Stored) or blocks.encoded is None:
                 blocks = _shown(blocks)  # else left unread: a record whose part is cached is never made
             record = Record(article_href(article.slug), source=item.key,
                             make=functools.partial(_article_document, article.title, blocks, config.language))

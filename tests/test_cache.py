@@ -620,8 +620,6 @@ def test_a_cache_holding_a_name_that_is_not_utf8_reads_back(tmp_path: Path) -> N
 def test_an_analysis_is_saved_with_every_field_and_reads_back_the_same() -> None:
     """The analysis cache writes each field by hand (``dataclasses.asdict`` took 1.1 s at 5,000
     articles): a field added to Analysis and not to the cache would be lost without this."""
-    from dataclasses import asdict
-
     from digest.cache import _from_json, _to_json
     from digest.models import Analysis, Candidate, Quote
 
@@ -629,8 +627,40 @@ def test_an_analysis_is_saved_with_every_field_and_reads_back_the_same() -> None
                         keywords=("engine",), topics=("science",), candidates=(Candidate("One.", 0, 0.5),),
                         signature=(1, 2, 3))
     assert all(getattr(analysis, name) for name in Analysis.__dataclass_fields__)  # none left empty
-    assert json.loads(json.dumps(_to_json(analysis))) == json.loads(json.dumps(asdict(analysis)))
-    assert _from_json(json.loads(json.dumps(_to_json(analysis)))) == analysis
+    saved = json.loads(json.dumps(_to_json(analysis)))
+    assert set(saved) == set(Analysis.__dataclass_fields__)
+    loaded = _from_json(saved)
+    assert json.loads(json.dumps(_to_json(loaded))) == saved  # saved again as it was, before it is read
+    assert loaded == analysis and hash(loaded) == hash(analysis)
+    assert loaded.candidates[0].text == "One." and list(loaded.signature) == [1, 2, 3]
+    assert json.loads(json.dumps(_to_json(loaded))) == saved  # and after
+
+
+def test_an_analysis_kept_before_its_sentences_were_kept_as_text_still_reads() -> None:
+    """Entries written by the version before keep the candidates and the signature as lists: read
+    the same, they need no new analysis."""
+    from digest.cache import _from_json
+    from digest.models import Analysis, Candidate
+
+    old = {"summary": ["One."], "quotes": [], "keywords": ["engine"], "topics": ["science"],
+           "candidates": [{"text": "One.", "position": 0, "score": 0.5}], "signature": [1, 2, 3]}
+    assert _from_json(old) == Analysis(summary=("One.",), quotes=(), keywords=("engine",), topics=("science",),
+                                       candidates=(Candidate("One.", 0, 0.5),), signature=(1, 2, 3))
+
+
+def test_a_damaged_analysis_in_the_cache_is_a_clear_error(project: Path) -> None:
+    assert run_cli(project).code == 0
+    kept = project / ".cache" / "analysis.json"
+    data = json.loads(kept.read_text(encoding="utf-8"))
+    for entry in data["entries"].values():
+        entry["candidates"] = '[["cut short'
+    kept.write_text(json.dumps(data), encoding="utf-8")
+    (project / ".cache" / "collect.json").unlink(missing_ok=True)  # the topic stories are made again
+    result = run_cli(project)
+    assert result.code == 1, result.out
+    assert "error: .cache/analysis.json: an analysis kept there is damaged" in result.err, result.err
+    assert "delete .cache/analysis.json and build again" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_a_front_matter_edit_reuses_the_analysis_and_still_shows_on_every_page(project: Path) -> None:
