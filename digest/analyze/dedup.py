@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import eq
 
 SHINGLE_WORDS = 5
 HASHES = 32
@@ -72,7 +73,10 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
     """Estimated Jaccard similarity: the share of equal MinHash values."""
     if not first or len(first) != len(second):
         return 0.0
-    return sum(x == y for x, y in zip(first, second, strict=True)) / len(first)
+    # map(eq) compares in C: half the time of a generator, and a band shared by hundreds of
+    # articles (a wire story's stock opening) asks for tens of thousands of comparisons.
+    equal: int = sum(map(eq, first, second))
+    return equal / len(first)
 
 
 def duplicate_groups(signatures: Sequence[Sequence[int]]) -> list[list[int]]:
