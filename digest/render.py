@@ -448,25 +448,6 @@ PARALLEL_PAGES = 100
 """Pages to send below which the workers are not worth their start (each loads the templates)."""
 _WORKER_RENDERER: Renderer | None = None
 """In a worker: the renderer made from its first call (a worker serves one build)."""
-_WORKER_ENVIRONMENT: tuple[dict[str, str], ImmutableSandboxedEnvironment] | None = None
-"""In a worker: the templates it loaded ahead (``warm_up``), with the theme's sources."""
-
-
-def warm_up(workers: Workers, theme: Theme, compiled: Path | None) -> None:
-    """Have each worker load the theme's templates now, while the build reads and collects (they
-    wait idle then): not after, when the first pages wait for them (~40 ms)."""
-    workers.prepare(_load_templates, replace(theme, static={}), compiled)
-
-
-def _load_templates(theme: Theme, compiled: Path | None) -> None:
-    """In a worker: ``warm_up``."""
-    global _WORKER_ENVIRONMENT
-    env = make_environment(theme, compiled)
-    for name in sorted(theme.templates):
-        # A template that cannot load is left to the page that renders it: that one reports it.
-        with contextlib.suppress(Exception):
-            env.get_template(name)
-    _WORKER_ENVIRONMENT = (theme.templates, env)
 
 
 class _Failure(NamedTuple):
@@ -492,9 +473,7 @@ def _render_chunk(setup: tuple[Config, Theme, dict[str, Any], Path | None] | Non
     global _WORKER_RENDERER
     if setup is not None:
         config, theme, common, compiled = setup
-        loaded = _WORKER_ENVIRONMENT
-        env = loaded[1] if loaded is not None and loaded[0] == theme.templates else None
-        _WORKER_RENDERER = Renderer(config, theme, env, common=common, compiled=compiled)
+        _WORKER_RENDERER = Renderer(config, theme, common=common, compiled=compiled)
     renderer = _WORKER_RENDERER
     assert renderer is not None
     done: list[_Rendered] = []

@@ -35,8 +35,6 @@ class Workers:
     def __init__(self, connections: list[Connection], pids: list[int]) -> None:
         self.connections = connections
         self.pids = pids
-        self.preparing: set[Connection] = set()
-        """Workers running a ``prepare`` call whose answer is not read yet."""
 
     @classmethod
     def fork(cls, count: int) -> Workers | None:
@@ -66,15 +64,6 @@ class Workers:
             return None
         return workers
 
-    def prepare(self, function: Callable[..., None], *args: Any) -> None:
-        """Start ``function(*args)`` in every worker, to get ready for later calls; its answer is
-        read (and dropped, failure included: ``function`` only saves later calls time) before the
-        next call to that worker."""
-        for connection in self.connections:
-            if connection not in self.preparing:
-                self.call(connection, function, *args)
-                self.preparing.add(connection)
-
     def call(self, connection: Connection, function: Callable[..., Any], *args: Any) -> None:
         """Start ``function(*args)`` in the worker at ``connection``; ``result`` waits for it. One
         call at a time per worker: with a second one queued, both sides could block writing a
@@ -88,10 +77,6 @@ class Workers:
 
     def send(self, connection: Connection, message: bytes) -> None:
         """``call``, with the call made earlier by ``message``."""
-        if connection in self.preparing:
-            self.preparing.discard(connection)
-            with contextlib.suppress(WorkerFailed):  # it raised: a real call will say so, or it died: likewise
-                self.result(connection)
         try:
             connection.send_bytes(message)
         except OSError:  # it died while waiting for work

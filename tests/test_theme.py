@@ -94,27 +94,6 @@ def test_a_template_error_in_a_big_site_is_one_clear_line(project: Path, fresh: 
     assert _leftovers(project) == []
 
 
-def test_a_template_that_does_not_compile_in_a_big_site_is_one_clear_line(project: Path) -> None:
-    # The workers load the templates ahead, while the build reads the articles: a template that
-    # does not compile is still reported as the page that needs it renders, at its line.
-    import random
-
-    from tests.test_kill import write_articles
-
-    write_articles(project, random.Random(3))
-    assert run_cli(project, "build", "--workers", "2").code == 0
-    before = tree_bytes(project / "site")
-    mine = use_theme(project, "mine")
-    (mine / "templates" / "article.html").write_text(
-        "{% extends 'base.html' %}\n{% block main %}\n<p>{{ article.title }}</p>\n{% if %}\n{% endblock %}\n",
-        encoding="utf-8")
-    result = run_cli(project, "build", "--workers", "2")
-    assert result.code == 1, result.err
-    assert re.search(r"^error: themes/mine/templates/article\.html:4: template error: ", result.err, re.M), result.err
-    assert "Traceback" not in result.err and "internal error" not in result.err
-    assert tree_bytes(project / "site") == before
-
-
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_template_that_fails_while_rendering_is_one_clear_line_with_any_workers(project: Path, workers: str) -> None:
     """An error Jinja does not raise itself (a division by zero, an index past a list's end) is

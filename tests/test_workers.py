@@ -125,42 +125,6 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
                                         "died: a worker process stopped unexpectedly (out of memory?)"]
 
 
-def test_a_prepare_call_runs_ahead_and_never_mixes_with_the_next_calls() -> None:
-    # A build has its workers load the templates while it reads the articles: the next call
-    # gets its own answer, whether the preparation is still running, finished or failed.
-    done = run_python("""
-        import os, tempfile, time
-        from digest.workers import Workers
-
-        folder = tempfile.mkdtemp()
-
-        def get_ready(seconds):
-            time.sleep(seconds)
-            open(os.path.join(folder, f"ready-{os.getpid()}"), "w").close()
-
-        def fail_to_get_ready(_):
-            raise RuntimeError("not ready")
-
-        def square(number):
-            return number * number
-
-        workers = Workers.fork(2)
-        assert workers is not None
-        workers.prepare(get_ready, 0.2)
-        print("squares:", list(workers.map(square, range(6), 1)))
-        print("prepared:", len(os.listdir(folder)))
-        workers.prepare(fail_to_get_ready, None)
-        time.sleep(0.1)  # failed by now
-        print("after a failed one:", list(workers.map(square, [7, 8], 1)))
-        workers.prepare(get_ready, 0.2)
-        workers.close()  # while it prepares
-        print("closed:", workers.connections, workers.pids)
-    """)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["squares: [0, 1, 4, 9, 16, 25]", "prepared: 2",
-                                        "after a failed one: [49, 64]", "closed: [] []"]
-
-
 def test_map_chunks_cover_every_item_once_and_shrink_toward_the_end() -> None:
     # Smaller last chunks: a cold build's last analysis chunk (312 articles at 5,000, ~2 s) would
     # otherwise leave one core idle while the other finishes it.
