@@ -19,7 +19,6 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config
-from digest.errors import DigestError
 from digest.jsonfile import from_json, json_text, load_json, save_json
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote, Stored
 from digest.workers import Workers
@@ -72,45 +71,65 @@ def _stored_text(values: Sequence[Any], rows: Callable[[Sequence[Any]], list[Any
     return encoded if encoded is not None else json_text(rows(values))
 
 
-def _from_json(data: dict[str, Any]) -> Analysis:
+def _from_json(data: dict[str, Any], again: _AnalysedAgain | None = None) -> Analysis:
+    """The analysis an entry holds; its candidates and signature are read when used, through
+    ``again`` (without it, a damaged one raises ValueError then)."""
     candidates, signature = data["candidates"], data["signature"]
+    reader = again or _AnalysedAgain(None)
     return Analysis(
         summary=tuple(data["summary"]),
         quotes=tuple(Quote(q["text"], q["speaker"]) for q in data["quotes"]),
         keywords=tuple(data["keywords"]),
         topics=tuple(data["topics"]),
         # Lists: an entry written before they were kept as text.
-        candidates=Stored(candidates, _candidates) if isinstance(candidates, str) else tuple(
+        candidates=Stored(candidates, reader.candidates) if isinstance(candidates, str) else tuple(
             Candidate(c["text"], c["position"], c["score"]) for c in candidates),
-        signature=Stored(signature, _signature) if isinstance(signature, str) else tuple(signature),
+        signature=Stored(signature, reader.signature) if isinstance(signature, str) else tuple(signature),
     )
 
 
-def _candidates(encoded: str) -> tuple[Candidate, ...]:
-    try:
-        candidates = tuple(Candidate(text, position, score) for text, position, score in from_json(encoded))
-    except (ValueError, TypeError):
-        raise _damaged() from None
-    if not all(isinstance(c.text, str) and type(c.position) is int and type(c.score) in (int, float)
-               for c in candidates):
-        raise _damaged()
-    return candidates
+class _AnalysedAgain:
+    """Reads an entry's candidates and signature when they are used (collect, long after the file
+    was loaded and checked in one piece). Text found damaged by then is made again as a missing
+    entry would be: the article is analysed again (once for both), and the cache saves the fresh
+    entry at its next save. A build never fails on its cache, and a preview never keeps the damage."""
 
+    __slots__ = ("analysis", "made")
 
-def _signature(encoded: str) -> tuple[int, ...]:
-    try:
-        signature = tuple(from_json(encoded))
-    except (ValueError, TypeError):
-        raise _damaged() from None
-    if not all(type(value) is int for value in signature):
-        raise _damaged()
-    return signature
+    def __init__(self, made: tuple[Article, Config, AnalysisCache] | None) -> None:
+        self.made = made
+        """The article, the settings and the cache; None: a damaged part raises ValueError."""
+        self.analysis: Analysis | None = None
 
+    def candidates(self, encoded: str) -> tuple[Candidate, ...]:
+        try:
+            candidates = tuple(Candidate(text, position, score) for text, position, score in from_json(encoded))
+            if all(isinstance(c.text, str) and type(c.position) is int and type(c.score) in (int, float)
+                   for c in candidates):
+                return candidates
+        except (ValueError, TypeError):
+            pass
+        return tuple(self._again().candidates)
 
-def _damaged() -> DigestError:
-    # Read when collect needs them, long after the file was loaded and checked in one piece.
-    return DigestError(f"{CACHE_FILE}: an analysis kept there is damaged",
-                       hint=f"delete {CACHE_FILE} and build again (it is only a cache)")
+    def signature(self, encoded: str) -> tuple[int, ...]:
+        try:
+            signature = tuple(from_json(encoded))
+            if all(type(value) is int for value in signature):
+                return signature
+        except (ValueError, TypeError):
+            pass
+        return tuple(self._again().signature)
+
+    def _again(self) -> Analysis:
+        if self.made is None:
+            raise ValueError(f"{CACHE_FILE}: an analysis kept there is damaged")
+        if self.analysis is None:
+            from digest.analyze import analyze_article
+
+            article, config, cache = self.made
+            self.analysis = analyze_article(article, config)
+            cache.added = True  # the file holds the damage: written again at the next save
+        return self.analysis
 
 
 _DECODED: dict[str, Any] = {}
@@ -147,7 +166,9 @@ class AnalysisCache:
         self.keys[id(article)] = (article, settings, key)
         return key
 
-    def get(self, key: str) -> Analysis | None:
+    def get(self, key: str, article: Article | None = None, config: Config | None = None) -> Analysis | None:
+        """The analysis kept for ``key``; ``article`` and ``config``, what it is made from, make again
+        a part of it found damaged when read (``_AnalysedAgain``)."""
         if key in self.decoded:
             self.used.add(key)
             return self.decoded[key]
@@ -155,7 +176,7 @@ class AnalysisCache:
         if data is None:
             return None
         try:
-            analysis = _from_json(data)
+            analysis = _from_json(data, _AnalysedAgain((article, config, self)) if article and config else None)
         except (KeyError, TypeError, ValueError):
             return None
         self.used.add(key)
@@ -198,7 +219,9 @@ def analyze_all(
         cache.keys = {ident: entry for ident, entry in cache.keys.items() if ident in alive}
     else:
         keys = [article_key(article, settings) for article in articles]
-    found = [cache.get(key) if cache is not None else None for key in keys]
+    found: list[Analysis | None] = (
+        [cache.get(key, article, config) for key, article in zip(keys, articles, strict=True)]
+        if cache is not None else [None] * len(keys))
     missing = [index for index, analysis in enumerate(found) if analysis is None]
     todo = [articles[index] for index in missing]
     fresh: list[Analysis] = []

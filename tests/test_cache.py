@@ -648,19 +648,44 @@ def test_an_analysis_kept_before_its_sentences_were_kept_as_text_still_reads() -
                                        candidates=(Candidate("One.", 0, 0.5),), signature=(1, 2, 3))
 
 
-def test_a_damaged_analysis_in_the_cache_is_a_clear_error(project: Path) -> None:
-    assert run_cli(project).code == 0
+def _damage_the_kept_analyses(project: Path) -> None:
+    """Cut short every kept analysis's candidate sentences (as a crash or a hand edit might), and
+    drop the topic stories made from them, so that the next build reads them."""
     kept = project / ".cache" / "analysis.json"
     data = json.loads(kept.read_text(encoding="utf-8"))
     for entry in data["entries"].values():
         entry["candidates"] = '[["cut short'
     kept.write_text(json.dumps(data), encoding="utf-8")
-    (project / ".cache" / "collect.json").unlink(missing_ok=True)  # the topic stories are made again
+    (project / ".cache" / "collect.json").unlink()
+
+
+def test_a_damaged_analysis_in_the_cache_is_made_again_and_saved(tmp_path: Path) -> None:
+    project = _settled_project(tmp_path, 60)
+    _damage_the_kept_analyses(project)
     result = run_cli(project)
-    assert result.code == 1, result.out
-    assert "error: .cache/analysis.json: an analysis kept there is damaged" in result.err, result.err
-    assert "delete .cache/analysis.json and build again" in result.err
-    assert "Traceback" not in result.err
+    assert result.code == 0, result.err
+    assert "cut short" not in (project / ".cache" / "analysis.json").read_text(encoding="utf-8")
+    _same_as_a_build_from_nothing(project, tmp_path)
+
+
+def test_a_damaged_analysis_never_stops_the_preview_nor_stays_in_its_memory(tmp_path: Path) -> None:
+    from digest.pipeline import BuildMemory, build
+
+    project = _settled_project(tmp_path, 60)
+    _damage_the_kept_analyses(project)
+    memory = BuildMemory(defer_search=True)
+    preview, fresh = tmp_path / "preview", tmp_path / "fresh"
+    config, base = project / "config.yaml", "http://127.0.0.1:8000/"
+    article = project / "content" / "articles" / "harbour-007.md"
+    for edit in ("", "The crane was tested on Friday."):
+        article.write_text(article.read_text(encoding="utf-8") + edit, encoding="utf-8")
+        build(config, echo=lambda _line: None, output=preview, base_url=base, memory=memory)
+        build(config, echo=lambda _line: None, output=fresh, base_url=base, use_cache=False)
+        assert {p: d for p, d in tree_bytes(preview).items() if not p.startswith("pagefind/")} == {
+            p: d for p, d in tree_bytes(fresh).items() if not p.startswith("pagefind/")}
+    assert memory.cache is not None
+    memory.cache.save()  # as the preview does when it stops
+    assert "cut short" not in (project / ".cache" / "analysis.json").read_text(encoding="utf-8")
 
 
 def test_a_front_matter_edit_reuses_the_analysis_and_still_shows_on_every_page(project: Path) -> None:
