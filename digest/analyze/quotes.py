@@ -382,17 +382,28 @@ def _role_mentions(narrative: str, role: str) -> Iterator[tuple[int, str]]:
         position = name.end()
 
 
+def _blanked(text: str, ranges: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the characters of each ``(start, end)`` range made spaces (ranges may overlap),
+    by slices: a quarter of finding an article's quotes went to blanking them character by character."""
+    pieces: list[str] = []
+    position = 0
+    for start, end in sorted(ranges):
+        start = max(start, position)
+        if end > start:
+            pieces += (text[position:start], " " * (end - start))
+            position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
 def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, int]]) -> _Article:
-    chars = list(text)
+    quoted: list[tuple[int, int]] = []
     for span in spans:
         inner = text[span.inner_start : span.inner_end].rstrip()
         kept = len(inner) - len(inner.rstrip(".!?…,;:"))  # the quote's final punctuation stays
-        for index in range(span.inner_start, span.inner_start + len(inner) - kept):
-            chars[index] = " "
-    for start, end in nicknames:  # Antonio "LA" Reid: the nickname is not part of the name
-        for index in range(start, end):
-            chars[index] = " "
-    narrative = "".join(chars)
+        quoted.append((span.inner_start, span.inner_start + len(inner) - kept))
+    # Antonio "LA" Reid: the nickname is not part of the name.
+    narrative = _blanked(text, [*quoted, *nicknames])
     starts = [0]
     for match in matches(_SENTENCE_END, _SENTENCE_END_START, narrative):
         dot = match.start()
