@@ -33,9 +33,9 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
     for index, text in enumerate([title, *texts]):
         in_title = index == 0
         boost = 2.0 if in_title else 1.0
-        shouting = _mostly_capitals(text)
+        term_of = _shouted_term if _mostly_capitals(text) else _term
         for match in _WORD.finditer(text):
-            term = _term(match.group(0), shouting)
+            term = term_of(match.group(0))
             if term is None:
                 continue
             key, form, lower = term
@@ -62,9 +62,20 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def _term(word: str, shouting: bool) -> tuple[str, str, str] | None:
+def _term(word: str) -> tuple[str, str, str] | None:
     """A word's stem, the form it is shown in and its lower case; None for a word that is no keyword.
-    Remembered: an article repeats its words, and a site its vocabulary."""
+    Remembered: an article repeats its words, and a site its vocabulary (one argument: a cache
+    looked up by the word itself, not by a tuple made for each call)."""
+    return _make_term(word, False)
+
+
+@lru_cache(maxsize=4096)
+def _shouted_term(word: str) -> tuple[str, str, str] | None:
+    """``_term`` of a word in text written in capitals throughout ("BREAKING NEWS")."""
+    return _make_term(word, True)
+
+
+def _make_term(word: str, shouting: bool) -> tuple[str, str, str] | None:
     if len(word) > MAX_KEYWORD_CHARS:  # a run with no spaces is no keyword
         return None
     lower = word.lower().replace("’", "'")
