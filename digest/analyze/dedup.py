@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from operator import eq
+from typing import Any
 
 SHINGLE_WORDS = 5
 HASHES = 32
@@ -41,6 +42,14 @@ def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
+@lru_cache(maxsize=1)
+def _hash_functions() -> tuple[Any, Any]:
+    """The MinHash functions' multipliers and increments as arrays, made once."""
+    from digest.analyze.arrays import np
+
+    return np.array(_MULTIPLIERS, dtype=np.uint64), np.array(_INCREMENTS, dtype=np.uint64)
+
+
 def signature(text: str) -> tuple[int, ...]:
     """MinHash signature of the text's word 5-grams; empty for texts too short to compare."""
     words = _WORD.findall(text.lower())
@@ -51,7 +60,7 @@ def signature(text: str) -> tuple[int, ...]:
 
     # Arithmetic on arrays of 64-bit hashes (wrapping around, as numpy's unsigned integers do), not
     # one hash call per shingle per function: half the time of hashing each shingle's text.
-    word_hashes = np.array(list(map(_word_hash, words)), dtype=np.uint64)
+    word_hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
     count = len(words) - SHINGLE_WORDS + 1
     mix = np.uint64(_MIX)
     shingles = word_hashes[:count] * mix
@@ -62,8 +71,7 @@ def signature(text: str) -> tuple[int, ...]:
     distinct = np.unique(shingles)  # a shingle met twice changes no minimum
     # HASHES functions at once, each (a * x + b) mod 2^64 keeping the top 32 bits: a
     # multiply-shift hash, a standard stand-in for a random permutation in MinHash.
-    multipliers = np.array(_MULTIPLIERS, dtype=np.uint64)
-    increments = np.array(_INCREMENTS, dtype=np.uint64)
+    multipliers, increments = _hash_functions()
     values = (distinct[:, None] * multipliers + increments) >> np.uint64(32)
     minimums: list[int] = values.min(axis=0).tolist()
     return tuple(minimums)

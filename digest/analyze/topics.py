@@ -51,7 +51,7 @@ def word_family(term: str) -> str:
 
 def word_families(terms: Sequence[str]) -> Counter[str]:
     """How often each word family occurs among stemmed content words."""
-    return Counter(word_family(term) for term in terms)
+    return Counter(map(word_family, terms))
 
 
 MIN_EVIDENCE = math.log(2)
