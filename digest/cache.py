@@ -176,7 +176,8 @@ class AnalysisCache:
         if data is None:
             return None
         try:
-            analysis = _from_json(data, _AnalysedAgain((article, config, self)) if article and config else None)
+            again = _AnalysedAgain((article, config, self)) if article is not None and config is not None else None
+            analysis = _from_json(data, again)
         except (KeyError, TypeError, ValueError):
             return None
         self.used.add(key)

@@ -384,7 +384,7 @@ def _role_mentions(narrative: str, role: str) -> Iterator[tuple[int, str]]:
 
 def _blanked(text: str, ranges: Sequence[tuple[int, int]]) -> str:
     """``text`` with the characters of each ``(start, end)`` range made spaces (ranges may overlap),
-    by slices: a quarter of finding an article's quotes went to blanking them character by character."""
+    by slices rather than character by character (~5% of finding an article's quotes)."""
     pieces: list[str] = []
     position = 0
     for start, end in sorted(ranges):
