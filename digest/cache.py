@@ -19,7 +19,7 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config
-from digest.jsonfile import from_json, json_text, load_json, save_json
+from digest.jsonfile import from_json, load_json, save_json, stored_text
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote, Stored
 from digest.workers import Workers
 
@@ -60,15 +60,10 @@ def _to_json(analysis: Analysis) -> dict[str, Any]:
         "quotes": [{"text": quote.text, "speaker": quote.speaker} for quote in analysis.quotes],
         "keywords": list(analysis.keywords),
         "topics": list(analysis.topics),
-        "candidates": _stored_text(analysis.candidates, lambda candidates: [
+        "candidates": stored_text(analysis.candidates, lambda candidates: [
             [candidate.text, candidate.position, candidate.score] for candidate in candidates]),
-        "signature": _stored_text(analysis.signature, list),
+        "signature": stored_text(analysis.signature, list),
     }
-
-
-def _stored_text(values: Sequence[Any], rows: Callable[[Sequence[Any]], list[Any]]) -> str:
-    encoded = values.encoded if isinstance(values, Stored) else None
-    return encoded if encoded is not None else json_text(rows(values))
 
 
 def _from_json(data: dict[str, Any], again: _AnalysedAgain | None = None) -> Analysis:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from digest.errors import CacheNotSaved
+from digest.models import Stored
 
 
 def load_json(path: Path) -> Any:
@@ -32,6 +34,13 @@ def from_json(data: bytes | str) -> Any:
 def json_text(value: Any) -> str:
     """``value`` as JSON text (see ``_encoded``), for a value kept as one string inside a cache."""
     return _encoded(value).decode("utf-8")
+
+
+def stored_text(values: Sequence[Any], rows: Callable[[Sequence[Any]], list[Any]]) -> str:
+    """What a cache keeps of ``values`` as one JSON text: the text they were loaded from while
+    nothing read them (``Stored``), else ``rows(values)`` written anew."""
+    encoded = values.encoded if isinstance(values, Stored) else None
+    return encoded if encoded is not None else json_text(rows(values))
 
 
 def _encoded(value: Any) -> bytes:

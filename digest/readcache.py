@@ -15,7 +15,7 @@ from itertools import starmap
 from pathlib import Path
 from typing import Any
 
-from digest.jsonfile import from_json, json_text, load_json, save_json
+from digest.jsonfile import from_json, load_json, save_json, stored_text
 from digest.models import Article, Block, Quote, Stored
 from digest.read import ReadMemo, read_article
 from digest.sourcedigest import source_digest
@@ -26,12 +26,8 @@ _PARSING_CODE = ("read.py", "regular.py", "frontmatter.py", "yamlsafe.py", "mark
 
 def _encode(article: Article) -> list[Any]:
     quote = article.pinned_quote
-    blocks = article.blocks
-    # Blocks are kept as one string (parsed only when read: Stored); blocks loaded from here
-    # and never read are written back as they came.
-    encoded = blocks.encoded if isinstance(blocks, Stored) else None
-    if encoded is None:
-        encoded = json_text([[block.kind, block.text] for block in blocks])
+    # Blocks are kept as one string (parsed only when read: Stored).
+    encoded = stored_text(article.blocks, lambda blocks: [[block.kind, block.text] for block in blocks])
     return [article.slug, article.title, article.date.isoformat() if article.date else None, article.author,
             article.source, article.body_html, encoded,
             article.word_count, article.pinned_summary, article.pinned_topics,
