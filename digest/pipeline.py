@@ -27,6 +27,8 @@ from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site, template_cache
 from digest.search import (
+    BUILD_RECORDS,
+    BackgroundIndex,
     Record,
     RecordMemo,
     bundle_parts,
@@ -37,6 +39,7 @@ from digest.search import (
     search_bundle,
     search_files,
     search_is_current,
+    uncached_records,
 )
 from digest.theme import load_theme
 from digest.uptodate import code_version
@@ -269,6 +272,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         site = collect(analyzed, content.pages, config, collected)
         stages.detail = f"{len(site.topics)} topic(s)"
     writer = None
+    background: BackgroundIndex | None = None
     try:
         # The page views live on until the search stage; the cyclic collector walked them
         # ~500 times at 5,000 articles (0.27 s) finding only the few cycles templates leave.
@@ -297,8 +301,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             else:
                 writer = SiteWriter(result.output, stored.is_reused if stored is not None else None)
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
-                early = _EarlySearch(writer, site, config)
-                rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), early.steps)
+                if 0 < fresh <= EARLY_INDEX_ARTICLES:
+                    background = _index_early(site, config, workers)
+                if background is None:
+                    early = _EarlySearch(writer, site, config)
+                    rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), early.steps)
                 writer.add(rendering)
                 del rendering  # its page views are not needed for the rest: Pagefind's memory is
                 if renderers is None:
@@ -324,10 +331,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 bundle = deferred if deferred is not None else search_files(
                     site, config, memory.search, workers=workers or usable_cores())
             else:
-                assert early is not None
-                early.finish()  # what is left of it (all of it, when the render had no workers)
-                found, linked = early.found, early.linked
-                del early
+                found = []
+                if early is not None:
+                    early.finish()  # what is left of it (all of it, when the render had no workers)
+                    found, linked = early.found, early.linked
+                    del early
                 # Past here a command-line build needs only the records and what it writes. The
                 # caches kept by content are saved now (they hold true whether or not the rest of
                 # the build succeeds) and the site model let go: Pagefind's processes are the peak
@@ -342,8 +350,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                     del site, content, analyzed, cache, parsed, parsed_before, collected
                 else:
                     result.model = (site, content, analyzed, cache, parsed, parsed_before, collected)
-                bundle = linked if linked is not None else search_bundle(
-                    found, config, workers=workers or usable_cores(), lazy=True)[1]
+                if background is not None:
+                    bundle = background.files()
+                else:
+                    bundle = linked if linked is not None else search_bundle(
+                        found, config, workers=workers or usable_cores(), lazy=True)[1]
                 del found
             stages.detail = f"{len(bundle)} file(s)" + (", all from the cache" if bundle is linked else "")
             if writer is not None:
@@ -372,6 +383,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 _save_cache(result, partial(save_pages, config.root, stored, theme))
     except BaseException:
         try:
+            if background is not None:
+                background.cancel()  # first: Pagefind stops now, not running on for a build that failed
             if renderers is not None:
                 renderers.close()  # first: a worker may still be writing pages into the new tree
         finally:
@@ -379,6 +392,24 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 writer.abort()
         raise
     return result
+
+
+EARLY_INDEX_ARTICLES = 100
+"""Articles analysed again (an edit, a few new ones) up to which a command-line build looks, before
+rendering, for parts of the search index to make, and starts Pagefind on them then (see
+``_index_early``). Past it (a cold build) the records are made while the workers render, and
+Pagefind runs after the render, the site model let go: at 5,000 articles, Pagefind beside the
+render would take the build's memory above Hugo's."""
+
+
+def _index_early(site: Site, config: Config, workers: int) -> BackgroundIndex | None:
+    """The search index started now, in the background, when parts of it are to be made and they
+    hold at most BUILD_RECORDS records: Pagefind then works beside the render, and its memory
+    stays what one part built alone takes."""
+    found = records(site, config)
+    if 0 < uncached_records(found, config) <= BUILD_RECORDS:
+        return BackgroundIndex(found, config, workers or usable_cores())
+    return None
 
 
 class _EarlySearch:

@@ -322,6 +322,51 @@ def cached_parts(found: list[Record], config: Config) -> list[Callable[[], list[
     return _part_readers(cache, keys, lazy=True) if all(_is_cached(cache / key) for key in keys) else None
 
 
+def uncached_records(found: list[Record], config: Config) -> int:
+    """How many of ``found`` are in parts of the index that are not in the cache: what Pagefind
+    would index now."""
+    parts, keys = _parts_and_keys(found, config.language)
+    cache = config.root / ".cache" / "search"
+    return sum(len(part) for part, key in zip(parts, keys, strict=True) if not _is_cached(cache / key))
+
+
+class BackgroundIndex:
+    """``search_bundle(found, config, workers=workers, lazy=True)``, made in a thread from now on.
+
+    A command-line build that analysed only a few articles again (an edit) starts it before
+    rendering: Pagefind re-indexes the parts holding them on the core the render leaves idle,
+    instead of after the render (at 5,000 articles that took the edit's build from ~4.6 to ~3.x
+    s). Pagefind runs at the lowest priority: where the render keeps every core busy, it takes
+    only what is left."""
+
+    def __init__(self, found: list[Record], config: Config, workers: int) -> None:
+        self.stop = threading.Event()
+        self.outcome: list[OutputFile] | BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(found, config, workers), name="search-index",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, found: list[Record], config: Config, workers: int) -> None:
+        try:
+            self.outcome = search_bundle(found, config, self.stop.is_set, workers, lazy=True)[1]
+        except BaseException as error:  # raised again by ``files``, in the build's own thread
+            self.outcome = error
+
+    def files(self) -> list[OutputFile]:
+        """The index's files, once made; raises what making them raised."""
+        self.thread.join()
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        assert self.outcome is not None
+        return self.outcome
+
+    def cancel(self) -> None:
+        """Stop it, the build having failed: Pagefind stops within CANCEL_CHECK_SECONDS (the parts
+        it finished stay in the cache, each whole)."""
+        self.stop.set()
+        self.thread.join()
+
+
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]], workers: int = 1) -> list[OutputFile]:
     """The preview's Pagefind bundles for ``site``: from ``memory``, from the cache, or made now."""
     found = records(site, config)

@@ -373,6 +373,42 @@ def test_a_search_indexer_that_answers_nonsense_fails_the_build_with_its_own_mes
     assert not (project / "site").exists()
 
 
+def test_a_build_that_fails_while_rendering_stops_the_search_index_it_started(tmp_path: Path) -> None:
+    """After an edit, a build starts Pagefind on the part of the index holding the page before it
+    renders, to run beside the render. When a page then fails to render, the build fails with the
+    template's error at once: Pagefind is stopped, not waited for, and site/ and the index kept in
+    the cache are as they were."""
+    import os
+
+    project = make_project(tmp_path / "project", with_seed=False)
+    articles = project / "content" / "articles"
+    for number in range(120):  # enough pages for the render to go to the workers, well after Pagefind starts
+        (articles / f"n{number}.md").write_text(
+            f"---\ntitle: Note {number}\ndate: 2024-03-01\n---\n\nThe harbour note number {number}.\n",
+            encoding="utf-8")
+    assert run_cli(project, timeout=300).code == 0
+    site_before = tree_bytes(project / "site")
+    search_before = sorted(path.name for path in (project / ".cache" / "search").iterdir())
+    (articles / "n7.md").write_text("---\ntitle: Zeppelin note\ndate: 2024-03-01\n---\n\nAn edit.\n",
+                                    encoding="utf-8")
+    template = project / "themes" / "default" / "templates" / "article.html"
+    template.write_text(template.read_text(encoding="utf-8").replace(
+        "{% block title %}", "{% block title %}{% if 'Zeppelin' in article.title %}{{ 1 // 0 }}{% endif %}", 1),
+        encoding="utf-8")
+    started = tmp_path / "pagefind.pid"
+    # A Pagefind that starts and never answers: only being stopped ends it.
+    slow = broken_pagefind(tmp_path / "fake", f"#!/bin/sh\necho $$ > '{started}'\nexec sleep 300\n")
+    failed = run_cli(project, env=slow, timeout=120)
+    assert failed.code == 1, failed.out + failed.err
+    assert "template error: ZeroDivisionError" in failed.err and "Traceback" not in failed.err
+    assert "search" not in failed.out  # it failed in the render stage, with Pagefind still at work
+    pid = int(started.read_text(encoding="utf-8"))  # Pagefind had started
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # and is gone
+    assert tree_bytes(project / "site") == site_before
+    assert sorted(path.name for path in (project / ".cache" / "search").iterdir()) == search_before
+
+
 def test_big_parts_of_the_search_index_build_one_at_a_time_and_small_ones_together() -> None:
     """Pagefind's build step holds ~0.27 MB a record: two parts of ~670 records (a 5,000-article
     site) must not build at once, two of ~500 (a 1,000-article site) may."""
