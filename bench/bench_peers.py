@@ -10,7 +10,10 @@ each run: wall time, the peak RSS of the largest process of its tree (``os.wait4
 the peak of the tree's summed RSS (sampled every 50 ms from /proc). digest is run three ways: cold
 with no cache (fresh site/ and .cache/), cold with the analysis cached (fresh site/), and a rebuild
 with nothing changed (which digest's up-to-date check, ``.cache/state.json``, answers without building:
-the inputs were written well over two seconds before the cached build, so it trusts them). It prints
+the inputs were written well over two seconds before the cached build, so it trusts them); then, over
+that site, a rebuild after one article gained a paragraph (what an editor waits for after each save:
+the second of two such edits is timed; the article is put back afterwards, untimed; Hugo has no such
+rebuild: each of its builds is whole). It prints
 a table, the issue's targets as PASS/FAIL, the sites' hashes (the same input must give the same bytes,
 with 1 or 2 workers), and draws bench/build-times.png.
 
@@ -588,6 +591,12 @@ class Series:
 DIGEST_NO_CACHE = "digest, no cache"
 DIGEST_CACHED = "digest, cached analysis"
 DIGEST_NO_CHANGE = "digest, no-change rebuild"
+DIGEST_EDIT = "digest, one article edited"
+DIGEST_KINDS = (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE)
+"""The builds of the same input, whose sites must be identical; the edit's is another site."""
+EDITED_PARAGRAPHS = ("\n\nAn added paragraph: the harbour authority said on Friday that the repairs to the "
+                     "north quay would go on until the spring.\n",
+                     "\n\nA second one: the ferry company said its crossings would run to the old timetable.\n")
 PEERS = ("hugo", "hugo-related", "pelican", "mkdocs")
 
 
@@ -651,7 +660,7 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
     if available.get("mkdocs"):
         write_mkdocs(mkdocs_root, articles)
 
-    series = {name: Series(name, count) for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE,
+    series = {name: Series(name, count) for name in (*DIGEST_KINDS, DIGEST_EDIT,
                                                      *(p for p in PEERS if available.get(p)))}
     build = [str(tools.python), str(tools.digest_source / "build.py"), "build", "--config",
              str(digest_root / "config.yaml")]
@@ -665,12 +674,13 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
             TRASH.set_aside(digest_root / ".cache")
         run = run_measured(build, digest_root)
         series[name].runs.append(run)
-        tree = tree_of(digest_root / "site")  # after the clock stopped
-        if first:
-            series[name].differing.update(tree_differences(first[0], tree))
-        else:
-            first.append(tree)
-        series[name].hashes.add(tree_hash(tree))
+        if name != DIGEST_EDIT:  # the edit's input is another: so is its site
+            tree = tree_of(digest_root / "site")  # after the clock stopped
+            if first:
+                series[name].differing.update(tree_differences(first[0], tree))
+            else:
+                first.append(tree)
+            series[name].hashes.add(tree_hash(tree))
         series[name].pages = html_pages(digest_root / "site")
         say(f"  {name:<26} {run.seconds:8.2f} s  {run.tree_kib / KIB:7.0f} MiB")
 
@@ -695,6 +705,16 @@ def bench_size(tools: Tools, articles: Sequence[Article], folder: Path, repeats:
         peer("pelican", pelican_root, "output", ["content", "--output", "output", "--settings", "pelicanconf.py",
                                                  "--quiet"])
         digest(DIGEST_NO_CHANGE, fresh_site=False, fresh_cache=False)  # right after the cached build
+        # An editor's saves: one article (the middle one) gains a paragraph, and the site is rebuilt
+        # over the last one; twice, the second timed: it also removes the site the first swapped out,
+        # as each build after an edit does. The article is put back afterwards (untimed).
+        edited = digest_root / "content" / "articles" / f"{articles[len(articles) // 2].slug}.md"
+        original = edited.read_bytes()
+        edited.write_bytes(original + EDITED_PARAGRAPHS[0].encode("utf-8"))
+        run_measured(build, digest_root)  # untimed
+        edited.write_bytes(original + "".join(EDITED_PARAGRAPHS).encode("utf-8"))
+        digest(DIGEST_EDIT, fresh_site=False, fresh_cache=False)
+        edited.write_bytes(original)
         peer("mkdocs", mkdocs_root, "site", ["build", "--quiet", "--site-dir", "site"])
     return series
 
@@ -776,6 +796,12 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
             lines.append(f"{verdict(cold <= pelican)}  no-cache cold <= pelican at N={count:,}: "
                          f"{cold:.2f} s vs {pelican:.2f} s = {cold / pelican:.2f}x "
                          f"(CPU time: {by_tool[DIGEST_NO_CACHE].cpu:.2f} s vs {by_tool['pelican'].cpu:.2f} s)")
+    for count in peer_sizes:
+        by_tool = results[count]
+        if "hugo" in by_tool:  # not one of the issue's targets: Hugo's only build is a whole one
+            edit, hugo = by_tool[DIGEST_EDIT].median, by_tool["hugo"].median
+            lines.append(f"info  one article edited (a rebuild over the last site) vs hugo (every build whole) at "
+                         f"N={count:,}: {edit:.2f} s vs {hugo:.2f} s = {edit / hugo:.2f}x")
     big = 5000 if 5000 in results else sizes[-1]
     rebuild = results[big][DIGEST_NO_CHANGE].median
     lines.append(f"{verdict(rebuild < 1.0)}  no-change rebuild at N={big:,} < 1 s: {rebuild:.2f} s"
@@ -792,14 +818,13 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
     memory_size = 5000 if 5000 in peer_sizes else (peer_sizes[-1] if peer_sizes else None)
     if memory_size is not None and "hugo" in results[memory_size]:
         by_tool = results[memory_size]
-        digest_peak = max(run.tree_kib for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE)
-                          for run in by_tool[name].runs) / KIB
+        digest_peak = max(run.tree_kib for name in DIGEST_KINDS for run in by_tool[name].runs) / KIB
         hugo_peak = max(run.tree_kib for run in by_tool["hugo"].runs) / KIB
         lines.append(f"{verdict(digest_peak < hugo_peak)}  digest peak memory < hugo's at N={memory_size:,} "
                      f"(tree MiB, the largest of digest's three kinds of build): {digest_peak:.0f} vs "
                      f"{hugo_peak:.0f} MiB")
     for count in sizes:
-        kinds = [results[count][name] for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE)]
+        kinds = [results[count][name] for name in DIGEST_KINDS]
         hashes = set().union(*(series.hashes for series in kinds))
         differing = set().union(*(series.differing for series in kinds))
         runs = sum(len(series.runs) for series in kinds)
@@ -814,11 +839,10 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
 
 def stage_report(results: dict[int, dict[str, Series]]) -> list[str]:
     rows = []
-    every = [by_tool[name].stage_medians() for by_tool in results.values()
-             for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE)]
+    every = [by_tool[name].stage_medians() for by_tool in results.values() for name in (*DIGEST_KINDS, DIGEST_EDIT)]
     stages = list(dict.fromkeys(stage for medians in every for stage in medians))  # in build.py's order
     for count, by_tool in results.items():
-        for name in (DIGEST_NO_CACHE, DIGEST_CACHED, DIGEST_NO_CHANGE):
+        for name in (*DIGEST_KINDS, DIGEST_EDIT):
             medians = by_tool[name].stage_medians()
             total = sum(medians.values())
             rows.append([name, f"{count:,}", *(f"{medians.get(stage, 0.0):.0f}" for stage in stages),
@@ -836,7 +860,8 @@ def draw_chart(results: dict[int, dict[str, Series]], path: Path, title: str) ->
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     styles = {DIGEST_NO_CACHE: ("#c0392b", "o", "-"), DIGEST_CACHED: ("#e67e22", "o", "-"),
-              DIGEST_NO_CHANGE: ("#f1c40f", "o", ":"), "hugo": ("#2c3e50", "s", "--"),
+              DIGEST_NO_CHANGE: ("#f1c40f", "o", ":"), DIGEST_EDIT: ("#16a085", "o", "-."),
+              "hugo": ("#2c3e50", "s", "--"),
               "hugo-related": ("#8e44ad", "s", ":"),
               "pelican": ("#27ae60", "^", "--"), "mkdocs": ("#2980b9", "D", "--")}
     figure, axes = plt.subplots(figsize=(9.6, 5.2), dpi=120)

@@ -44,7 +44,7 @@ from digest.search import (
 from digest.theme import load_theme
 from digest.uptodate import code_version
 from digest.workers import Workers
-from digest.write import SiteWriter, update_in_place, write_site
+from digest.write import SiteWriter, remove_trash, update_in_place, write_site
 
 if TYPE_CHECKING:
     import cProfile
@@ -208,10 +208,14 @@ def build(
     renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
     if memory is None and use_cache:
         code_version()  # what the compiled templates are kept by: looked up once, outside the stages
+    # The old sites earlier builds swapped out, removed beside this build's first stages.
+    removing = remove_trash(_trash(config_path.parent.resolve())) if memory is None and use_cache else None
     try:
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
                       progress, renderers)
     finally:
+        if removing is not None:
+            removing.wait()
         if renderers is not None:
             renderers.close()
         if stages.freeze:
@@ -299,7 +303,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is not None:
                 files = list(rendering)
             else:
-                writer = SiteWriter(result.output, stored.is_reused if stored is not None else None)
+                writer = SiteWriter(result.output, stored.is_reused if stored is not None else None,
+                                    trash=_trash(config.root) if use_cache else None)
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
                 if 0 < fresh <= EARLY_INDEX_ARTICLES:
                     background = _index_early(site, config, workers)
@@ -449,6 +454,14 @@ class _EarlySearch:
 LINKS_PER_STEP = 250
 """Files linked per step while the workers render: ~10 ms, so a worker that finishes a chunk waits
 little for the next."""
+
+
+def _trash(root: Path) -> Path | None:
+    """Where the writer moves the old site for the next build to remove (``.cache/trash``); None
+    when ``.cache`` or it is a symbolic link: what it points to is not ours to remove."""
+    cache = root / ".cache"
+    trash = cache / "trash"
+    return None if cache.is_symlink() or trash.is_symlink() else trash
 
 
 def _save_cache(result: BuildResult, save: Callable[[], None]) -> None:

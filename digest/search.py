@@ -335,9 +335,9 @@ class BackgroundIndex:
 
     A command-line build that analysed only a few articles again (an edit) starts it before
     rendering: Pagefind re-indexes the parts holding them on the core the render leaves idle,
-    instead of after the render (at 5,000 articles that took the edit's build from ~4.6 to ~3.x
-    s). Pagefind runs at the lowest priority: where the render keeps every core busy, it takes
-    only what is left."""
+    instead of after the render (a build after an edit at 5,000 articles: 4.78 -> 4.02 s, the
+    medians of 5 alternating pairs). Pagefind runs at the lowest priority: where the render keeps
+    every core busy, it takes only what is left."""
 
     def __init__(self, found: list[Record], config: Config, workers: int) -> None:
         self.stop = threading.Event()

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -121,12 +122,15 @@ class SiteWriter:
     ``output`` itself (they need no comparing).
     """
 
-    def __init__(self, output: Path, known: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, output: Path, known: Callable[[str], bool] | None = None, trash: Path | None = None) -> None:
         if output.is_symlink() or (output.exists() and not output.is_dir()):
             raise DigestError("the output folder is not a plain folder", path=output,
                               hint="remove it; site/ is made by digest and never edited by hand")
         self.output = output
         self.known = known
+        self.trash = trash
+        """Where the old site goes once swapped out, for the next build to remove (``_discard``); None:
+        removed here."""
         self.paths: set[str] = set()
         self.html_files = 0
         self.same: list[str] = []
@@ -241,7 +245,7 @@ class SiteWriter:
         if not temporary.is_dir():
             raise _removed(temporary)
         if output.exists() and _exchange(temporary, output):
-            shutil.rmtree(temporary, ignore_errors=True)  # now the old site; if killed here, the next build removes it
+            _discard(temporary, self.trash)  # now the old site; if killed here, the next build removes it
         else:
             # Two renames: a kill between them leaves the old site under .site-old-*, which the
             # next build puts back (see _recover).
@@ -249,7 +253,7 @@ class SiteWriter:
             if output.exists():
                 os.replace(output, old)
             os.replace(temporary, output)
-            shutil.rmtree(old, ignore_errors=True)
+            _discard(old, self.trash)
         self.temporary = None
         return WriteReport(len(self.paths), changed=True)
 
@@ -268,6 +272,44 @@ class SiteWriter:
         if self.temporary is not None:
             shutil.rmtree(self.temporary, ignore_errors=True)
             self.temporary = None
+
+
+_REMOVE = "import shutil, sys\nfor path in sys.argv[1:]: shutil.rmtree(path, ignore_errors=True)"
+
+
+def _discard(old_site: Path, trash: Path | None) -> None:
+    """Remove the old site, swapped out. With ``trash``, it is only moved there (one rename), for
+    the next build to remove beside its first stages (``remove_trash``): unlinking every file and
+    folder of a site of 5,000 articles took ~0.7 s, the last thing a rebuild after an edit did.
+    Where it cannot be moved (another file system), it is removed now."""
+    if trash is not None:
+        try:
+            trash.mkdir(parents=True, exist_ok=True)
+            os.replace(old_site, trash / f"{old_site.name}-{os.urandom(6).hex()}")
+            return
+        except OSError:
+            pass
+    shutil.rmtree(old_site, ignore_errors=True)
+
+
+def remove_trash(trash: Path | None) -> subprocess.Popen[bytes] | None:
+    """Start removing the old sites earlier builds left in ``trash``, in a process of its own (its
+    system calls wait on the file system, not on this process's cores or lock); the caller waits
+    for it before it ends. Only what is there now: the old site this build swaps out stays for the
+    next one. None when there is nothing to remove."""
+    if trash is None:
+        return None
+    try:
+        old_sites = [str(path) for path in trash.iterdir()]
+    except OSError:  # no trash yet
+        return None
+    if not old_sites:
+        return None
+    try:
+        return subprocess.Popen([sys.executable, "-I", "-c", _REMOVE, *old_sites], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:  # no process to spare: the next build tries again
+        return None
 
 
 def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str], bool] | None = None) -> WriteReport:

@@ -820,3 +820,34 @@ def test_a_damaged_article_text_in_the_parse_cache_is_parsed_again(tmp_path: Pat
     assert result.code == 0, result.err
     assert "damaged" not in (project / "site" / "articles" / "harbour-000" / "index.html").read_text("utf-8")
     _same_as_a_build_from_nothing(project, tmp_path)
+
+
+def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: Path) -> None:
+    """A rebuild swaps the new site in and moves the old one into .cache/trash (one rename), rather
+    than unlinking its thousands of files before it ends; the next build removes it, in a process
+    of its own beside its first stages, and waits for that before it ends. What a stopped removal
+    left goes the same way. A --no-cache build, which leaves .cache alone, removes its old site itself."""
+    project = make_project(tmp_path / "project")
+    assert run_cli(project).code == 0
+    trash = project / ".cache" / "trash"
+    article = next((project / "content" / "articles").glob("*.md"))
+    old_site = {path.relative_to(project / "site").as_posix() for path in (project / "site").rglob("*")}
+
+    def edit(sentence: str, *args: str) -> None:
+        article.write_text(article.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
+        result = run_cli(project, *args)
+        assert result.code == 0, result.err
+        assert sentence in (project / "site" / "articles" / article.stem / "index.html").read_text(encoding="utf-8")
+        assert not list(project.glob(".site-*"))
+
+    edit("The quay reopened on Friday.")
+    [first] = list(trash.iterdir())  # the old site, whole
+    assert {path.relative_to(first).as_posix() for path in first.rglob("*")} == old_site
+    stopped = trash / ".site-build-99999-0"  # as a removal stopped midway leaves it
+    (stopped / "articles").mkdir(parents=True)
+    (stopped / "articles" / "index.html").write_bytes(b"old")
+    edit("The ferry ran again.")
+    [second] = list(trash.iterdir())  # only the site this build swapped out
+    assert second != first and (second / "index.html").is_file()
+    edit("The gulls came back.", "--no-cache")
+    assert list(trash.iterdir()) == [second]  # left alone, as all of .cache
