@@ -214,12 +214,14 @@ def build(
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
                       progress, renderers)
     finally:
-        if removing is not None:
-            removing.wait()
-        if renderers is not None:
-            renderers.close()
-        if stages.freeze:
-            gc.unfreeze()
+        try:
+            if removing is not None:
+                removing.wait()
+        finally:
+            if renderers is not None:
+                renderers.close()
+            if stages.freeze:
+                gc.unfreeze()
 
 
 def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, workers: int,
@@ -306,10 +308,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 writer = SiteWriter(result.output, stored.is_reused if stored is not None else None,
                                     trash=_trash(config.root) if use_cache else None)
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
-                if 0 < fresh <= EARLY_INDEX_ARTICLES:
-                    background = _index_early(site, config, workers)
+                found_early = records(site, config) if 0 < fresh <= EARLY_INDEX_ARTICLES else None
+                if found_early is not None:
+                    background = _index_early(found_early, config, workers)
                 if background is None:
-                    early = _EarlySearch(writer, site, config)
+                    early = _EarlySearch(writer, site, config, found_early)
                     rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), early.steps)
                 writer.add(rendering)
                 del rendering  # its page views are not needed for the rest: Pagefind's memory is
@@ -403,15 +406,15 @@ EARLY_INDEX_ARTICLES = 100
 """Articles analysed again (an edit, a few new ones) up to which a command-line build looks, before
 rendering, for parts of the search index to make, and starts Pagefind on them then (see
 ``_index_early``). Past it (a cold build) the records are made while the workers render, and
-Pagefind runs after the render, the site model let go: at 5,000 articles, Pagefind beside the
-render would take the build's memory above Hugo's."""
+Pagefind runs after the render, the site model let go: at 5,000 articles, Pagefind's eight parts
+beside the render would take the build's memory above Hugo's. After an edit, one part's Pagefind
+(~190 MB while it builds, at 5,000) runs beside the model instead."""
 
 
-def _index_early(site: Site, config: Config, workers: int) -> BackgroundIndex | None:
-    """The search index started now, in the background, when parts of it are to be made and they
-    hold at most BUILD_RECORDS records: Pagefind then works beside the render, and its memory
-    stays what one part built alone takes."""
-    found = records(site, config)
+def _index_early(found: list[Record], config: Config, workers: int) -> BackgroundIndex | None:
+    """The search index of the records ``found`` started now, in the background, when parts of it
+    are to be made and they hold at most BUILD_RECORDS records: Pagefind then works beside the
+    render, and its memory stays what one part built alone takes."""
     if 0 < uncached_records(found, config) <= BUILD_RECORDS:
         return BackgroundIndex(found, config, workers or usable_cores())
     return None
@@ -424,14 +427,15 @@ class _EarlySearch:
     parts' keys kept the workers waiting ~0.15 s at 5,000 articles), not after them with a core
     left idle."""
 
-    def __init__(self, writer: SiteWriter, site: Site, config: Config) -> None:
+    def __init__(self, writer: SiteWriter, site: Site, config: Config, found: list[Record] | None = None) -> None:
         self.found: list[Record] = []
         self.linked: list[OutputFile] | None = None
         """The index's files, linked: None when a part is not in the cache (Pagefind makes it later)."""
-        self.steps = self._steps(writer, site, config)
+        self.steps = self._steps(writer, site, config, found)
 
-    def _steps(self, writer: SiteWriter, site: Site, config: Config) -> Iterator[None]:
-        self.found = records(site, config)
+    def _steps(self, writer: SiteWriter, site: Site, config: Config, found: list[Record] | None) -> Iterator[None]:
+        """``found``: the records, when made already."""
+        self.found = records(site, config) if found is None else found
         yield
         parts = cached_parts(self.found, config)
         if parts is None:

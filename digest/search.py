@@ -37,6 +37,7 @@ from typing import Any
 from digest.config import Config
 from digest.errors import DigestError
 from digest.heap import return_free_memory
+from digest.jsonfile import running_elsewhere
 from digest.models import Article, Block, OutputFile, Site, Stored
 from digest.sourcedigest import source_digest
 from digest.views import article_href, topic_href
@@ -267,15 +268,16 @@ class Cancelled(Exception):
 
 
 def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], bool] | None = None,
-                  workers: int = 1, lazy: bool = False) -> tuple[str, list[OutputFile]]:
+                  workers: int = 1, lazy: bool = False, yielding: bool | None = None) -> tuple[str, list[OutputFile]]:
     """The Pagefind bundles for the records ``found`` and the digest of what they index: each part
     from the cache, or made now, ``workers`` parts at a time. ``lazy``: the files' bytes stay in the
     cache (``OutputFile.source``) for the writer to link; the preview keeps them in memory.
 
     ``cancelled``: the preview indexes in the background, while the next edit may be rebuilding.
-    Pagefind then gets only the CPU time nothing else wants, and once ``cancelled()`` is true the
-    work stops (raising Cancelled) instead of competing with the rebuild for a stale index; the
-    parts already made are kept."""
+    Pagefind then gets only the CPU time nothing else wants (``yielding``, by default when
+    ``cancelled`` is given), and once ``cancelled()`` is true the work stops (raising Cancelled)
+    instead of competing with the rebuild for a stale index; the parts already made are kept."""
+    lowest = cancelled is not None if yielding is None else yielding
     parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
     missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
@@ -285,7 +287,7 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
         return_free_memory()
 
         def index(job: tuple[list[Record], Path]) -> None:
-            _index(job[0], config.language, cache, job[1], cancelled)
+            _index(job[0], config.language, cache, job[1], cancelled, lowest)
 
         if workers > 1 and len(missing) > 1:
             with ThreadPoolExecutor(min(workers, len(missing))) as pool:
@@ -294,9 +296,13 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
         else:
             for job in missing:
                 index(job)
-        # Only the current parts are kept: the cache holds what the site needs, not its history.
+        # Only the current parts are kept: the cache holds what the site needs, not its history;
+        # and the scratch folders of builds killed while Pagefind ran (named with their pid).
         for old in cache.iterdir():
-            if old.is_dir() and not old.name.startswith("index-") and old.name not in keys:
+            if old.name.startswith(_SCRATCH):
+                if _abandoned(old.name):
+                    shutil.rmtree(old, ignore_errors=True)
+            elif old.is_dir() and old.name not in keys:
                 shutil.rmtree(old, ignore_errors=True)
     return _joined_keys(keys), [file for read in _part_readers(cache, keys, lazy) for file in read()]
 
@@ -334,10 +340,10 @@ class BackgroundIndex:
     """``search_bundle(found, config, workers=workers, lazy=True)``, made in a thread from now on.
 
     A command-line build that analysed only a few articles again (an edit) starts it before
-    rendering: Pagefind re-indexes the parts holding them on the core the render leaves idle,
-    instead of after the render (a build after an edit at 5,000 articles: 4.78 -> 4.02 s, the
-    medians of 5 alternating pairs). Pagefind runs at the lowest priority: where the render keeps
-    every core busy, it takes only what is left."""
+    rendering: Pagefind re-indexes the parts holding them while the pages render, instead of after
+    (a build after an edit at 5,000 articles: 4.78 -> 4.02 s, the medians of 5 alternating pairs;
+    its render is mostly this process's work on one core, and Pagefind has the other). At the
+    usual priority: the build waits for the index as much as for the pages."""
 
     def __init__(self, found: list[Record], config: Config, workers: int) -> None:
         self.stop = threading.Event()
@@ -348,7 +354,7 @@ class BackgroundIndex:
 
     def _run(self, found: list[Record], config: Config, workers: int) -> None:
         try:
-            self.outcome = search_bundle(found, config, self.stop.is_set, workers, lazy=True)[1]
+            self.outcome = search_bundle(found, config, self.stop.is_set, workers, lazy=True, yielding=False)[1]
         except BaseException as error:  # raised again by ``files``, in the build's own thread
             self.outcome = error
 
@@ -361,8 +367,9 @@ class BackgroundIndex:
         return self.outcome
 
     def cancel(self) -> None:
-        """Stop it, the build having failed: Pagefind stops within CANCEL_CHECK_SECONDS (the parts
-        it finished stay in the cache, each whole)."""
+        """Stop it, the build having failed: Pagefind is stopped at the next check (every 100 records
+        sent, every CANCEL_CHECK_SECONDS while it works); the parts it finished stay in the cache,
+        each whole."""
         self.stop.set()
         self.thread.join()
 
@@ -393,12 +400,12 @@ class _Service:
     never through thousands of scratch files (creating and deleting those cost more than indexing
     on some file systems, and slowed the next files written)."""
 
-    def __init__(self, cancelled: Callable[[], bool] | None) -> None:
+    def __init__(self, cancelled: Callable[[], bool] | None, lowest: bool) -> None:
         self.cancelled = cancelled
         self.process = subprocess.Popen([str(pagefind_executable()), "--service"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env={**os.environ, "NO_COLOR": "1"})
-        if cancelled is not None:
+        if lowest:
             _lowest_priority(self.process.pid)
         self.answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.errors: list[bytes] = []
@@ -518,8 +525,20 @@ class _BuildBudget:
 _BUILDING = _BuildBudget(BUILD_RECORDS)
 
 
+_SCRATCH = "index-"
+"""The names of the folders Pagefind's bundles are made in, in .cache/search: ``index-<pid>-...``."""
+
+
+def _abandoned(name: str) -> bool:
+    """Whether a scratch folder is a killed build's: not this process's, nor another's still running."""
+    pid = name[len(_SCRATCH):].split("-", 1)[0]
+    if not pid.isdigit():
+        return True  # a name from before pids were in it: no build running now makes one
+    return int(pid) != os.getpid() and not running_elsewhere(pid)
+
+
 def _index(found: list[Record], language: str, cache: Path, kept: Path,
-           cancelled: Callable[[], bool] | None) -> None:
+           cancelled: Callable[[], bool] | None, lowest: bool = False) -> None:
     """Index the records with Pagefind, in the order given (the bundle's bytes follow from it), and
     keep its bundle under ``kept``.
 
@@ -527,9 +546,9 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
     MB for 670 records), so it is done within ``_BUILDING``'s budget: while one big part builds,
     the other reads its records. Big parts (a 5,000-article site's) build one at a time, and the
     two steps still overlap; small parts build together."""
-    with tempfile.TemporaryDirectory(prefix="index-", dir=cache) as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{_SCRATCH}{os.getpid()}-", dir=cache) as scratch:
         bundle = Path(scratch) / "bundle"
-        service = _Service(cancelled)
+        service = _Service(cancelled, lowest)
         try:
             service.send({"type": "NewIndex", "config": {"force_language": language.split("-")[0].lower() or "en"}})
             index = service.answer()["index_id"]

@@ -409,6 +409,27 @@ def test_a_build_that_fails_while_rendering_stops_the_search_index_it_started(tm
     assert sorted(path.name for path in (project / ".cache" / "search").iterdir()) == search_before
 
 
+def test_the_scratch_folders_of_killed_builds_leave_the_search_cache_when_it_is_next_made(tmp_path: Path) -> None:
+    """Pagefind makes each part in a scratch folder of .cache/search named with the build's pid: a
+    build killed while Pagefind ran leaves one. The next build that indexes removes those of
+    processes no longer running (and of older versions, named without a pid), never one of a build
+    still running."""
+    import os
+
+    project = make_project(tmp_path / "project")
+    assert run_cli(project).code == 0
+    cache = project / ".cache" / "search"
+    killed, older, running = cache / "index-999999999-abc", cache / "index-k2j3h4g5", cache / f"index-{os.getpid()}-x"
+    for folder in (killed, older, running):
+        (folder / "bundle").mkdir(parents=True)
+    article = next((project / "content" / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\n## Zeppelinwort\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert "zeppelinwort" in _indexed_text(project / "site")
+    assert not killed.exists() and not older.exists() and running.is_dir()
+
+
 def test_big_parts_of_the_search_index_build_one_at_a_time_and_small_ones_together() -> None:
     """Pagefind's build step holds ~0.27 MB a record: two parts of ~670 records (a 5,000-article
     site) must not build at once, two of ~500 (a 1,000-article site) may."""
