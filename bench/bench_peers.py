@@ -1044,7 +1044,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"input:   generated corpus (seed {SEED}): {sizes[-1]:,} articles, {min(words)}-{max(words)} words "
         f"(median {statistics.median(words):.0f}), 12 topics, dates 2023-2024; each N takes the first N",
         "runs:    whole processes, fresh output folder; alternating per round: digest no cache, hugo, "
-        "hugo-related, digest cached, pelican, digest no-change, mkdocs",
+        "hugo-related, digest cached, pelican, digest no-change, digest after an edit to one article (over "
+        "that site; the second of two edits), mkdocs",
         "sites:   each writes article pages, a home page, topic pages and the topics page, feeds of the newest 20 "
         "(Hugo: RSS, also per topic; Pelican: Atom, per category); Hugo a sitemap and robots.txt too; "
         "hugo-related = hugo + 4 related articles per article page (Hugo's .Related, by topics and date); "
