@@ -388,7 +388,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             # Only after a complete build: it describes the site/ just written. (A long-running
             # owner of the memory keeps its own.)
             if stored is not None:
-                _save_cache(result, partial(save_pages, config.root, stored, theme))
+                _save_cache(result, partial(save_pages, config.root, stored, theme,
+                                            writer.stamps if writer is not None and written.changed else None))
     except BaseException:
         try:
             if background is not None:

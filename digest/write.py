@@ -140,6 +140,8 @@ class SiteWriter:
         self.pending: list[Future[None]] = []
         self.stamps: dict[str, Stamp] = {}
         """Each file placed in the new tree, as it was then (``listing``)."""
+        self.folders: set[str] = set()
+        """The folders of the new tree made (or found made) so far."""
         self.slots = threading.BoundedSemaphore(IN_FLIGHT)
         output.parent.mkdir(parents=True, exist_ok=True)
         _recover(output)  # first: it may put the old site back
@@ -212,11 +214,12 @@ class SiteWriter:
         if old is not None or file.source is not None:
             # A hard link, made here: one quick system call, cheaper than handing it to a thread
             # (thousands of search files linked by four threads into one folder took ~1 s, 0.15 s here).
-            self.stamps[file.path] = _placed(file, target, self.temporary, old)
+            self.stamps[file.path] = _placed(file, target, self.temporary, old, self.folders)
             return
         self.slots.acquire()
         try:
-            self.pending.append(self.pool.submit(_put, file, target, self.temporary, old, self.slots, self.stamps))
+            self.pending.append(self.pool.submit(_put, file, target, self.temporary, old, self.slots, self.stamps,
+                                                 self.folders))
         except BaseException:
             self.slots.release()
             raise
@@ -324,21 +327,42 @@ def write_site(files: Iterable[OutputFile], output: Path, known: Callable[[str],
 
 
 def _put(file: OutputFile, target: str, tree: Path, same_in_site: str | None,
-         slots: threading.BoundedSemaphore, stamps: dict[str, Stamp]) -> None:
+         slots: threading.BoundedSemaphore, stamps: dict[str, Stamp], folders: set[str]) -> None:
     """``_placed``, in a writing thread."""
     try:
-        stamps[file.path] = _placed(file, target, tree, same_in_site)
+        stamps[file.path] = _placed(file, target, tree, same_in_site, folders)
     finally:
         slots.release()
 
 
-def _placed(file: OutputFile, target: str, tree: Path, same_in_site: str | None) -> Stamp:
-    """One file of the new tree: a hard link to the same bytes already on disk, else written."""
+def _placed(file: OutputFile, target: str, tree: Path, same_in_site: str | None,
+            folders: set[str] | None = None) -> Stamp:
+    """One file of the new tree: a hard link to the same bytes already on disk, else written.
+    ``folders``: the folders of the tree known to exist, the file's own made first when it is not
+    among them (a page's own folder, articles/<slug>/, is new: placing the file first, failing and
+    making its folders then took three more system calls a page, ~0.3 s at 5,000 articles)."""
     try:
+        if folders is not None:
+            _own_folder(tree, target, folders)
         _below(tree, target, partial(_place, file, target, same_in_site))
         return _placed_stamp(tree, target)
     except OSError as error:
         raise _not_placed(tree, target, error) from None
+
+
+def _own_folder(tree: Path, target: str, folders: set[str]) -> None:
+    """Make the folder ``target`` goes in, unless it is in ``folders`` (then add it) or is ``tree``
+    itself: gone means another build removed it. A folder above it missing too is left to ``_below``."""
+    folder = os.path.dirname(target)
+    if folder in folders or folder == str(tree):
+        return
+    try:
+        os.mkdir(folder)
+    except FileExistsError:  # made by a render worker, or another thread
+        pass
+    except FileNotFoundError:
+        return
+    folders.add(folder)
 
 
 def _stamp(status: os.stat_result) -> Stamp:
