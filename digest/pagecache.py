@@ -6,10 +6,12 @@ same bytes on disk) is taken from there instead of being rendered again. The wri
 knows those files are unchanged without reading them twice. Only speed depends on this file.
 
 A page's bytes on disk are known to be the same by the file's size, modification time and inode
-as the build that wrote it recorded them (``make``'s rule, as ``digest.uptodate`` reads its
-inputs), and otherwise by reading them: reading every page of a 5,000-article site took ~0.5 s of
-each rebuild after an edit. A file modified within RACY_NS before the record was saved is always
-read (it could have changed again within the same clock tick).
+as a build recorded them (``make``'s rule, as ``digest.uptodate`` reads its inputs), and otherwise
+by reading them: reading every page of a 5,000-article site took ~0.5 s of each rebuild after an
+edit. A build records the stamps only of files older than its own start: the pages it wrote, and
+a file of site/ changed while it ran (after its bytes were checked, before the new tree linked
+it), are read by the next build. A file modified within RACY_NS before the record was saved is
+read too (it could have changed again within the same clock tick).
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ class StoredPages(dict[str, tuple[str, bytes]]):
     checksum, not its bytes: those are written to the new site as they come."""
 
     def __init__(self, output: Path, recorded: dict[str, tuple[str, str]],
-                 stamps: dict[str, Stamp] | None = None) -> None:
+                 stamps: dict[str, Stamp] | None = None, trusted_before: int = 0) -> None:
         super().__init__()
         self.output = output
         self.recorded = recorded
         self.stamps = stamps or {}
-        """What each recorded file was when written, for those written well before the record (see above)."""
+        """What each recorded file was, where the record says (see above)."""
+        self.trusted_before = trusted_before
+        """Stamps of files modified since (nanoseconds since the epoch) are not trusted."""
         self.checksums: dict[str, str] = {}
         self._from_site: dict[str, str] = {}
 
@@ -81,7 +85,7 @@ class StoredPages(dict[str, tuple[str, bytes]]):
     def _as_written(self, path: str) -> bool:
         """Whether the file at ``path`` is as the build that wrote it recorded it, by its stamp."""
         stamp = self.stamps.get(path)
-        if stamp is None:
+        if stamp is None or stamp[0] >= self.trusted_before:
             return False
         try:
             status = os.stat(self.output / path)
@@ -118,20 +122,23 @@ def load_pages(root: Path, output: Path, theme: Theme) -> StoredPages:
             return StoredPages(output, {})
         recorded: dict[str, tuple[str, str]] = {}
         stamps: dict[str, Stamp] = {}
-        trusted_before = int(data.get("saved_ns", 0)) - RACY_NS
         for path, (key, checksum, *stamp) in data["pages"].items():
             recorded[str(path)] = (str(key), str(checksum))
-            if len(stamp) == 3 and int(stamp[0]) < trusted_before:
+            if len(stamp) == 3:
                 stamps[str(path)] = (int(stamp[0]), int(stamp[1]), int(stamp[2]))
-        return StoredPages(output, recorded, stamps)
+        return StoredPages(output, recorded, stamps, int(data.get("saved_ns", 0)) - RACY_NS)
     except (OSError, ValueError, TypeError, KeyError):
         return StoredPages(output, {})
 
 
-def save_pages(root: Path, pages: StoredPages, theme: Theme, stamps: dict[str, Stamp] | None = None) -> None:
-    """Record the digests of the pages now in ``site/`` (after a build that wrote them), with what
-    each file was when placed there (``stamps``, the writer's, where it knows them)."""
-    known = stamps or {}
+def save_pages(root: Path, pages: StoredPages, theme: Theme, placed: dict[str, Stamp] | None = None,
+               started_ns: int = 0) -> None:
+    """Record the digests of the pages now in ``site/`` (after a complete build), with what each
+    file is: the writer's stamps of the files it placed in the new tree (``placed``) older than the
+    build's start (``started_ns``), or, when it made no new tree (``placed`` None: every file of
+    site/ is the one there before), the stamps recorded before."""
+    known = pages.stamps if placed is None else {
+        path: stamp for path, stamp in placed.items() if stamp[0] < started_ns}
     recorded = {path: [key, pages.checksums[path], *known.get(path, ())] for path, (key, _) in sorted(pages.items())}
     save_json(cache_path(root), {"version": _version(theme), "output": str(pages.output), "saved_ns": time.time_ns(),
                                  "pages": recorded})

@@ -228,6 +228,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
            output: Path | None, base_url: str | None, memory: BuildMemory | None, keep_going: bool,
            progress: Callable[[int, int], None] | None, renderers: Workers | None) -> BuildResult:
     result = stages.result
+    started_ns = time.time_ns()  # pages.json records the stamps only of files older than this
     with stages.stage("config"):
         config = load_config(config_path, required=required)
         if base_url is not None:
@@ -389,7 +390,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             # owner of the memory keeps its own.)
             if stored is not None:
                 _save_cache(result, partial(save_pages, config.root, stored, theme,
-                                            writer.stamps if writer is not None and written.changed else None))
+                                            writer.stamps if writer is not None and written.changed else None,
+                                            started_ns))
     except BaseException:
         try:
             if background is not None:
