@@ -83,7 +83,7 @@ class StoredPages(dict[str, tuple[str, bytes]]):
         return record[0], b""
 
     def _as_written(self, path: str) -> bool:
-        """Whether the file at ``path`` is as the build that wrote it recorded it, by its stamp."""
+        """Whether the file at ``path`` is as a build recorded it, by its trusted stamp."""
         stamp = self.stamps.get(path)
         if stamp is None or stamp[0] >= self.trusted_before:
             return False
