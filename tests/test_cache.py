@@ -822,6 +822,10 @@ def test_a_damaged_article_text_in_the_parse_cache_is_parsed_again(tmp_path: Pat
     _same_as_a_build_from_nothing(project, tmp_path)
 
 
+def _edit(article: Path, sentence: str) -> None:
+    article.write_text(article.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
+
+
 def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: Path) -> None:
     """A rebuild swaps the new site in and moves the old one into .cache/trash (one rename), rather
     than unlinking its thousands of files before it ends; the next build removes it, in a process
@@ -834,7 +838,7 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: 
     old_site = {path.relative_to(project / "site").as_posix() for path in (project / "site").rglob("*")}
 
     def edit(sentence: str, *args: str) -> None:
-        article.write_text(article.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
+        _edit(article, sentence)
         result = run_cli(project, *args)
         assert result.code == 0, result.err
         assert sentence in (project / "site" / "articles" / article.stem / "index.html").read_text(encoding="utf-8")
@@ -851,10 +855,6 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: 
     assert second != first and (second / "index.html").is_file()
     edit("The gulls came back.", "--no-cache")
     assert list(trash.iterdir()) == [second]  # left alone, as all of .cache
-
-
-def _edit(article: Path, sentence: str) -> None:
-    article.write_text(article.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
 
 
 def test_a_page_its_build_wrote_is_read_again_by_the_next_even_with_its_size_and_time_kept(tmp_path: Path) -> None:
