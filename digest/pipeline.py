@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from digest.cache import AnalysisCache, analyze_all
+from digest.cache import AnalysisCache, analyze_all, settings_key
 from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError
-from digest.models import OutputFile, Site
+from digest.models import Article, OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
@@ -31,6 +31,7 @@ from digest.search import (
     BackgroundIndex,
     Record,
     RecordMemo,
+    article_record,
     bundle_parts,
     cached_parts,
     part_count,
@@ -39,6 +40,8 @@ from digest.search import (
     search_bundle,
     search_files,
     search_is_current,
+    spread_count,
+    start_article_parts,
     uncached_records,
 )
 from digest.theme import load_theme
@@ -262,25 +265,33 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             raise BuildErrors(result.skipped)
         result.warnings.extend(content.warnings)
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
-    with stages.stage("analyze", loads=True):
-        cache = None
-        if use_cache:
-            if memory is not None and memory.cache is None:
-                memory.cache = AnalysisCache(config.root, result.warnings.append)
-            cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
-        analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
-                                      forked=renderers)
-        stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
-    with stages.stage("collect", loads=True):
-        # The preview remembers what collect made in memory; a command-line build keeps the
-        # related articles on disk (when caching).
-        collected = memory.collected if memory is not None else load_collect_memo(config.root) if use_cache else None
-        related_loaded = collected.related[0] if collected is not None and collected.related is not None else None
-        site = collect(analyzed, content.pages, config, collected)
-        stages.detail = f"{len(site.topics)} topic(s)"
     writer = None
     background: BackgroundIndex | None = None
+    articles_index: BackgroundIndex | None = None
     try:
+        with stages.stage("analyze", loads=True):
+            cache = None
+            if use_cache:
+                if memory is not None and memory.cache is None:
+                    memory.cache = AnalysisCache(config.root, result.warnings.append)
+                cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
+            # After an edit: Pagefind starts on the article's part of the index now, beside the
+            # analysis and collect (unless it is the first part, which collect's pages go to). Not
+            # when the analysis may fork a pool (no workers were forked): its thread must not be.
+            if (memory is None and cache is not None and 0 < content.parsed <= EARLY_INDEX_ARTICLES
+                    and (renderers is not None or (workers or usable_cores()) < 2)):
+                articles_index = _index_articles(content.articles, cache, config, workers)
+            analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
+                                          forked=renderers)
+            stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
+        with stages.stage("collect", loads=True):
+            # The preview remembers what collect made in memory; a command-line build keeps the
+            # related articles on disk (when caching).
+            collected = (memory.collected if memory is not None
+                         else load_collect_memo(config.root) if use_cache else None)
+            related_loaded = collected.related[0] if collected is not None and collected.related is not None else None
+            site = collect(analyzed, content.pages, config, collected)
+            stages.detail = f"{len(site.topics)} topic(s)"
         # The page views live on until the search stage; the cyclic collector walked them
         # ~500 times at 5,000 articles (0.27 s) finding only the few cycles templates leave.
         with stages.stage("render", loads=True):
@@ -311,7 +322,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
                 found_early = records(site, config) if 0 < fresh <= EARLY_INDEX_ARTICLES else None
                 if found_early is not None:
-                    background = _index_early(found_early, config, workers)
+                    background = _index_early(found_early, config, workers, articles_index)
                 if background is None:
                     early = _EarlySearch(writer, site, config, found_early)
                     rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), early.steps)
@@ -361,9 +372,13 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                     result.model = (site, content, analyzed, cache, parsed, parsed_before, collected)
                 if background is not None:
                     bundle = background.files()
+                elif linked is not None:
+                    bundle = linked
+                    if articles_index is not None:
+                        articles_index.cancel()  # every part was in the cache after all: not needed
                 else:
-                    bundle = linked if linked is not None else search_bundle(
-                        found, config, workers=workers or usable_cores(), lazy=True)[1]
+                    bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True,
+                                           underway=articles_index)[1]
                 del found
             stages.detail = f"{len(bundle)} file(s)" + (", all from the cache" if bundle is linked else "")
             if writer is not None:
@@ -394,8 +409,9 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                                             started_ns))
     except BaseException:
         try:
-            if background is not None:
-                background.cancel()  # first: Pagefind stops now, not running on for a build that failed
+            for index in (background, articles_index):
+                if index is not None:
+                    index.cancel()  # first: Pagefind stops now, not running on for a build that failed
             if renderers is not None:
                 renderers.close()  # first: a worker may still be writing pages into the new tree
         finally:
@@ -414,13 +430,24 @@ beside the render would take the build's memory above Hugo's. After an edit, one
 (~190 MB while it builds, at 5,000) runs beside the model instead."""
 
 
-def _index_early(found: list[Record], config: Config, workers: int) -> BackgroundIndex | None:
+def _index_early(found: list[Record], config: Config, workers: int,
+                 underway: BackgroundIndex | None) -> BackgroundIndex | None:
     """The search index of the records ``found`` started now, in the background, when parts of it
     are to be made and they hold at most BUILD_RECORDS records: Pagefind then works beside the
-    render, and its memory stays what one part built alone takes."""
-    if 0 < uncached_records(found, config) <= BUILD_RECORDS:
-        return BackgroundIndex(found, config, workers or usable_cores())
+    render, and its memory stays what one part built alone takes. ``underway``: the parts
+    ``_index_articles`` started, waited for rather than made again."""
+    if 0 < uncached_records(found, config, underway) <= BUILD_RECORDS:
+        return BackgroundIndex.of(found, config, workers or usable_cores(), underway)
     return None
+
+
+def _index_articles(articles: list[Article], cache: AnalysisCache, config: Config,
+                    workers: int) -> BackgroundIndex | None:
+    """``start_article_parts`` for these articles, with the analysis cache's keys of them (which
+    ``analyze_all`` then reuses)."""
+    settings = settings_key(config)
+    found = [article_record(article, cache.key_of(article, settings), config.language) for article in articles]
+    return start_article_parts(found, config, workers or usable_cores())
 
 
 class _EarlySearch:
@@ -490,7 +517,7 @@ def _deferred_search(memory: BuildMemory, site: Site, config: Config,
         return None
     served = next(iter(memory.search.values()))
     current, found = search_is_current(site, config, memory.search, memory.records)
-    if not current and part_count(len(found)) != bundle_parts(served):
+    if not current and part_count(spread_count(found)) != bundle_parts(served):
         return None
     memory.search_pending = None if current else (config, found)
     memory.pages_written = list(pages)

@@ -34,6 +34,8 @@ class ContentReport:
     warnings: list[str] = field(default_factory=list)
     skipped: list[DigestError] = field(default_factory=list)
     """Files left out because they could not be read (only with ``keep_going``)."""
+    parsed: int = 0
+    """How many of the articles were parsed from their files, not taken from the memo."""
 
 
 def find_markdown(folder: Path, root: Path, warnings: list[str]) -> list[str]:
@@ -334,6 +336,7 @@ def read_content(content_root: Path, memo: ReadMemo | None = None, keep_going: b
             errors.append(outcome)
             continue
         article, own = outcome
+        report.parsed += 1
         stamp = stamps.get(path)
         if memo is not None and stamp is not None:
             memo[path] = (stamp, article, own)

@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -45,8 +46,9 @@ from digest.views import article_href, topic_href
 PAGEFIND_VERSION = "1.5.2"
 """Pinned in requirements.txt (pagefind-bin); part of the cache key."""
 BUNDLE = "pagefind/"
-PART_RECORDS = 1000
-"""Records per part of the index at most, on average: Pagefind's memory grows with a part's size."""
+PART_RECORDS = 900
+"""Articles per part of the index at most, on average: Pagefind's memory grows with a part's size.
+A 1,000-article site's index comes in two parts, made side by side on two cores."""
 _UI_FILES = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 """Files only the first part needs: the search page loads the UI from there."""
 CANCEL_CHECK_SECONDS = 0.05
@@ -64,6 +66,9 @@ class Record:
     """A digest of everything the HTML is made from, standing in for it in the cache key (with
     ``make``): a build whose index is cached makes no HTML at all."""
     make: Callable[[], str] | None = None
+    first: bool = False
+    """A page of the site's own (a topic, a page): indexed in the first part, whatever its address.
+    The other parts then hold articles only, and are known once the articles are read."""
 
     def document(self) -> str:
         return self.html if self.make is None else self.make()
@@ -121,17 +126,8 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
         remembered = memo.get(id(article)) if memo is not None else None
         if remembered is not None and remembered[0] is article and remembered[1].href == article_href(article.slug):
             record = remembered[1]
-        elif item.key:
-            # The analysis cache's key digests the title and blocks (and more): all the record is
-            # made from, with the language and this module's code (``records_key``).
-            blocks: Sequence[Block] = article.blocks
-            if not isinstance(blocks, Stored) or blocks.encoded is None:
-                blocks = _shown(blocks)  # else left unread: a record whose part is cached is never made
-            record = Record(article_href(article.slug), source=item.key,
-                            make=functools.partial(_article_document, article.title, blocks, config.language))
         else:
-            record = Record(article_href(article.slug),
-                            _article_document(article.title, article.blocks, config.language))
+            record = article_record(article, item.key, config.language)
         alive[id(article)] = (article, record)
         found.append(record)
     if memo is not None:
@@ -140,13 +136,27 @@ def records(site: Site, config: Config, memo: RecordMemo | None = None) -> list[
     for topic in site.topics:
         found.append(Record(topic_href(topic.slug), _document(
             topic.name, _paragraphs([topic.description, *(sentence.text for sentence in topic.story)]),
-            config.language)))
+            config.language), first=True))
     for page in site.pages:
-        found.append(Record(page.slug + "/", _document(page.title, page.body_html, config.language)))
+        found.append(Record(page.slug + "/", _document(page.title, page.body_html, config.language), first=True))
     if not found:  # Pagefind refuses an empty site; the home page keeps the search page working
         found.append(Record("", _document(config.title, f"<p>{html.escape(config.description)}</p>",
-                                          config.language)))
+                                          config.language), first=True))
     return found
+
+
+def article_record(article: Article, key: str, language: str) -> Record:
+    """An article's record. ``key``, the analysis cache's key of the article (it digests the title
+    and blocks, all the record is made from, with the language and this module's code in
+    ``records_key``), lets the HTML wait until its part of the index is made; without one it is
+    made now."""
+    if not key:
+        return Record(article_href(article.slug), _article_document(article.title, article.blocks, language))
+    blocks: Sequence[Block] = article.blocks
+    if not isinstance(blocks, Stored) or blocks.encoded is None:
+        blocks = _shown(blocks)  # else left unread: a record whose part is cached is never made
+    return Record(article_href(article.slug), source=key,
+                  make=functools.partial(_article_document, article.title, blocks, language))
 
 
 def records_key(found: list[Record], language: str) -> str:
@@ -178,8 +188,14 @@ def part_count(records_count: int) -> int:
 
 
 def records_count(site: Site) -> int:
-    """How many records ``records`` makes for ``site``."""
-    return len(site.articles) + len(site.topics) + len(site.pages) or 1
+    """How many of the records ``records`` makes for ``site`` are spread over the parts: the
+    articles (the site's own pages all go to the first part). It sets the number of parts."""
+    return len(site.articles)
+
+
+def spread_count(found: list[Record]) -> int:
+    """``records_count`` of the site ``found`` was made from."""
+    return sum(1 for record in found if not record.first)
 
 
 def part_folders(count: int) -> list[str]:
@@ -198,11 +214,14 @@ def bundle_parts(files: list[OutputFile]) -> int:
 
 
 def _split(found: list[Record]) -> list[list[Record]]:
-    """The records of each part, in their order."""
-    count = part_count(len(found))
+    """The records of each part, in the order of their addresses: a part's records, and so its key,
+    do not depend on the order the site lists its articles in (by date, known only after collect)."""
+    count = part_count(spread_count(found))
     parts: list[list[Record]] = [[] for _ in range(count)]
     for record in found:
-        parts[part_of(record.href, count)].append(record)
+        parts[0 if record.first else part_of(record.href, count)].append(record)
+    for part in parts:
+        part.sort(key=attrgetter("href"))
     return parts
 
 
@@ -268,7 +287,8 @@ class Cancelled(Exception):
 
 
 def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], bool] | None = None,
-                  workers: int = 1, lazy: bool = False, yielding: bool | None = None) -> tuple[str, list[OutputFile]]:
+                  workers: int = 1, lazy: bool = False, yielding: bool | None = None,
+                  underway: BackgroundIndex | None = None) -> tuple[str, list[OutputFile]]:
     """The Pagefind bundles for the records ``found`` and the digest of what they index: each part
     from the cache, or made now, ``workers`` parts at a time. ``lazy``: the files' bytes stay in the
     cache (``OutputFile.source``) for the writer to link; the preview keeps them in memory.
@@ -276,26 +296,19 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
     ``cancelled``: the preview indexes in the background, while the next edit may be rebuilding.
     Pagefind then gets only the CPU time nothing else wants (``yielding``, by default when
     ``cancelled`` is given), and once ``cancelled()`` is true the work stops (raising Cancelled)
-    instead of competing with the rebuild for a stale index; the parts already made are kept."""
+    instead of competing with the rebuild for a stale index; the parts already made are kept.
+
+    ``underway``: parts started earlier (``start_article_parts``), not made again here but waited for."""
     lowest = cancelled is not None if yielding is None else yielding
     parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
+    started = underway.keys if underway is not None else set()
     missing = [(part, cache / key) for part, key in zip(parts, keys, strict=True)
-               if not _is_cached(cache / key)]
-    if missing:
-        cache.mkdir(parents=True, exist_ok=True)
-        return_free_memory()
-
-        def index(job: tuple[list[Record], Path]) -> None:
-            _index(job[0], config.language, cache, job[1], cancelled, lowest)
-
-        if workers > 1 and len(missing) > 1:
-            with ThreadPoolExecutor(min(workers, len(missing))) as pool:
-                for _ in pool.map(index, missing):
-                    pass
-        else:
-            for job in missing:
-                index(job)
+               if key not in started and not _is_cached(cache / key)]
+    _make(missing, config, cancelled, workers, lowest)
+    if underway is not None:
+        underway.files()  # raises what making its parts raised
+    if missing or underway is not None:
         # Only the current parts are kept: the cache holds what the site needs, not its history;
         # and the scratch folders of builds killed while Pagefind ran (named with their pid).
         for old in cache.iterdir():
@@ -303,8 +316,41 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
                 if _abandoned(old.name):
                     shutil.rmtree(old, ignore_errors=True)
             elif old.is_dir() and old.name not in keys:
-                shutil.rmtree(old, ignore_errors=True)
+                _remove_part(old)
     return _joined_keys(keys), [file for read in _part_readers(cache, keys, lazy) for file in read()]
+
+
+def _remove_part(folder: Path) -> None:
+    """Remove a part of the cache no longer needed. Renamed first to a scratch folder of this build,
+    then removed: a build killed while removing it (file by file) leaves a scratch folder that the
+    next build removes, never a part with its entry file and not all its fragments, which a build
+    of that text again would take for whole (it did, in the kill -9 test)."""
+    gone = folder.with_name(f"{_SCRATCH}{os.getpid()}-old-{folder.name}")
+    try:
+        folder.rename(gone)
+    except OSError:
+        return  # removed meanwhile, by another build
+    shutil.rmtree(gone, ignore_errors=True)
+
+
+def _make(jobs: list[tuple[list[Record], Path]], config: Config, cancelled: Callable[[], bool] | None,
+          workers: int, lowest: bool) -> None:
+    """Index each job's records into its folder of the cache, ``workers`` at a time."""
+    if not jobs:
+        return
+    (config.root / ".cache" / "search").mkdir(parents=True, exist_ok=True)
+    return_free_memory()
+
+    def index(job: tuple[list[Record], Path]) -> None:
+        _index(job[0], config.language, job[1].parent, job[1], cancelled, lowest)
+
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(min(workers, len(jobs))) as pool:
+            for _ in pool.map(index, jobs):
+                pass
+    else:
+        for job in jobs:
+            index(job)
 
 
 def _part_readers(cache: Path, keys: list[str], lazy: bool) -> list[Callable[[], list[OutputFile]]]:
@@ -328,16 +374,19 @@ def cached_parts(found: list[Record], config: Config) -> list[Callable[[], list[
     return _part_readers(cache, keys, lazy=True) if all(_is_cached(cache / key) for key in keys) else None
 
 
-def uncached_records(found: list[Record], config: Config) -> int:
+def uncached_records(found: list[Record], config: Config, underway: BackgroundIndex | None = None) -> int:
     """How many of ``found`` are in parts of the index that are not in the cache: what Pagefind
-    would index now."""
+    would index now (the parts ``underway`` makes left out)."""
     parts, keys = _parts_and_keys(found, config.language)
     cache = config.root / ".cache" / "search"
-    return sum(len(part) for part, key in zip(parts, keys, strict=True) if not _is_cached(cache / key))
+    started = underway.keys if underway is not None else set()
+    return sum(len(part) for part, key in zip(parts, keys, strict=True)
+               if key not in started and not _is_cached(cache / key))
 
 
 class BackgroundIndex:
-    """``search_bundle(found, config, workers=workers, lazy=True)``, made in a thread from now on.
+    """Parts of the index made in a thread from now on: ``search_bundle(found, config,
+    workers=workers, lazy=True)``, or ``start_article_parts``'s.
 
     A command-line build that analysed only a few articles again (an edit) starts it before
     rendering: Pagefind re-indexes the parts holding them while the pages render, instead of after
@@ -345,16 +394,24 @@ class BackgroundIndex:
     its render is mostly this process's work on one core, and Pagefind has the other). At the
     usual priority: the build waits for the index as much as for the pages."""
 
-    def __init__(self, found: list[Record], config: Config, workers: int) -> None:
-        self.stop = threading.Event()
+    def __init__(self, work: Callable[[Callable[[], bool]], list[OutputFile]], keys: set[str] | None = None) -> None:
+        self.keys: set[str] = keys or set()
+        """The parts it makes, when known beforehand (``start_article_parts``)."""
+        self.stop = _Stop()
         self.outcome: list[OutputFile] | BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(found, config, workers), name="search-index",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(work,), name="search-index", daemon=True)
         self.thread.start()
 
-    def _run(self, found: list[Record], config: Config, workers: int) -> None:
+    @classmethod
+    def of(cls, found: list[Record], config: Config, workers: int,
+           underway: BackgroundIndex | None = None) -> BackgroundIndex:
+        """``search_bundle(found, config, workers=workers, lazy=True, underway=underway)``."""
+        return cls(lambda stop: search_bundle(found, config, stop, workers, lazy=True, yielding=False,
+                                              underway=underway)[1])
+
+    def _run(self, work: Callable[[Callable[[], bool]], list[OutputFile]]) -> None:
         try:
-            self.outcome = search_bundle(found, config, self.stop.is_set, workers, lazy=True, yielding=False)[1]
+            self.outcome = work(self.stop)
         except BaseException as error:  # raised again by ``files``, in the build's own thread
             self.outcome = error
 
@@ -372,6 +429,57 @@ class BackgroundIndex:
         each whole."""
         self.stop.set()
         self.thread.join()
+
+
+class _Stop:
+    """What a background index's work asks whether to go on (``stop()``). Setting it also kills the
+    Pagefind processes that work runs: one that reads nothing (hung) would leave the work blocked
+    writing records into a full pipe, never asking."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.services: set[_Service] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def set(self) -> None:
+        with self.lock:
+            self.event.set()
+            for service in self.services:
+                service.process.kill()
+
+    def watch(self, service: _Service) -> None:
+        with self.lock:
+            self.services.add(service)
+            if self.event.is_set():
+                service.process.kill()
+
+    def forget(self, service: _Service) -> None:
+        with self.lock:
+            self.services.discard(service)
+
+
+def start_article_parts(found: list[Record], config: Config, workers: int) -> BackgroundIndex | None:
+    """The parts of the index that hold articles only (all but the first) and are not in the cache,
+    started now in the background, from ``found``, the records of every article: none of them
+    depends on the analysis, so a build after an edit starts Pagefind on the article's part as
+    soon as it is read, and analyses and collects beside it. None when there is nothing to make, or
+    more than BUILD_RECORDS records to (a cold build: Pagefind then runs after the render, the
+    site model let go, within the memory the build has)."""
+    parts, keys = _parts_and_keys(found, config.language)
+    cache = config.root / ".cache" / "search"
+    jobs = [(part, cache / key) for number, (part, key) in enumerate(zip(parts, keys, strict=True))
+            if number > 0 and not _is_cached(cache / key)]
+    if not jobs or sum(len(part) for part, _ in jobs) > BUILD_RECORDS:
+        return None
+
+    def work(stop: Callable[[], bool]) -> list[OutputFile]:
+        _make(jobs, config, stop, workers, lowest=False)
+        return []
+
+    return BackgroundIndex(work, {folder.name for _, folder in jobs})
 
 
 def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]], workers: int = 1) -> list[OutputFile]:
@@ -415,6 +523,8 @@ class _Service:
         for thread in self.threads:
             thread.start()
         self.sent = 0
+        if isinstance(cancelled, _Stop):
+            cancelled.watch(self)
 
     def _read(self) -> None:
         stream = self.process.stdout
@@ -484,6 +594,8 @@ class _Service:
                 self.process.stdin.close()
         for thread in self.threads:
             thread.join(timeout=1)
+        if isinstance(self.cancelled, _Stop):
+            self.cancelled.forget(self)
 
 
 def _failed(why: str) -> DigestError:

@@ -315,7 +315,7 @@ def _letters(number: int) -> str:
 
 
 def test_search_of_a_site_indexed_in_parts_finds_pages_of_every_part(tmp_path: Path, browser: Any) -> None:
-    """Over PART_RECORDS pages the index comes in parts, each its own Pagefind bundle: the search page
+    """Over PART_RECORDS articles the index comes in parts, each its own Pagefind bundle: the search page
     merges them, so a word found in one article of any part leads to it."""
     from playwright.sync_api import expect
 
@@ -330,7 +330,7 @@ def test_search_of_a_site_indexed_in_parts_finds_pages_of_every_part(tmp_path: P
             f"The council met about {_letters(number)} today.\n", encoding="utf-8")
     result = run_cli(project, timeout=600)
     assert result.code == 0, result.out + result.err
-    parts = part_count(count + len(list((project / "site" / "topics").glob("*/index.html"))))
+    parts = part_count(count)
     assert parts > 1
     assert (project / "site" / "pagefind" / "pagefind-ui.js").is_file()
     assert not (project / "site" / "pagefind" / "part-1" / "pagefind-ui.js").exists()  # the UI comes from the first

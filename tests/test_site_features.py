@@ -409,6 +409,82 @@ def test_a_build_that_fails_while_rendering_stops_the_search_index_it_started(tm
     assert sorted(path.name for path in (project / ".cache" / "search").iterdir()) == search_before
 
 
+def test_after_an_edit_pagefind_starts_on_the_article_part_of_the_index_before_the_analysis(tmp_path: Path) -> None:
+    """Every part of a big site's index but the first holds articles only (topics and pages go to the
+    first): after an edit to an article of such a part, the build starts Pagefind on it as soon as
+    the article is read, beside the analysis and collect, instead of after them. A build that then
+    fails stops that Pagefind too, and leaves site/ and the cached index as they were."""
+    import base64
+    import os
+    import sys
+    import time
+
+    from digest.search import PART_RECORDS, pagefind_executable, part_count, part_of
+    from digest.views import article_href
+
+    project = make_project(tmp_path / "project", with_seed=False)
+    articles = project / "content" / "articles"
+    count = PART_RECORDS + 1
+    for number in range(count):
+        (articles / f"n{number}.md").write_text(
+            f"---\ntitle: Note {number}\ndate: 2024-03-01\n---\n\nThe harbour note number {number}.\n",
+            encoding="utf-8")
+        # Saved a while ago: files saved in the last seconds are parsed again by the next build.
+        os.utime(articles / f"n{number}.md", (time.time() - 3600, time.time() - 3600))
+    assert run_cli(project, timeout=600).code == 0
+    parts = part_count(count)
+    assert parts == 2
+    edited = next(number for number in range(count) if part_of(article_href(f"n{number}"), parts) == 1)
+    cache = project / ".cache" / "search"
+    search_before = sorted(path.name for path in cache.iterdir())
+    site_before = tree_bytes(project / "site")
+    # A long article: its analysis takes a while, and Pagefind must have started before it ends.
+    long_read = " ".join(f"The quay {word} was rebuilt in stone by the harbour board." for word in range(1500))
+    (articles / f"n{edited}.md").write_text(
+        f"---\ntitle: Zeppelin note\ndate: 2024-03-01\n---\n\n{long_read}\n", encoding="utf-8")
+
+    # A build that fails in the render, while Pagefind (one that never answers) works on the part.
+    template = project / "themes" / "default" / "templates" / "article.html"
+    original = template.read_text(encoding="utf-8")
+    template.write_text(original.replace(
+        "{% block title %}", "{% block title %}{% if 'Zeppelin' in article.title %}{{ 1 // 0 }}{% endif %}", 1),
+        encoding="utf-8")
+    started = tmp_path / "pagefind.pid"
+    # A Pagefind that answers the new index, then reads nothing more: the build is soon blocked
+    # writing the long article into its full pipe, and only killing Pagefind ends that.
+    new_index = base64.b64encode(b'{"message_id": 0, "payload": {"type": "NewIndex", "index_id": 0}}').decode()
+    stuck = broken_pagefind(tmp_path / "stuck", f"#!/bin/sh\necho $$ > '{started}'\nprintf '{new_index},'\n"
+                                                "exec sleep 300\n")
+    failed = run_cli(project, env=stuck, timeout=120)
+    assert failed.code == 1 and "template error: ZeroDivisionError" in failed.err, failed.out + failed.err
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text(encoding="utf-8")), 0)  # it had started, and is gone
+    assert tree_bytes(project / "site") == site_before
+    assert sorted(path.name for path in cache.iterdir()) == search_before
+
+    # The same edit built: the real Pagefind, each start noted, and the build's lines as they come.
+    template.write_text(original, encoding="utf-8")
+    starts = tmp_path / "starts.log"
+    noting = broken_pagefind(tmp_path / "noting", f"#!/bin/sh\ndate +%s.%N >> '{starts}'\n"
+                                                  f"exec '{pagefind_executable()}' \"$@\"\n")
+    command = [sys.executable, str(REPO / "build.py")]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+           **noting}
+    seen: dict[str, float] = {}
+    with subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as build:
+        assert build.stdout is not None
+        for line in build.stdout:
+            seen.setdefault(line.split(" ", 1)[0], time.time())
+        assert build.wait(timeout=300) == 0, build.stderr.read() if build.stderr else ""
+    first_start = min(float(line) for line in starts.read_text(encoding="utf-8").split())
+    assert first_start < seen["analyze"]  # Pagefind was at work before the analysis ended
+    after = sorted(path.name for path in cache.iterdir())
+    assert len(after) == parts and len(set(after) - set(search_before)) >= 1
+    assert "Zeppelin note" in (project / "site" / "articles" / f"n{edited}" / "index.html").read_text(
+        encoding="utf-8")
+
+
 def test_the_scratch_folders_of_killed_builds_leave_the_search_cache_when_it_is_next_made(tmp_path: Path) -> None:
     """Pagefind makes each part in a scratch folder of .cache/search named with the build's pid: a
     build killed while Pagefind ran leaves one. The next build that indexes removes those of
