@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from digest.analyze.dedup import duplicate_groups, signature, similarity
 from tests.conftest import SEED, run_cli
@@ -51,3 +52,37 @@ def test_a_story_from_two_sources_is_shown_once_with_both(project: Path) -> None
         encoding="utf-8")
     copy_page = (site / "articles" / "wire-copy" / "index.html").read_text(encoding="utf-8")
     assert "The same story as <a href=\"../../articles/russia-" in copy_page  # its own page still works
+
+
+def test_a_band_shared_by_hundreds_of_articles_groups_only_the_alike_ones(monkeypatch: Any) -> None:
+    """Hundreds of articles sharing a band (a wire service's stock opening) are compared as arrays,
+    not pair by pair: the same groups either way, at the same threshold (20 of 32 values alike is
+    0.625, a duplicate; 19 is 0.59, not)."""
+    import random
+
+    from digest.analyze import dedup
+
+    rng = random.Random(8)
+
+    def fresh(count: int) -> list[int]:
+        return [rng.randrange(1 << 32) for _ in range(count)]
+
+    opening = fresh(dedup.ROWS)
+    stock = [tuple(opening + fresh(dedup.HASHES - dedup.ROWS)) for _ in range(300)]
+
+    def alike(base: tuple[int, ...], same: int) -> tuple[int, ...]:
+        """``base`` with ``same`` of its values kept: the opening's band, and others at random."""
+        kept = set(range(dedup.ROWS)) | set(rng.sample(range(dedup.ROWS, dedup.HASHES), same - dedup.ROWS))
+        return tuple(value if index in kept else rng.randrange(1 << 32) for index, value in enumerate(base))
+
+    # The copies keep the opening's band, so that they meet their originals in the big bucket.
+    signatures: list[tuple[int, ...]] = [*stock]
+    for number, same in ((5, 20), (17, 19), (42, 24), (250, 32)):
+        signatures.append(alike(stock[number], same))
+    assert sum(dedup.similarity(copy, stock[n]) >= 0.6 for copy, n in zip(signatures[300:], (5, 17, 42, 250),
+                                                                          strict=True)) == 3
+    assert dedup.ARRAY_PAIRS <= 300 * 299 // 2  # the array comparison is taken
+    by_arrays = duplicate_groups(signatures)
+    monkeypatch.setattr(dedup, "ARRAY_PAIRS", 10**12)
+    assert duplicate_groups(signatures) == by_arrays
+    assert by_arrays == [[5, 300], [42, 302], [250, 303]]

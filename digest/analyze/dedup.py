@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from operator import eq
 from typing import Any
@@ -87,6 +87,32 @@ def similarity(first: Sequence[int], second: Sequence[int]) -> float:
     return equal / len(first)
 
 
+ARRAY_PAIRS = 5_000
+"""Pairs sharing a band above which they are compared as arrays, not pair by pair: a generated
+10,000-article site shares bands in 194,000 pairs (one band value in 561 articles): the grouping
+took 0.32-0.44 s pair by pair, every build after an edit, and takes ~0.15 s so (most of it making
+the buckets)."""
+ARRAY_ROWS = 256
+"""Rows of a big bucket compared at once against all of it: bounds the comparison's memory."""
+
+
+def _similar_pairs(buckets: Sequence[list[int]], signature_of: dict[tuple[int, ...], int]) -> Iterator[tuple[int, int]]:
+    """The pairs of articles in the same bucket whose signatures are alike (``similarity``), found
+    with arrays: the same pairs as comparing each, by the same float comparison."""
+    from digest.analyze.arrays import np
+
+    rows = {index: row for row, index in enumerate(signature_of.values())}
+    matrix = np.array(list(signature_of), dtype=np.uint64)
+    for members in buckets:
+        block = matrix[[rows[index] for index in members]]
+        for start in range(0, len(members), ARRAY_ROWS):
+            part = block[start:start + ARRAY_ROWS]
+            alike = (part[:, None, :] == block[None, :, :]).sum(axis=2) / HASHES >= DUPLICATE_SIMILARITY
+            for first, second in zip(*np.nonzero(alike), strict=True):
+                if start + first < second:  # each pair once, never an article with itself
+                    yield members[start + first], members[second]
+
+
 def duplicate_groups(signatures: Sequence[Sequence[int]]) -> list[list[int]]:
     """Groups (of indexes, ascending) of articles that are near-duplicates; singletons left out."""
     parent = list(range(len(signatures)))
@@ -111,13 +137,22 @@ def duplicate_groups(signatures: Sequence[Sequence[int]]) -> list[list[int]]:
             index = parent[index]
         return index
 
-    for members in buckets.values():
-        for position, first in enumerate(members):
-            for second in members[position + 1 :]:
-                if root(first) != root(second) and similarity(signatures[first], signatures[second]) >= (
-                    DUPLICATE_SIMILARITY
-                ):
-                    parent[max(root(first), root(second))] = min(root(first), root(second))
+    def join(first: int, second: int) -> None:
+        parent[max(root(first), root(second))] = min(root(first), root(second))
+
+    shared = [members for members in buckets.values() if len(members) > 1]
+    if sum(len(members) * (len(members) - 1) // 2 for members in shared) >= ARRAY_PAIRS:
+        for first, second in _similar_pairs(shared, first_with):
+            join(first, second)
+    else:
+        whole_of = {index: whole for whole, index in first_with.items()}
+        for members in shared:
+            for position, first in enumerate(members):
+                for second in members[position + 1 :]:
+                    if root(first) != root(second) and similarity(whole_of[first], whole_of[second]) >= (
+                        DUPLICATE_SIMILARITY
+                    ):
+                        join(first, second)
     groups: dict[int, list[int]] = defaultdict(list)
     for index in range(len(signatures)):
         groups[root(index)].append(index)
