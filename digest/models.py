@@ -47,8 +47,10 @@ class Stored(Sequence[Item]):
 
     @property
     def items(self) -> tuple[Item, ...]:
-        if self._encoded is not None:
-            self._items = self._decode(self._encoded)
+        # One read of the text: a thread making search records may decode the same values.
+        encoded = self._encoded
+        if encoded is not None:
+            self._items = self._decode(encoded)
             self._encoded = None
         return self._items
 

@@ -35,6 +35,7 @@ from digest.search import (
     bundle_parts,
     cached_parts,
     part_count,
+    prune_parts,
     records,
     records_count,
     search_bundle,
@@ -375,7 +376,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 elif linked is not None:
                     bundle = linked
                     if articles_index is not None:
-                        articles_index.cancel()  # every part was in the cache after all: not needed
+                        # Every part was in the cache, any article part it made among them (it
+                        # is stopped if still at work on one not needed): the parts they replace
+                        # go, as ``search_bundle`` removes them.
+                        articles_index.cancel()
+                        prune_parts(found, config)
                 else:
                     bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True,
                                            underway=articles_index)[1]
@@ -409,9 +414,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                                             started_ns))
     except BaseException:
         try:
-            for index in (background, articles_index):
-                if index is not None:
-                    index.cancel()  # first: Pagefind stops now, not running on for a build that failed
+            # First: Pagefind stops now, not running on for a build that failed.
+            BackgroundIndex.cancel_all([background, articles_index])
             if renderers is not None:
                 renderers.close()  # first: a worker may still be writing pages into the new tree
         finally:

@@ -310,17 +310,27 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
                if key not in started and not _is_cached(cache / key)]
     _make(missing, config, cancelled, workers, lowest)
     if underway is not None:
-        underway.files()  # raises what making its parts raised
+        underway.wait(cancelled)  # raises what making its parts raised
     if missing or underway is not None:
-        # Only the current parts are kept: the cache holds what the site needs, not its history;
-        # and the scratch folders of builds killed while Pagefind ran (named with their pid).
-        for old in cache.iterdir():
-            if old.name.startswith(_SCRATCH):
-                if _abandoned(old.name):
-                    shutil.rmtree(old, ignore_errors=True)
-            elif old.is_dir() and old.name not in keys:
-                _remove_part(old)
+        _prune(cache, keys)
     return _joined_keys(keys), [file for read in _part_readers(cache, keys, lazy) for file in read()]
+
+
+def prune_parts(found: list[Record], config: Config) -> None:
+    """Remove from the cache the parts not in the index of ``found`` (``search_bundle`` does, when
+    it made some): for a build that linked every part, some of them made by ``start_article_parts``."""
+    _prune(config.root / ".cache" / "search", _parts_and_keys(found, config.language)[1])
+
+
+def _prune(cache: Path, keys: list[str]) -> None:
+    """Only the current parts are kept: the cache holds what the site needs, not its history; and
+    the scratch folders of builds killed while Pagefind ran (named with their pid)."""
+    for old in cache.iterdir():
+        if old.name.startswith(_SCRATCH):
+            if _abandoned(old.name):
+                shutil.rmtree(old, ignore_errors=True)
+        elif old.is_dir() and old.name not in keys:
+            _remove_part(old)
 
 
 def _remove_part(folder: Path) -> None:
@@ -420,11 +430,28 @@ class BackgroundIndex:
 
     def files(self) -> list[OutputFile]:
         """The index's files, once made; raises what making them raised."""
-        self.thread.join()
+        return self.wait(None)
+
+    def wait(self, cancelled: Callable[[], bool] | None) -> list[OutputFile]:
+        """``files``, for work that may itself be cancelled meanwhile (raising Cancelled then)."""
+        while self.thread.is_alive():
+            if cancelled is not None and cancelled():
+                raise Cancelled
+            self.thread.join(CANCEL_CHECK_SECONDS)
         if isinstance(self.outcome, BaseException):
             raise self.outcome
         assert self.outcome is not None
         return self.outcome
+
+    @staticmethod
+    def cancel_all(indexes: Iterable[BackgroundIndex | None]) -> None:
+        """``cancel`` them together: every one is told to stop before any is waited for (one may
+        be waiting for another, whose Pagefind may hang)."""
+        started = [index for index in indexes if index is not None]
+        for index in started:
+            index.stop.set()
+        for index in started:
+            index.thread.join()
 
     def cancel(self) -> None:
         """Stop it, the build having failed: its Pagefind processes are killed now, and the work

@@ -465,7 +465,8 @@ def test_after_an_edit_pagefind_starts_on_the_article_part_of_the_index_before_t
     # The same edit built: the real Pagefind, each start noted, and the build's lines as they come.
     template.write_text(original, encoding="utf-8")
     starts = tmp_path / "starts.log"
-    noting = broken_pagefind(tmp_path / "noting", f"#!/bin/sh\ndate +%s.%N >> '{starts}'\n"
+    noting = broken_pagefind(tmp_path / "noting", f"#!/bin/sh\n'{sys.executable}' -c 'import time; "
+                                                  f"print(time.time())' >> '{starts}'\n"
                                                   f"exec '{pagefind_executable()}' \"$@\"\n")
     command = [sys.executable, str(REPO / "build.py")]
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
@@ -483,6 +484,16 @@ def test_after_an_edit_pagefind_starts_on_the_article_part_of_the_index_before_t
     assert len(after) == parts and len(set(after) - set(search_before)) >= 1
     assert "Zeppelin note" in (project / "site" / "articles" / f"n{edited}" / "index.html").read_text(
         encoding="utf-8")
+
+    # Another article of that part edited: whichever way the build finds its parts (made while it
+    # rendered, or all in the cache by then), the part the edit replaces leaves the cache.
+    other = next(number for number in range(count)
+                 if number != edited and part_of(article_href(f"n{number}"), parts) == 1)
+    (articles / f"n{other}.md").write_text(
+        f"---\ntitle: Note {other}\ndate: 2024-03-01\n---\n\nThe harbour note number {other}, amended.\n",
+        encoding="utf-8")
+    assert run_cli(project, timeout=300).code == 0
+    assert len(list(cache.iterdir())) == parts
 
 
 def test_the_scratch_folders_of_killed_builds_leave_the_search_cache_when_it_is_next_made(tmp_path: Path) -> None:
