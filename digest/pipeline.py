@@ -21,9 +21,9 @@ from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError
-from digest.models import Article, OutputFile, Site
+from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
-from digest.read import ReadMemo, read_content
+from digest.read import ContentReport, ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site, template_cache
 from digest.search import (
@@ -34,15 +34,19 @@ from digest.search import (
     article_record,
     bundle_parts,
     cached_parts,
+    last_topic_records,
+    page_records,
     part_count,
     prune_parts,
     records,
     records_count,
+    save_topic_records,
     search_bundle,
     search_files,
     search_is_current,
     spread_count,
     start_article_parts,
+    topic_records,
     uncached_records,
 )
 from digest.theme import load_theme
@@ -277,11 +281,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                     memory.cache = AnalysisCache(config.root, result.warnings.append)
                 cache = memory.cache if memory is not None else AnalysisCache(config.root, result.warnings.append)
             # After an edit: Pagefind starts on the article's part of the index now, beside the
-            # analysis and collect (unless it is the first part, which collect's pages go to). Not
-            # when the analysis may fork a pool (no workers were forked): its thread must not be.
+            # analysis and collect (the first part too, its topics taken to be the last build's).
+            # Not when the analysis may fork a pool (no workers were forked): its thread must not be.
             if (memory is None and cache is not None and 0 < content.parsed <= EARLY_INDEX_ARTICLES
                     and (renderers is not None or (workers or usable_cores()) < 2)):
-                articles_index = _index_articles(content.articles, cache, config, workers)
+                articles_index = _index_articles(content, cache, config, workers)
             analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
                                           forked=renderers)
             stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
@@ -293,6 +297,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             related_loaded = collected.related[0] if collected is not None and collected.related is not None else None
             site = collect(analyzed, content.pages, config, collected)
             stages.detail = f"{len(site.topics)} topic(s)"
+            if memory is None and use_cache:
+                save_topic_records(topic_records(site, config), config)  # for the next build's first part
         # The page views live on until the search stage; the cyclic collector walked them
         # ~500 times at 5,000 articles (0.27 s) finding only the few cycles templates leave.
         with stages.stage("render", loads=True):
@@ -445,13 +451,16 @@ def _index_early(found: list[Record], config: Config, workers: int,
     return None
 
 
-def _index_articles(articles: list[Article], cache: AnalysisCache, config: Config,
+def _index_articles(content: ContentReport, cache: AnalysisCache, config: Config,
                     workers: int) -> BackgroundIndex | None:
-    """``start_article_parts`` for these articles, with the analysis cache's keys of them (which
-    ``analyze_all`` then reuses)."""
+    """``start_article_parts`` for the articles read, with the analysis cache's keys of them (which
+    ``analyze_all`` then reuses); the first part too, taking the topics to be the last build's."""
     settings = settings_key(config)
-    found = [article_record(article, cache.key_of(article, settings), config.language) for article in articles]
-    return start_article_parts(found, config, workers or usable_cores())
+    found = [article_record(article, cache.key_of(article, settings), config.language)
+             for article in content.articles]
+    topics = last_topic_records(config)
+    first = None if topics is None else [*topics, *page_records(content.pages, config)]
+    return start_article_parts(found, config, workers or usable_cores(), first)
 
 
 class _EarlySearch:
