@@ -46,6 +46,7 @@ from digest.search import (
     search_is_current,
     spread_count,
     start_article_parts,
+    start_first_part,
     topic_records,
     uncached_records,
 )
@@ -272,7 +273,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
     writer = None
     background: BackgroundIndex | None = None
-    articles_index: BackgroundIndex | None = None
+    prestarted: list[BackgroundIndex] = []  # parts of the search index started after the read (an edit)
+    topics_made: list[Record] | None = None
     try:
         with stages.stage("analyze", loads=True):
             cache = None
@@ -285,7 +287,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             # Not when the analysis may fork a pool (no workers were forked): its thread must not be.
             if (memory is None and cache is not None and 0 < content.parsed <= EARLY_INDEX_ARTICLES
                     and (renderers is not None or (workers or usable_cores()) < 2)):
-                articles_index = _index_articles(content, cache, config, workers)
+                prestarted = _index_articles(content, cache, config, workers)
             analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
                                           forked=renderers)
             stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
@@ -298,7 +300,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             site = collect(analyzed, content.pages, config, collected)
             stages.detail = f"{len(site.topics)} topic(s)"
             if memory is None and use_cache:
-                save_topic_records(topic_records(site, config), config)  # for the next build's first part
+                topics_made = topic_records(site, config)  # kept for the next build's first part
+                prestarted = _confirmed(prestarted, topics_made)
         # The page views live on until the search stage; the cyclic collector walked them
         # ~500 times at 5,000 articles (0.27 s) finding only the few cycles templates leave.
         with stages.stage("render", loads=True):
@@ -329,7 +332,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
                 found_early = records(site, config) if 0 < fresh <= EARLY_INDEX_ARTICLES else None
                 if found_early is not None:
-                    background = _index_early(found_early, config, workers, articles_index)
+                    background = _index_early(found_early, config, workers, prestarted)
                 if background is None:
                     early = _EarlySearch(writer, site, config, found_early)
                     rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), early.steps)
@@ -381,15 +384,15 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                     bundle = background.files()
                 elif linked is not None:
                     bundle = linked
-                    if articles_index is not None:
-                        # Every part was in the cache, any article part it made among them (it
-                        # is stopped if still at work on one not needed): the parts they replace
+                    if prestarted:
+                        # Every part was in the cache, any part started early among them (one
+                        # still at work is not needed, and is stopped): the parts they replace
                         # go, as ``search_bundle`` removes them.
-                        articles_index.cancel()
+                        BackgroundIndex.cancel_all(prestarted)
                         prune_parts(found, config)
                 else:
                     bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True,
-                                           underway=articles_index)[1]
+                                           underway=prestarted)[1]
                 del found
             stages.detail = f"{len(bundle)} file(s)" + (", all from the cache" if bundle is linked else "")
             if writer is not None:
@@ -414,6 +417,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             stages.detail = f"{written.files} file(s)" + ("" if written.changed else ", nothing changed")
             # Only after a complete build: it describes the site/ just written. (A long-running
             # owner of the memory keeps its own.)
+            if topics_made is not None:
+                save_topic_records(topics_made, config)  # for the next build's first part
             if stored is not None:
                 _save_cache(result, partial(save_pages, config.root, stored, theme,
                                             writer.stamps if writer is not None and written.changed else None,
@@ -421,7 +426,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
     except BaseException:
         try:
             # First: Pagefind stops now, not running on for a build that failed.
-            BackgroundIndex.cancel_all([background, articles_index])
+            BackgroundIndex.cancel_all([background, *prestarted])
             if renderers is not None:
                 renderers.close()  # first: a worker may still be writing pages into the new tree
         finally:
@@ -441,7 +446,7 @@ beside the render would take the build's memory above Hugo's. After an edit, one
 
 
 def _index_early(found: list[Record], config: Config, workers: int,
-                 underway: BackgroundIndex | None) -> BackgroundIndex | None:
+                 underway: list[BackgroundIndex]) -> BackgroundIndex | None:
     """The search index of the records ``found`` started now, in the background, when parts of it
     are to be made and they hold at most BUILD_RECORDS records: Pagefind then works beside the
     render, and its memory stays what one part built alone takes. ``underway``: the parts
@@ -452,15 +457,35 @@ def _index_early(found: list[Record], config: Config, workers: int,
 
 
 def _index_articles(content: ContentReport, cache: AnalysisCache, config: Config,
-                    workers: int) -> BackgroundIndex | None:
+                    workers: int) -> list[BackgroundIndex]:
     """``start_article_parts`` for the articles read, with the analysis cache's keys of them (which
-    ``analyze_all`` then reuses); the first part too, taking the topics to be the last build's."""
+    ``analyze_all`` then reuses); and ``start_first_part``, the topics taken to be the last build's."""
     settings = settings_key(config)
     found = [article_record(article, cache.key_of(article, settings), config.language)
              for article in content.articles]
+    started: list[BackgroundIndex] = []
+    articles = start_article_parts(found, config, workers or usable_cores())
+    if articles is not None:
+        started.append(articles)
     topics = last_topic_records(config)
-    first = None if topics is None else [*topics, *page_records(content.pages, config)]
-    return start_article_parts(found, config, workers or usable_cores(), first)
+    if topics is not None:
+        first = start_first_part(found, topics, page_records(content.pages, config), config,
+                                 workers or usable_cores())
+        if first is not None:
+            started.append(first)
+    return started
+
+
+def _confirmed(early: list[BackgroundIndex], topics: list[Record]) -> list[BackgroundIndex]:
+    """``early`` once collect made ``topics``: a first part started on other topics is stopped
+    (not waited for: it will not be used) and left out."""
+    kept = []
+    for index in early:
+        if index.assumed is not None and index.assumed != topics:
+            index.cancel()
+        else:
+            kept.append(index)
+    return kept
 
 
 class _EarlySearch:

@@ -416,6 +416,7 @@ def test_after_an_edit_pagefind_starts_on_the_article_part_of_the_index_before_t
     fails stops that Pagefind too, and leaves site/ and the cached index as they were."""
     import base64
     import os
+    import shutil
     import sys
     import time
 
@@ -497,6 +498,21 @@ def test_after_an_edit_pagefind_starts_on_the_article_part_of_the_index_before_t
     assert build_noting_pagefind() > 0
     assert "rebuilt in stone" in (project / "site" / "articles" / f"n{first}" / "index.html").read_text(
         encoding="utf-8")
+
+    # A wrong guess (the topics kept from the last build are not collect's: here, doctored) is
+    # stopped once collect made the real ones, and never reaches site/: the same index as a build
+    # from nothing.
+    kept = project / ".cache" / "search-topics.json"
+    kept.write_text(kept.read_text(encoding="utf-8").replace("<h1>", "<h1>Stale ", 1), encoding="utf-8")
+    (articles / f"n{first}.md").write_text(
+        f"---\ntitle: Note {first}\ndate: 2024-03-01\n---\n\nThe harbour note number {first}, again.\n",
+        encoding="utf-8")
+    assert build_noting_pagefind() > 0
+    assert len(list(cache.iterdir())) == parts
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("site", ".cache"))
+    assert run_cli(fresh, "--no-cache", timeout=600).code == 0
+    assert tree_bytes(project / "site" / "pagefind") == tree_bytes(fresh / "site" / "pagefind")
 
     # Another article of the second part edited: whichever way the build finds its parts (made while
     # it rendered, or all in the cache by then), the part the edit replaces leaves the cache.
