@@ -496,8 +496,7 @@ class BackgroundIndex:
         """Stop it, the build having failed: its Pagefind processes are killed now, and the work
         stops at its next check (every SEND_RECORDS records sent, every CANCEL_CHECK_SECONDS while
         it waits); the parts it finished stay in the cache, each whole."""
-        self.stop.set()
-        self.thread.join()
+        self.cancel_all([self])
 
 
 class _Stop:
