@@ -6,22 +6,26 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 BENCH_STAMP   := $(VENV)/.bench-installed
 PEERS_STAMP   := $(VENV)/.peers-installed
+COMPILE_STAMP := $(VENV)/.compile-installed
+# The analysis compiled to C (digest/compiled.py): made again when its sources change.
+COMPILED      := digest/_compiled/manifest.json
+ANALYSIS      := $(wildcard digest/analyze/*.py) digest/compiled.py digest/sourcedigest.py
 CHECKERS_STAMP := node_modules/.installed
 
 .PHONY: site build test lint typecheck bench clean chromium serve fuzz checkers
 
 # Install the pinned runtime dependencies and build the example site into site/.
-site: $(RUNTIME_STAMP)
+site: $(RUNTIME_STAMP) $(COMPILED)
 	$(BIN)/python build.py
 
 build: site
 
 # Install, build the example and preview it at http://127.0.0.1:8000/ (rebuilds and reloads on save).
-serve: $(RUNTIME_STAMP)
+serve: $(RUNTIME_STAMP) $(COMPILED)
 	$(BIN)/python build.py serve
 
 # Install the dev tools (and Debian's Chromium for the browser tests) and run the whole suite.
-test: $(DEV_STAMP) chromium $(CHECKERS_STAMP)
+test: $(DEV_STAMP) $(COMPILED) chromium $(CHECKERS_STAMP)
 	$(BIN)/ruff check digest tests bench build.py
 	$(BIN)/mypy --strict digest
 	$(BIN)/python -m pytest -q
@@ -38,7 +42,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict digest
 
 # Benchmarks: print figures against named peers; see bench/README.md.
-bench: $(BENCH_STAMP) $(PEERS_STAMP)
+bench: $(BENCH_STAMP) $(PEERS_STAMP) $(COMPILED)
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_ingest.py
@@ -51,7 +55,15 @@ $(RUNTIME_STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+$(COMPILE_STAMP): requirements-compile.txt $(RUNTIME_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-compile.txt
+	touch $@
+
+# Where no C compiler is, this says so and the build runs the same analysis as Python.
+$(COMPILED): $(ANALYSIS) $(COMPILE_STAMP)
+	$(BIN)/python -m digest.compiled || true
+
+$(DEV_STAMP): requirements-dev.txt requirements-compile.txt $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -92,4 +104,4 @@ $(CHECKERS_STAMP): package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache digest/_compiled

@@ -19,6 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from digest.cache import AnalysisCache, analyze_all, settings_key
 from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
+from digest.compiled import current as compiled_analysis
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError
 from digest.models import OutputFile, Site
@@ -290,7 +291,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 prestarted = _index_articles(content, cache, config, workers)
             analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
                                           forked=renderers)
-            stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache"
+            compiled = " (analysis compiled)" if fresh and compiled_analysis() else ""
+            stages.detail = f"{fresh} analysed, {len(analyzed) - fresh} from cache{compiled}"
         with stages.stage("collect", loads=True):
             # The preview remembers what collect made in memory; a command-line build keeps the
             # related articles on disk (when caching).

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from digest.compiled import search_path
+
+# The modules compiled by mypyc (digest/compiled.py), when compiled from these sources.
+__path__ = search_path(__name__, __path__)
+
 from digest.analyze.dedup import signature
 from digest.analyze.keywords import keywords
 from digest.analyze.quotes import pull_quotes

@@ -15,6 +15,8 @@ from functools import lru_cache
 from operator import eq
 from typing import Any
 
+from digest.analyze.text import lower
+
 SHINGLE_WORDS = 5
 HASHES = 32
 BANDS = 8  # 8 bands of 4 rows: pairs above ~0.6 similarity meet in a band 97% of the time
@@ -52,7 +54,7 @@ def _hash_functions() -> tuple[Any, Any]:
 
 def signature(text: str) -> tuple[int, ...]:
     """MinHash signature of the text's word 5-grams; empty for texts too short to compare."""
-    words = _WORD.findall(text.lower())
+    words = _WORD.findall(lower(text))
     if len(words) < SHINGLE_WORDS * 4:
         return ()
     # Imported here: the cached build reads this module (collect's grouping) but makes no signature.

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from operator import itemgetter
 
-from digest.analyze.text import STOPWORDS, stem
+from digest.analyze.text import STOPWORDS, lower, stem
 from digest.models import Block
 
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\"“‘(]\s*)$")
@@ -78,17 +78,17 @@ def _shouted_term(word: str) -> tuple[str, str, str] | None:
 def _make_term(word: str, shouting: bool) -> tuple[str, str, str] | None:
     if len(word) > MAX_KEYWORD_CHARS:  # a run with no spaces is no keyword
         return None
-    lower = word.lower().replace("’", "'")
-    stopword = lower in STOPWORDS  # before the possessive goes: "let's" is one
-    if lower.endswith("'s"):
-        lower, word = lower[:-2], word[:-2]
+    lowered = lower(word).replace("’", "'")
+    stopword = lowered in STOPWORDS  # before the possessive goes: "let's" is one
+    if lowered.endswith("'s"):
+        lowered, word = lowered[:-2], word[:-2]
     # An all-capitals word in ordinary text is an acronym (NATO, UK, LSE): keep its form,
     # and keep it even when it is short or spells a stop word ("US").
     acronym = not shouting and word.isupper() and 2 <= len(word) <= 5
-    if not acronym and (stopword or lower in STOPWORDS or lower.isdigit() or len(lower) < 3):
+    if not acronym and (stopword or lowered in STOPWORDS or lowered.isdigit() or len(lowered) < 3):
         return None
-    form = word if acronym or (word[:1].isupper() and not word.isupper()) else lower
-    return stem(lower), form, lower
+    form = word if acronym or (word[:1].isupper() and not word.isupper()) else lowered
+    return stem(lowered), form, lowered
 
 
 def _mostly_capitals(text: str) -> bool:

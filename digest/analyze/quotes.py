@@ -40,6 +40,7 @@ from functools import lru_cache
 from digest.analyze.text import (
     ABBREVIATIONS,
     OPENING_QUOTES,
+    lower,
     matches,
     quote_spans,
     split_sentences,
@@ -229,7 +230,7 @@ _POSSESSIVE = ("'s", "’s", "s'", "s’")
 
 
 def _is_title(token: str) -> bool:
-    return token.lower().strip(".") in _ROLES
+    return lower(token).strip(".") in _ROLES
 
 
 def _name_tokens(tokens: Sequence[str]) -> tuple[list[str], bool]:
@@ -241,14 +242,14 @@ def _name_tokens(tokens: Sequence[str]) -> tuple[list[str], bool]:
             cut, titled = index + 1, False
         elif _is_title(token):
             cut, titled = index + 1, True
-    kept = [token for token in tokens[cut:] if token.lower() not in _NOT_NAMES]
+    kept = [token for token in tokens[cut:] if lower(token) not in _NOT_NAMES]
     if kept and kept[-1].endswith(_POSSESSIVE):
         kept[-1] = kept[-1][:-2] if kept[-1].endswith(("'s", "’s")) else kept[-1][:-1]
     return [token.rstrip(".,") if len(token) > 2 else token for token in kept if token], titled
 
 
 def _is_org(tokens: Sequence[str]) -> bool:
-    return any(token.lower() in _ORG_WORDS for token in tokens)
+    return any(lower(token) in _ORG_WORDS for token in tokens)
 
 
 def _clean(text: str) -> str:
@@ -352,7 +353,7 @@ class _Article:
             found: list[tuple[int, str]] = []
             for start, name in _role_mentions(self.narrative, role):
                 modifier = _word_just_before(self.narrative[max(0, start - 20) : start])
-                if modifier.lower() in _ROLE_MODIFIERS:
+                if lower(modifier) in _ROLE_MODIFIERS:
                     continue  # the shadow foreign secretary is not the foreign secretary
                 tokens, _ = _name_tokens(name.split())
                 if tokens:
@@ -407,7 +408,7 @@ def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, i
     starts = [0]
     for match in matches(_SENTENCE_END, _SENTENCE_END_START, narrative):
         dot = match.start()
-        if narrative[dot] == "." and _word_before(narrative, dot).lower() in ABBREVIATIONS:
+        if narrative[dot] == "." and lower(_word_before(narrative, dot)) in ABBREVIATIONS:
             continue  # "Mr. Smith"
         starts.append(match.end())
     article = _Article(narrative, starts)
@@ -422,7 +423,7 @@ def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, i
         if name not in seen:
             seen.add(name)
             article.names.append(name)
-        if _is_org(tokens) or tokens[-1].lower() in _OFFICES:
+        if _is_org(tokens) or lower(tokens[-1]) in _OFFICES:
             continue  # "the Foreign Secretary" is a title, not a name
         marked, prominent = _person_evidence(narrative, start, end, article.sentence_start(start), titled)
         possessive = run.endswith(_POSSESSIVE)  # "Ms Jowell's deputy said": not her
@@ -472,12 +473,12 @@ def _name_runs(narrative: str) -> list[tuple[int, int]]:
             if word in _CONNECTORS:
                 gap.append(word)
             elif gap or not segments:
-                segments.append([base + token.start(), base + token.end(), int(word.lower() in _ORG_WORDS)])
+                segments.append([base + token.start(), base + token.end(), int(lower(word) in _ORG_WORDS)])
                 gaps.append(gap)
                 gap = []
             else:
                 segments[-1][1] = base + token.end()
-                segments[-1][2] |= int(word.lower() in _ORG_WORDS)
+                segments[-1][2] |= int(lower(word) in _ORG_WORDS)
         index = 0
         while index < len(segments):
             start, _, organisation = segments[index]
@@ -496,8 +497,8 @@ def _name_runs(narrative: str) -> list[tuple[int, int]]:
 
 
 def _is_role(word: str) -> bool:
-    lower = word.lower().strip(".,")
-    return lower in _ROLES or (lower.endswith("s") and lower[:-1] in _ROLES)
+    lowered = lower(word).strip(".,")
+    return lowered in _ROLES or (lowered.endswith("s") and lowered[:-1] in _ROLES)
 
 
 def _person_evidence(narrative: str, start: int, end: int, sentence_start: int, titled: bool) -> tuple[bool, int]:
@@ -508,8 +509,8 @@ def _person_evidence(narrative: str, start: int, end: int, sentence_start: int, 
     modifier = _WORD_AFTER.match(after)
     if modifier and _is_role(modifier.group("word")):
         return False, 0  # "Tottenham manager Martin Jol", "chief Palestinian negotiator": describes someone
-    word = _word_just_before(before).lower()
-    if (word in _SPEECH_VERB_SET and word not in _OBJECT_VERBS) or before.lower().rstrip().endswith(" according to"):
+    word = lower(_word_just_before(before))
+    if (word in _SPEECH_VERB_SET and word not in _OBJECT_VERBS) or lower(before).rstrip().endswith(" according to"):
         return True, 2  # "said Marc Toutai", "Jol said"; not "told Cadena Cope", the listener
     if _VERB_AFTER.match(after):
         return True, 2
@@ -581,7 +582,7 @@ def _description_phrase(description: Sequence[str]) -> list[str]:
     """The words that say who, up to the head: "chairman of the committee" -> ["chairman"]."""
     kept: list[str] = []
     for word in description:
-        if word.lower() in ("of", "at", "for", "in", "from", "with", "to", "who", "on"):
+        if lower(word) in ("of", "at", "for", "in", "from", "with", "to", "who", "on"):
             break
         kept.append(word.rstrip(".,!?;:"))
         if word.endswith((",", ".", ";", ":", "!", "?")):
@@ -591,10 +592,11 @@ def _description_phrase(description: Sequence[str]) -> list[str]:
 
 def _names_a_person(head: str) -> bool:
     """'chairman', 'Dutchman', '45-year-old', 'Brazilian': words for a person, not for a body."""
-    lower = head.lower()
-    if lower in _RELATIVES:
+    lowered = lower(head)
+    if lowered in _RELATIVES:
         return False  # "the father" is someone's father, seldom the person just named
-    return lower in _ROLES or bool(_PERSON_HEAD.search(lower)) or (head[:1].isupper() and bool(_DEMONYM.search(lower)))
+    return (lowered in _ROLES or bool(_PERSON_HEAD.search(lowered))
+            or (head[:1].isupper() and bool(_DEMONYM.search(lowered))))
 
 
 def _is_description(description: str) -> bool:
@@ -686,7 +688,7 @@ def _before(article: _Article, window: str) -> _Attribution | None:
 def _resolve(article: _Article, attribution: _Attribution, sentence_start: int) -> str | None:
     """The speaker an attribution names, as the article names them most fully."""
     if attribution.kind == "pronoun":
-        pronoun = attribution.value.lower()
+        pronoun = lower(attribution.value)
         return article.person_before(sentence_start) if pronoun in _PRONOUNS else None
     if attribution.kind == "description":
         return _resolve_description(article, attribution.value, sentence_start)
@@ -711,7 +713,7 @@ def _resolve_description(article: _Article, description: str, sentence_start: in
         earlier = [name for position, name in holders if position < sentence_start]
         return earlier[-1] if earlier else None
     # "his spokesman" is somebody else, unnamed; "the Dutchman" is someone the article has named.
-    if determiner.lower() == "the" and _names_a_person(head):
+    if lower(determiner) == "the" and _names_a_person(head):
         return article.person_before(sentence_start)
     return None
 
@@ -719,7 +721,7 @@ def _resolve_description(article: _Article, description: str, sentence_start: in
 def _resolve_name(article: _Article, raw: str) -> str | None:
     """'Zelensky' -> 'Volodymyr Zelensky'; 'The QCA' -> 'Qualifications and Curriculum Authority'."""
     raw_tokens = raw.split()
-    while raw_tokens and raw_tokens[0].lower() in _NOT_NAMES:  # "The QCA", "And the Regent Street ..."
+    while raw_tokens and lower(raw_tokens[0]) in _NOT_NAMES:  # "The QCA", "And the Regent Street ..."
         raw_tokens = raw_tokens[1:]
     joined = [index for index, token in enumerate(raw_tokens) if token in _CONNECTORS]
     if joined:
@@ -729,7 +731,7 @@ def _resolve_name(article: _Article, raw: str) -> str | None:
             return None  # two people: "Tony Blair and Ruth Kelly said"
         raw_tokens = raw_tokens[joined[-1] + 1 :]  # "Mayor of London Sadiq Khan" -> after "of"
     tokens, _ = _name_tokens(raw_tokens)
-    if not tokens or tokens[0].lower() in _NOT_NAMES:
+    if not tokens or lower(tokens[0]) in _NOT_NAMES:
         return None
     if len(tokens) == 1 and tokens[0] in article.acronyms:
         return article.acronyms[tokens[0]]

@@ -207,9 +207,10 @@ def is_redundant(
         return False
     if any(cosine(vectors[index], vectors[j], norms[index], norms[j]) > 0.45 for j in chosen):
         return True
-    union: Counter[str] = Counter()
+    union: dict[str, float] = {}
     for j in chosen:
-        union.update(vectors[j])
+        for term, weight in vectors[j].items():
+            union[term] = weight + union.get(term, 0.0)
     union_norm = math.sqrt(sum(v * v for v in union.values()))
     return cosine(vectors[index], union, norms[index], union_norm) > 0.55
 

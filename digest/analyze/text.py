@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+
+_python_lower: Callable[[str], str] = str.lower
+
+
+def lower(text: str) -> str:
+    """``text.lower()`` as Python does it. Compiled by mypyc (``digest/compiled.py``), ``lower()`` on
+    text that is not ASCII misses Unicode's final-sigma rule ("ΣΟΦΟΣ" gives "σοφοσ", not "σοφος"):
+    there the method is called as an object, which is Python's own."""
+    return text.lower() if text.isascii() else _python_lower(text)
 
 
 def word_set(text: str) -> frozenset[str]:
@@ -91,7 +100,7 @@ def _abbreviation_before(text: str, end: int) -> str:
     start = end
     while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "."):
         start -= 1
-    return text[start:end].lower()
+    return lower(text[start:end])
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +188,7 @@ def _quote_spans(text: str, open_tail: bool) -> tuple[QuoteSpan, ...]:
 def _continues_after_abbreviation(abbreviation: str, after: str) -> bool:
     """True when the full stop of ``abbreviation`` does not end the sentence before ``after``."""
     words_after = _LETTERS.findall(after[:40])
-    next_word = words_after[0].lower() if words_after and after[:1].isalpha() else ""
+    next_word = lower(words_after[0]) if words_after and after[:1].isalpha() else ""
     if abbreviation in ("a.m", "p.m"):
         # "8 p.m. ET", "9 a.m. Friday", "9 a.m. Moscow time"; otherwise a new sentence.
         return next_word in _AFTER_TIME or (len(words_after) > 1 and words_after[1] == "time")
@@ -250,7 +259,7 @@ def _tokens(text: str) -> tuple[str, ...]:
         # Lower-casing ASCII keeps every character's class, so the whole text can be lowered first.
         return tuple(_WORD.findall(text.lower()))
     # Elsewhere lower() can change what is a word ("İ" -> "i" + a combining dot): each word alone.
-    return tuple(word.lower().replace("’", "'") for word in _WORD.findall(text))
+    return tuple(lower(word).replace("’", "'") for word in _WORD.findall(text))
 
 
 @lru_cache(maxsize=65536)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from digest.analyze.text import content_terms
+from digest.analyze.text import content_terms, lower
 from digest.config import TopicConfig
 from digest.slugs import slugify
 
@@ -163,10 +163,10 @@ def assign_topics(
 
 def pinned_topic_slugs(names: Sequence[str], declared: Sequence[TopicConfig]) -> tuple[str, ...]:
     """Front-matter topics, matched to declared ones by name or slug; others become their own."""
-    by_key = {topic.slug: topic.slug for topic in declared} | {topic.name.lower(): topic.slug for topic in declared}
+    by_key = {topic.slug: topic.slug for topic in declared} | {lower(topic.name): topic.slug for topic in declared}
     slugs: list[str] = []
     for name in names:
-        slug = by_key.get(name.lower()) or by_key.get(slugify(name)) or slugify(name, fallback="")
+        slug = by_key.get(lower(name)) or by_key.get(slugify(name)) or slugify(name, fallback="")
         if slug and slug not in slugs:
             slugs.append(slug)
     return tuple(slugs)
