@@ -129,8 +129,10 @@ def main() -> int:
     as Python (exit status 1)."""
     try:
         compile_modules()
-    except (Exception, SystemExit) as error:  # setuptools exits on a compiler error
-        print(f"digest: the analysis was not compiled ({error}); builds run it as Python, the same "
+    except (Exception, SystemExit) as error:
+        # mypyc and setuptools print what stopped them, then exit.
+        reason = "stopped by the errors above" if isinstance(error, SystemExit) else str(error)
+        print(f"digest: the analysis was not compiled ({reason}); builds run it as Python, the same "
               "results a little slower. Install a C compiler and Python's headers (Debian: gcc, "
               "python3-dev) and run make again.", file=sys.stderr)
         return 1
