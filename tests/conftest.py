@@ -48,6 +48,15 @@ def make_project(folder: Path, with_seed: bool = True) -> Path:
     return folder
 
 
+def put_in_inbox(project: Path, stories: list[Path]) -> None:
+    """Copy raw stories into the project's inbox, each with one fixed modification time (a date
+    taken from the file's time is then the same on every run)."""
+    for story in stories:
+        copy = project / "content" / "inbox" / story.name
+        copy.write_bytes(story.read_bytes())
+        os.utime(copy, (1700000000, 1700000000))
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "project")

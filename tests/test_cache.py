@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SEED, SHARED, broken_pagefind, make_project, run_cli, tree_bytes
+from tests.conftest import REPO, SEED, SHARED, broken_pagefind, make_project, put_in_inbox, run_cli, tree_bytes
 
 
 def analysed(out: str) -> tuple[int, int]:
@@ -72,10 +72,7 @@ def test_one_or_two_workers_and_any_hash_seed_give_identical_sites(tmp_path: Pat
     sites = []
     for workers, seed in (("1", "1"), ("2", "2")):
         project = make_project(tmp_path / f"w{workers}", with_seed=False)
-        for story in stories:
-            copy = project / "content" / "inbox" / story.name
-            copy.write_bytes(story.read_bytes())
-            os.utime(copy, (1700000000, 1700000000))
+        put_in_inbox(project, stories)
         result = run_cli(project, "build", "--workers", workers, env={"PYTHONHASHSEED": seed})
         assert result.code == 0, result.err[-2000:]
         assert analysed(result.out) == (len(stories), 0)
@@ -90,10 +87,7 @@ def test_a_fresh_build_records_every_page_for_the_next_to_reuse(tmp_path: Path) 
     if len(stories) < 60:
         pytest.skip(f"needs the CNN dev stories under {SHARED / 'corpus'} for a batch big enough for the workers")
     project = make_project(tmp_path / "project", with_seed=False)
-    for story in stories:
-        copy = project / "content" / "inbox" / story.name
-        copy.write_bytes(story.read_bytes())
-        os.utime(copy, (1700000000, 1700000000))
+    put_in_inbox(project, stories)
     first = run_cli(project, "build", "--workers", "2")
     assert first.code == 0, first.err[-2000:]
     pages = int(re.search(r"^built (\d+) pages", first.out, re.MULTILINE).group(1))  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from digest.compiled import FOLDER, MANIFEST, _missing_tool
-from tests.conftest import REPO, SHARED, make_project, tree_bytes
+from tests.conftest import REPO, SHARED, make_project, put_in_inbox, tree_bytes
 
 COMPILED_NOTE = "(analysis compiled)"
 
@@ -68,10 +68,7 @@ def test_a_site_analysed_compiled_is_byte_identical_to_one_analysed_as_python(co
     sites, outputs = [], []
     for switch in ("1", "0"):
         project = make_project(tmp_path / f"compiled-{switch}", with_seed=False)
-        for story in stories:
-            copy = project / "content" / "inbox" / story.name
-            copy.write_bytes(story.read_bytes())
-            os.utime(copy, (1700000000, 1700000000))
+        put_in_inbox(project, stories)
         outputs.append(_build(compiled_code, project, env={"DIGEST_COMPILED": switch}))
         sites.append(tree_bytes(project / "site"))
     assert COMPILED_NOTE in outputs[0], outputs[0]

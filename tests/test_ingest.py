@@ -8,7 +8,7 @@ from pathlib import Path
 
 from digest.ingest import is_unedited
 from digest.ingest.plaintext import parse_plain_text
-from tests.conftest import REPO, SEED, SHARED, make_project, run_cli, tree_bytes
+from tests.conftest import REPO, SEED, SHARED, make_project, put_in_inbox, run_cli, tree_bytes
 
 GOLDEN = REPO / "tests" / "golden" / "seed.md"
 SEED_SLUG = "russia-ukraine-war-kyiv-under-heavy-bombing-russian-tanks-20"
@@ -241,10 +241,7 @@ def test_a_pool_of_workers_gives_the_same_files_as_one(tmp_path: Path) -> None:
     trees = []
     for workers in ("1", "2"):
         project = make_project(tmp_path / f"w{workers}", with_seed=False)
-        for story in stories:
-            copy = project / "content" / "inbox" / story.name
-            copy.write_bytes(story.read_bytes())
-            os.utime(copy, (1700000000, 1700000000))
+        put_in_inbox(project, stories)
         result = run_cli(project, "ingest", "--workers", workers, "content/inbox")
         assert result.code == 0, result.err[-2000:]
         assert f"ingest: {len(stories)} written" in result.out
