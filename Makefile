@@ -7,9 +7,11 @@ DEV_STAMP     := $(VENV)/.dev-installed
 BENCH_STAMP   := $(VENV)/.bench-installed
 PEERS_STAMP   := $(VENV)/.peers-installed
 COMPILE_STAMP := $(VENV)/.compile-installed
-# The analysis compiled to C (digest/compiled.py): made again when its sources change.
-COMPILED      := digest/_compiled/manifest.json
-ANALYSIS      := $(wildcard digest/analyze/*.py) digest/compiled.py digest/sourcedigest.py
+# The analysis compiled to C (digest/compiled.py, into digest/_compiled/): tried again when the
+# modules it compiles (compiled.py's MODULES) change.
+COMPILED      := $(VENV)/.analysis-compiled
+ANALYSIS      := $(addprefix digest/analyze/,dedup.py keywords.py quotes.py sentences.py summarize.py text.py topics.py) \
+                 digest/compiled.py digest/sourcedigest.py
 CHECKERS_STAMP := node_modules/.installed
 
 .PHONY: site build test lint typecheck bench clean chromium serve fuzz checkers
@@ -59,9 +61,11 @@ $(COMPILE_STAMP): requirements-compile.txt $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-compile.txt
 	touch $@
 
-# Where no C compiler is, this says so and the build runs the same analysis as Python.
+# Where no C compiler is, this says so (once, until those modules change) and builds run the same
+# analysis as Python.
 $(COMPILED): $(ANALYSIS) $(COMPILE_STAMP)
 	$(BIN)/python -m digest.compiled || true
+	touch $@
 
 $(DEV_STAMP): requirements-dev.txt requirements-compile.txt $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -104,4 +108,4 @@ $(CHECKERS_STAMP): package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache digest/_compiled
+	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache digest/_compiled digest/_compiled-* $(COMPILED)

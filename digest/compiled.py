@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from digest.sourcedigest import PACKAGE, source_digest
+from digest.sourcedigest import PACKAGE, files_digest, source_digest
 
 MODULES = ("analyze/dedup.py", "analyze/keywords.py", "analyze/quotes.py", "analyze/sentences.py",
            "analyze/summarize.py", "analyze/text.py", "analyze/topics.py")
@@ -33,15 +33,16 @@ MODULES = ("analyze/dedup.py", "analyze/keywords.py", "analyze/quotes.py", "anal
 FOLDER = PACKAGE / "_compiled"
 MANIFEST = "manifest.json"
 GROUP = "digest_analysis"
-"""The name of the shared library the compiled modules live in (``<GROUP>__mypyc``), found on
-``sys.path``; each module is a small library of its own name that loads it."""
+"""The name of the shared library the compiled modules live in (``<GROUP>__mypyc``, loaded from
+``FOLDER`` by ``search_path``); each module is a small library of its own name that imports it."""
 SWITCH = "DIGEST_COMPILED"
 """The environment variable that turns the compiled modules off: ``0``."""
 
 
-def _identity() -> dict[str, str]:
-    """What compiled modules must have been compiled from and for, to be used."""
-    return {"sources": source_digest(MODULES), "suffix": str(sysconfig.get_config_var("EXT_SUFFIX")),
+def _identity(sources: str) -> dict[str, str]:
+    """What compiled modules must have been compiled from (``sources``, the digest of ``MODULES``)
+    and for, to be used."""
+    return {"sources": sources, "suffix": str(sysconfig.get_config_var("EXT_SUFFIX")),
             "python": sys.implementation.cache_tag or ""}
 
 
@@ -54,61 +55,97 @@ def current() -> bool:
         manifest = json.loads((FOLDER / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return bool(manifest == _identity())
+    return bool(manifest == _identity(source_digest(MODULES)))
+
+
+_chosen: list[bool] = []
+"""What ``search_path`` chose in this process: [True] for the compiled modules."""
 
 
 def search_path(package: str, path: list[str]) -> list[str]:
     """A subpackage's ``__path__`` with its compiled modules' folder first, when ``current()``: its
     modules are then imported from there, the rest (and every module when not) from ``path``."""
-    if not current():
-        return path
-    if str(FOLDER) not in sys.path:
-        sys.path.append(str(FOLDER))  # for the shared library, a top-level module
-    return [str(FOLDER.joinpath(*package.split(".")[1:])), *path]
+    use = current() and _load_library()
+    _chosen[:] = [use]
+    return [str(FOLDER.joinpath(*package.split(".")[1:])), *path] if use else path
+
+
+def _load_library() -> bool:
+    """Load the shared library the compiled modules live in from this folder, by its path, under
+    the name they import it by: never another file of that name found elsewhere on sys.path."""
+    name = f"{GROUP}__mypyc"
+    if name in sys.modules:
+        return True
+    spec = importlib.util.spec_from_file_location(name, FOLDER / (name + str(sysconfig.get_config_var("EXT_SUFFIX"))))
+    if spec is None or spec.loader is None:
+        return False
+    try:
+        library = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(library)
+    except (ImportError, OSError):
+        return False  # the Python modules then
+    sys.modules[name] = library
+    return True
 
 
 def in_use() -> bool:
-    """Whether the analysis runs compiled in this process."""
-    from digest.analyze import quotes
+    """Whether the analysis runs compiled in this process (what it chose when first imported)."""
+    import digest.analyze  # noqa: F401 (makes the choice, once)
 
-    return not str(quotes.__file__).endswith(".py")
+    return _chosen == [True]
 
 
 def compile_modules(folder: Path = FOLDER) -> None:
-    """Compile ``MODULES`` into ``folder``, replacing what it held only once all compiled: a failed
-    compile leaves the last one. Raises what mypyc or the C compiler raise (needs mypy, setuptools
-    and a C compiler: ``requirements-compile.txt``)."""
+    """Compile ``MODULES`` into ``folder``. What is compiled is a copy of the package taken first,
+    and the manifest digests that copy: a source saved meanwhile is not taken for compiled. The new
+    folder is made beside ``folder`` and renamed over it once complete (a failed or killed compile
+    leaves the last one, or none: never half of one). Raises what mypyc or the C compiler raise
+    (needs mypy, setuptools and a C compiler: ``requirements-compile.txt``)."""
     missing = _missing_tool()
     if missing:
-        raise RuntimeError(missing)
+        raise MissingTool(missing)
     from mypyc.build import mypycify
     from setuptools import setup  # type: ignore[import-untyped]
 
+    suffix = str(sysconfig.get_config_var("EXT_SUFFIX"))
     with tempfile.TemporaryDirectory(prefix="digest-compile-") as scratch:
         work = Path(scratch)
-        # mypyc names each module after its path from the folder it runs in: the package's parent.
-        with contextlib.chdir(PACKAGE.parent):
+        source = work / "src"
+        shutil.copytree(PACKAGE, source / PACKAGE.name,
+                        ignore=shutil.ignore_patterns("__pycache__", f"{FOLDER.name}*"))
+        if (PACKAGE.parent / "pyproject.toml").is_file():  # mypy's settings
+            shutil.copy(PACKAGE.parent / "pyproject.toml", source)
+        sources = files_digest(source / PACKAGE.name, MODULES)
+        # mypyc names each module after its path from the folder it runs in.
+        with contextlib.chdir(source):
             extensions: list[Any] = mypycify([f"{PACKAGE.name}/{name}" for name in MODULES], opt_level="3",
                                              group_name=GROUP, target_dir=str(work / "c"))
             setup(name="digest-compiled", ext_modules=extensions, packages=[], py_modules=[], script_name="setup.py",
                   script_args=["--quiet", "build_ext", "--build-lib", str(work / "lib"),
                                "--build-temp", str(work / "temp")])
-        built = work / "lib"
-        package = built / PACKAGE.name
-        # The layout ``search_path`` expects: the shared library at the top, each module's own
-        # library in its subpackage's folder (``analyze/quotes....so``).
-        for library in package.rglob("*" + str(sysconfig.get_config_var("EXT_SUFFIX"))):
-            target = built / library.relative_to(package)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            library.rename(target)
-        shutil.rmtree(package)
-        (built / MANIFEST).write_text(json.dumps(_identity(), indent=1) + "\n", encoding="utf-8")
-        old = folder.with_name(folder.name + "-old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        shutil.move(str(built), folder)
-        shutil.rmtree(old, ignore_errors=True)
+        built = Path(tempfile.mkdtemp(prefix=f"{folder.name}-new-", dir=folder.parent))
+        try:
+            # The layout ``search_path`` expects: the shared library at the top, each module's own
+            # library in its subpackage's folder (``analyze/quotes....so``).
+            package = work / "lib" / PACKAGE.name
+            for library in sorted((work / "lib").rglob("*" + suffix)):
+                inside = library.relative_to(package) if library.is_relative_to(package) else library.name
+                target = built / inside
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(library, target)
+            (built / MANIFEST).write_text(json.dumps(_identity(sources), indent=1) + "\n", encoding="utf-8")
+            old = folder.with_name(folder.name + "-old")
+            shutil.rmtree(old, ignore_errors=True)
+            if folder.exists():
+                folder.rename(old)
+            built.rename(folder)  # the same file system: one step
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(built, ignore_errors=True)  # gone already, unless something failed
+
+
+class MissingTool(Exception):
+    """What the compile needs and this machine lacks."""
 
 
 def _missing_tool() -> str | None:
@@ -129,12 +166,16 @@ def main() -> int:
     as Python (exit status 1)."""
     try:
         compile_modules()
-    except (Exception, SystemExit) as error:
-        # mypyc and setuptools print what stopped them, then exit.
-        reason = "stopped by the errors above" if isinstance(error, SystemExit) else str(error)
+    except MissingTool as missing:
+        print(f"digest: the analysis was not compiled ({missing}); builds run it as Python, the same "
+              "results a little slower. To compile it, install a C compiler and Python's headers "
+              "(Debian: gcc, python3-dev) and run make again.", file=sys.stderr)
+        return 1
+    except (Exception, SystemExit) as error:  # mypyc and setuptools print what stopped them, then exit
+        stopped = isinstance(error, SystemExit)
+        reason = "mypyc or the C compiler stopped with the errors above" if stopped else str(error)
         print(f"digest: the analysis was not compiled ({reason}); builds run it as Python, the same "
-              "results a little slower. Install a C compiler and Python's headers (Debian: gcc, "
-              "python3-dev) and run make again.", file=sys.stderr)
+              "results a little slower. The analysis must pass `make typecheck` to compile.", file=sys.stderr)
         return 1
     print(f"digest: compiled the analysis into {FOLDER.relative_to(PACKAGE.parent)}/")
     return 0

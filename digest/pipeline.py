@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from digest.cache import AnalysisCache, analyze_all, settings_key
 from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
-from digest.compiled import current as compiled_analysis
+from digest.compiled import in_use as compiled_analysis
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError
 from digest.models import OutputFile, Site

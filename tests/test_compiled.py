@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,48 @@ def test_an_edited_source_runs_as_python_until_compiled_again(compiled_code: Pat
     manifest.write_text(manifest.read_text(encoding="utf-8").replace(sys.implementation.cache_tag or "", "cpython-399"),
                         encoding="utf-8")
     assert _module_file(code).endswith("quotes.py")
+
+
+def test_a_source_saved_during_the_compile_runs_as_python(compiled_code: Path, tmp_path: Path) -> None:
+    """The compile takes a copy of the sources first and compiles and digests that: a module saved
+    while it runs (~35 s) is not taken for compiled, though the compile ends after the save."""
+    code = tmp_path / "code"
+    shutil.copytree(compiled_code, code)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(scratch)}
+    compiling = subprocess.Popen([sys.executable, "-m", "digest.compiled"], cwd=code, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(scratch.glob("digest-compile-*/src/digest/analyze/keywords.py")):
+            assert compiling.poll() is None and time.monotonic() < deadline, "the compile took no copy"
+            time.sleep(0.05)
+        source = code / "digest" / "analyze" / "keywords.py"
+        source.write_text(source.read_text(encoding="utf-8") + "\n# saved during the compile\n", encoding="utf-8")
+        out, err = compiling.communicate(timeout=600)
+    finally:
+        compiling.kill()
+    assert compiling.returncode == 0, err[-3000:]
+    assert "compiled the analysis" in out
+    assert _module_file(code).endswith("quotes.py")  # the saved source does not match what was compiled
+    source.write_text(source.read_text(encoding="utf-8").replace("\n# saved during the compile\n", ""),
+                      encoding="utf-8")
+    assert _module_file(code).endswith(".so")
+
+
+def test_the_shared_library_is_the_compiled_folders_own(compiled_code: Path, tmp_path: Path) -> None:
+    """A module named like the compiled modules' shared library, earlier on the import path, is not
+    what they load; and the compiled folder adds nothing importable to the path."""
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    (decoy / "digest_analysis__mypyc.py").write_text("raise ImportError('the decoy was imported')\n", encoding="utf-8")
+    done = _run(compiled_code, ["-c", "import importlib.util, digest.analyze.quotes as q; "
+                                "print(q.__file__, importlib.util.find_spec('analyze'))"],
+                cwd=compiled_code, env={"PYTHONPATH": f"{decoy}{os.pathsep}{compiled_code}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(compiled_code / "digest" / FOLDER.name / "analyze" / Path(
+        _module_file(compiled_code)).name), "None"]
 
 
 def test_a_compile_that_cannot_run_says_why_and_keeps_the_last(compiled_code: Path, tmp_path: Path) -> None:

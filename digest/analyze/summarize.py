@@ -30,7 +30,9 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float], norm_a: float, norm_b
         return 0.0
     if len(a) > len(b):
         a, b = b, a
-    return sum(count * b[term] for term, count in a.items() if term in b) / (norm_a * norm_b)
+    # Floats are summed from lists, not generators, here and in topics.py: compiled (digest/compiled.py),
+    # a generator's sum() is a plain loop, where Python 3.12's sum() of floats compensates rounding.
+    return sum([count * b[term] for term, count in a.items() if term in b]) / (norm_a * norm_b)
 
 
 def _vectors(sentences: Sequence[Sentence]) -> tuple[Sequence[Mapping[str, float]], Sequence[float]]:
@@ -211,7 +213,7 @@ def is_redundant(
     for j in chosen:
         for term, weight in vectors[j].items():
             union[term] = weight + union.get(term, 0.0)
-    union_norm = math.sqrt(sum(v * v for v in union.values()))
+    union_norm = math.sqrt(sum([v * v for v in union.values()]))
     return cosine(vectors[index], union, norms[index], union_norm) > 0.55
 
 

@@ -77,8 +77,8 @@ class TopicMatcher:
     def evidence(self, families: Counter[str]) -> float:
         """How much an article's words (``word_families`` of them) point at this topic: the sum of
         ``log(1 + count)`` over the keywords found, description words counting half."""
-        hits = sum(math.log1p(count) for term, count in families.items() if term in self.keyword_terms)
-        hits += 0.5 * sum(math.log1p(count) for term, count in families.items() if term in self.description_terms)
+        hits = sum([math.log1p(count) for term, count in families.items() if term in self.keyword_terms])
+        hits += 0.5 * sum([math.log1p(count) for term, count in families.items() if term in self.description_terms])
         return hits
 
     def score(self, counts: Counter[str], total: int) -> float:
@@ -150,7 +150,7 @@ def assign_topics(
         zip(_all_evidence(tuple(declared), families), (topic.slug for topic in declared), strict=True),
         key=lambda item: (-item[0], item[1]),
     )
-    total = sum(value for value, _ in evidence)
+    total = sum([value for value, _ in evidence])
     best = evidence[0][0]
     if best < MIN_EVIDENCE - 1e-9:
         return ()
@@ -242,7 +242,7 @@ def _vectors(articles: Sequence[TopicText]) -> list[dict[str, float]]:
     for count in counts:
         weights = [(frequency * idf[term], term) for term, frequency in count if term in idf]
         strongest = heapq.nlargest(VECTOR_TERMS, weights)  # ties: by word, so no order of input matters
-        norm = math.sqrt(sum(weight * weight for weight, _ in strongest))
+        norm = math.sqrt(sum([weight * weight for weight, _ in strongest]))
         # An article sharing a single word with the others (a "won" or a "said") is alike to none.
         vectors.append({term: weight / norm for weight, term in strongest} if len(strongest) > 1 else {})
     return vectors
