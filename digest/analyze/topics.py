@@ -147,7 +147,7 @@ def assign_topics(
         return ()
     families = word_families(content_terms(title) * 2 + content_terms(text))
     evidence = sorted(
-        zip(_all_evidence(tuple(declared), families), (topic.slug for topic in declared), strict=True),
+        zip(_all_evidence(tuple(declared), families), [topic.slug for topic in declared], strict=True),
         key=lambda item: (-item[0], item[1]),
     )
     total = sum([value for value, _ in evidence])
