@@ -35,6 +35,8 @@ MANIFEST = "manifest.json"
 GROUP = "digest_analysis"
 """The name of the shared library the compiled modules live in (``<GROUP>__mypyc``, loaded from
 ``FOLDER`` by ``search_path``); each module is a small library of its own name that imports it."""
+SUFFIX = str(sysconfig.get_config_var("EXT_SUFFIX"))
+"""The file name ending of this Python's extension modules."""
 SWITCH = "DIGEST_COMPILED"
 """The environment variable that turns the compiled modules off: ``0``."""
 
@@ -42,7 +44,7 @@ SWITCH = "DIGEST_COMPILED"
 def _identity(sources: str) -> dict[str, str]:
     """What compiled modules must have been compiled from (``sources``, the digest of ``MODULES``)
     and for, to be used."""
-    return {"sources": sources, "suffix": str(sysconfig.get_config_var("EXT_SUFFIX")),
+    return {"sources": sources, "suffix": SUFFIX,
             "python": sys.implementation.cache_tag or ""}
 
 
@@ -76,7 +78,7 @@ def _load_library() -> bool:
     name = f"{GROUP}__mypyc"
     if name in sys.modules:
         return True
-    spec = importlib.util.spec_from_file_location(name, FOLDER / (name + str(sysconfig.get_config_var("EXT_SUFFIX"))))
+    spec = importlib.util.spec_from_file_location(name, FOLDER / (name + SUFFIX))
     if spec is None or spec.loader is None:
         return False
     try:
@@ -95,10 +97,10 @@ def in_use() -> bool:
     return _chosen == [True]
 
 
-def compile_modules(folder: Path = FOLDER) -> None:
-    """Compile ``MODULES`` into ``folder``. What is compiled is a copy of the package taken first,
+def compile_modules() -> None:
+    """Compile ``MODULES`` into ``FOLDER``. What is compiled is a copy of the package taken first,
     and the manifest digests that copy: a source saved meanwhile is not taken for compiled. The new
-    folder is made beside ``folder`` and renamed over it once complete (a failed or killed compile
+    folder is made beside ``FOLDER`` and renamed over it once complete (a failed or killed compile
     leaves the last one, or none: never half of one). Raises what mypyc or the C compiler raise
     (needs mypy, setuptools and a C compiler: ``requirements-compile.txt``)."""
     missing = _missing_tool()
@@ -107,7 +109,6 @@ def compile_modules(folder: Path = FOLDER) -> None:
     from mypyc.build import mypycify
     from setuptools import setup  # type: ignore[import-untyped]
 
-    suffix = str(sysconfig.get_config_var("EXT_SUFFIX"))
     with tempfile.TemporaryDirectory(prefix="digest-compile-") as scratch:
         work = Path(scratch)
         source = work / "src"
@@ -123,22 +124,22 @@ def compile_modules(folder: Path = FOLDER) -> None:
             setup(name="digest-compiled", ext_modules=extensions, packages=[], py_modules=[], script_name="setup.py",
                   script_args=["--quiet", "build_ext", "--build-lib", str(work / "lib"),
                                "--build-temp", str(work / "temp")])
-        built = Path(tempfile.mkdtemp(prefix=f"{folder.name}-new-", dir=folder.parent))
+        built = Path(tempfile.mkdtemp(prefix=f"{FOLDER.name}-new-", dir=FOLDER.parent))
         try:
             # The layout ``search_path`` expects: the shared library at the top, each module's own
             # library in its subpackage's folder (``analyze/quotes....so``).
             package = work / "lib" / PACKAGE.name
-            for library in sorted((work / "lib").rglob("*" + suffix)):
+            for library in sorted((work / "lib").rglob("*" + SUFFIX)):
                 inside = library.relative_to(package) if library.is_relative_to(package) else library.name
                 target = built / inside
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(library, target)
             (built / MANIFEST).write_text(json.dumps(_identity(sources), indent=1) + "\n", encoding="utf-8")
-            old = folder.with_name(folder.name + "-old")
+            old = FOLDER.with_name(FOLDER.name + "-old")
             shutil.rmtree(old, ignore_errors=True)
-            if folder.exists():
-                folder.rename(old)
-            built.rename(folder)  # the same file system: one step
+            if FOLDER.exists():
+                FOLDER.rename(old)
+            built.rename(FOLDER)  # the same file system: one step
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(built, ignore_errors=True)  # gone already, unless something failed
