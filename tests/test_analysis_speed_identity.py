@@ -101,6 +101,22 @@ def test_tokens_and_capitals_are_what_the_plain_loops_give() -> None:
         assert _mostly_capitals(body.upper()) is (len(letters) >= 8)
 
 
+APOSTROPHES = ["rock'n'roll", "'quoted'", "don''t", "it's'", "'", "''", "a'b'c", "x'1", "1'x", "o'", "'o", "_'a", "a_'b"]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_words_split_in_c_are_the_patterns_matches(seed: int) -> None:
+    rng = random.Random(seed)
+    ascii_pieces = [piece for piece in PIECES if piece.isascii()] + APOSTROPHES + ["_", "__init__", "9_9", "a\tb"]
+    body = "".join(rng.choice(ascii_pieces if seed % 4 else PIECES) + rng.choice(["", " ", "-", "'"])
+                   for _ in range(rng.randint(0, 80)))
+    found = [match.group(0) for match in text._WORD.finditer(body)]
+    assert text.word_matches(body) == found
+    assert text.word_starts(body, found) == [match.start() for match in text._WORD.finditer(body)]
+    assert dedup.alnum_runs(body) == dedup._WORD.findall(body)
+    assert dedup.alnum_runs(body.lower()) == dedup._WORD.findall(body.lower())
+
+
 def reference_centrality(sentences: list[Sentence]) -> list[float]:
     """The pairwise loop centrality() ran before, with Counter vectors."""
     document_frequency: Counter[str] = Counter()

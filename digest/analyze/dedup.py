@@ -15,7 +15,7 @@ from functools import lru_cache
 from operator import eq
 from typing import Any
 
-from digest.analyze.text import lower
+from digest.analyze.text import lower, spaces_but
 
 SHINGLE_WORDS = 5
 HASHES = 32
@@ -24,6 +24,8 @@ ROWS = HASHES // BANDS
 DUPLICATE_SIMILARITY = 0.6
 """Estimated Jaccard similarity of the shingle sets above which two articles are one story."""
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ALNUM_RUNS = spaces_but(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+"""Keeps what ``_WORD`` matches in ASCII text."""
 _MIX = 0x9E3779B97F4A7C15
 """Odd: multiplying by it mixes one word's hash into the next ones' in a shingle's hash."""
 
@@ -52,9 +54,16 @@ def _hash_functions() -> tuple[Any, Any]:
     return np.array(_MULTIPLIERS, dtype=np.uint64), np.array(_INCREMENTS, dtype=np.uint64)
 
 
+def alnum_runs(text: str) -> list[str]:
+    """``_WORD.findall(text)``; for ASCII text a third of the time, as ``text.word_matches``."""
+    if not text.isascii():
+        return _WORD.findall(text)
+    return text.encode("ascii").translate(_ALNUM_RUNS).decode("ascii").split()
+
+
 def signature(text: str) -> tuple[int, ...]:
     """MinHash signature of the text's word 5-grams; empty for texts too short to compare."""
-    words = _WORD.findall(lower(text))
+    words = alnum_runs(lower(text))
     if len(words) < SHINGLE_WORDS * 4:
         return ()
     # Imported here: the cached build reads this module (collect's grouping) but makes no signature.

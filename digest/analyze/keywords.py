@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from operator import itemgetter
 
-from digest.analyze.text import STOPWORDS, lower, stem
+from digest.analyze.text import STOPWORDS, lower, stem, word_matches, word_starts
 from digest.models import Block
 
 _SENTENCE_OPENING = re.compile(r"(?:^|[.!?:\"“‘(]\s*)$")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 _ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
 
@@ -34,8 +33,10 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
         in_title = index == 0
         boost = 2.0 if in_title else 1.0
         term_of = _shouted_term if _mostly_capitals(text) else _term
-        for match in _WORD.finditer(text):
-            term = term_of(match.group(0))
+        found = word_matches(text)
+        starts: list[int] | None = None  # found only for a capitalised word, once per text
+        for number, word in enumerate(found):
+            term = term_of(word)
             if term is None:
                 continue
             key, form, lower = term
@@ -45,7 +46,10 @@ def keywords(title: str, blocks: Sequence[Block], limit: int = 8) -> list[str]:
                 forms[form] = forms.get(form, 0) + 2
             else:
                 # Capitals in a title (often Title Case) or opening a sentence are weak evidence of a name.
-                weak = in_title or _SENTENCE_OPENING.search(text, max(0, match.start() - 4), match.start()) is not None
+                if starts is None:
+                    starts = word_starts(text, found)
+                start = starts[number]
+                weak = in_title or _SENTENCE_OPENING.search(text, max(0, start - 4), start) is not None
                 forms[form] = forms.get(form, 0) + (1 if weak else 2)
             if key not in first_seen:
                 first_seen[key] = position
