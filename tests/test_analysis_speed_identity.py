@@ -117,6 +117,18 @@ def test_words_split_in_c_are_the_patterns_matches(seed: int) -> None:
     assert dedup.alnum_runs(body.lower()) == dedup._WORD.findall(body.lower())
 
 
+def test_the_words_of_a_name_run_are_parted_by_plain_spaces() -> None:
+    # quotes._name_runs finds a match's words and their places by splitting it at each space.
+    for body in [*TEXTS, "Bank  of\u00a0England", "Mr.  Jean-Luc  O'Neill and  the BBC"]:
+        for match in quotes._ORG_NAME_RE.finditer(body):
+            spans, end = [], -1
+            for word in match.group(0).split(" "):
+                start, end = end + 1, end + 1 + len(word)
+                if word:
+                    spans.append((start, end))
+            assert spans == [token.span() for token in re.finditer(r"\S+", match.group(0))]
+
+
 def reference_centrality(sentences: list[Sentence]) -> list[float]:
     """The pairwise loop centrality() ran before, with Counter vectors."""
     document_frequency: Counter[str] = Counter()

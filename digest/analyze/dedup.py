@@ -79,11 +79,14 @@ def signature(text: str) -> tuple[int, ...]:
         shingles ^= word_hashes[offset:offset + count]
         if offset < SHINGLE_WORDS - 1:
             shingles *= mix
-    distinct = np.unique(shingles)  # a shingle met twice changes no minimum
     # HASHES functions at once, each (a * x + b) mod 2^64 keeping the top 32 bits: a
-    # multiply-shift hash, a standard stand-in for a random permutation in MinHash.
+    # multiply-shift hash, a standard stand-in for a random permutation in MinHash. A shingle met
+    # twice changes no minimum: the set of shingles is not made (np.unique took longer than the
+    # repeats it saves here), and the arithmetic is done in place, in one array.
     multipliers, increments = _hash_functions()
-    values = (distinct[:, None] * multipliers + increments) >> np.uint64(32)
+    values = shingles[:, None] * multipliers
+    values += increments
+    values >>= np.uint64(32)
     minimums: list[int] = values.min(axis=0).tolist()
     return tuple(minimums)
 

@@ -221,7 +221,6 @@ _CLAUSE_MARKS = ".,;:\n\"“”"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*\s+|\n")
 _SENTENCE_END_START = re.compile(r"[.!?…\n]")
 _HAS_WORD = re.compile(r"\w")
-_NON_SPACE = re.compile(r"\S+")
 _FIRST_NAME_BEFORE = re.compile(rf"[{_CAPITAL}][\w'’-]*[ ]$")
 _SURNAME_AFTER = re.compile(rf"[ ][{_CAPITAL}]")
 
@@ -468,16 +467,22 @@ def _name_runs(narrative: str) -> list[tuple[int, int]]:
         segments: list[list[int]] = []  # [start, end, is an organisation]
         gaps: list[list[str]] = []  # the connectors before each segment
         gap: list[str] = []
-        for token in _NON_SPACE.finditer(match.group(0)):
-            word = token.group(0)
+        # The match's words are joined by plain spaces only (_ORG_NAME), so splitting at each one
+        # finds them, and where they are: one more space, one more character.
+        end = base - 1
+        for word in match.group(0).split(" "):
+            start = end + 1
+            end = start + len(word)
+            if not word:  # between two spaces
+                continue
             if word in _CONNECTORS:
                 gap.append(word)
             elif gap or not segments:
-                segments.append([base + token.start(), base + token.end(), int(lower(word) in _ORG_WORDS)])
+                segments.append([start, end, int(lower(word) in _ORG_WORDS)])
                 gaps.append(gap)
                 gap = []
             else:
-                segments[-1][1] = base + token.end()
+                segments[-1][1] = end
                 segments[-1][2] |= int(lower(word) in _ORG_WORDS)
         index = 0
         while index < len(segments):
