@@ -61,19 +61,30 @@ def test_signature_is_the_plain_minhash(body: str) -> None:
     assert dedup.signature(body) == reference_signature(body)
 
 
+ASCII_TEXTS = [" ".join(random.Random(seed).choice(["said", "Mr.", "U.S.", "A. B. Smith", ".", "!", "?", "\n", "'",
+                                                      '"', "Bank of England", "one man said", "NATO", "x" * 45])
+                       for _ in range(seed % 90)) for seed in range(200)]
+
+
 @pytest.mark.parametrize(
-    ("pattern", "starts"),
+    ("pattern", "starts", "ascii_starts"),
     [
-        (text._BOUNDARY, text._BOUNDARY_START),
-        (quotes._SENTENCE_END, quotes._SENTENCE_END_START),
-        (quotes._UNNAMED_SPEAKER, quotes._UNNAMED_START),
-        (quotes._ORG_NAME_RE, quotes._CAPITAL_START),
+        (text._BOUNDARY, text._BOUNDARY_START, text._BOUNDARY_ASCII_STARTS),
+        (quotes._SENTENCE_END, quotes._SENTENCE_END_START, quotes._SENTENCE_END_ASCII_STARTS),
+        (quotes._UNNAMED_SPEAKER, quotes._UNNAMED_START, None),
+        (quotes._ORG_NAME_RE, quotes._CAPITAL_START, quotes._CAPITAL_ASCII_STARTS),
     ],
 )
-def test_matches_finds_what_finditer_finds(pattern: re.Pattern[str], starts: re.Pattern[str]) -> None:
-    for body in TEXTS:
+def test_matches_finds_what_finditer_finds(pattern: re.Pattern[str], starts: re.Pattern[str],
+                                           ascii_starts: bytes | None) -> None:
+    for body in [*TEXTS, *ASCII_TEXTS]:
         expected = [(match.span(), match.groups()) for match in pattern.finditer(body)]
         assert [(match.span(), match.groups()) for match in text.matches(pattern, starts, body)] == expected
+        found = text.matches(pattern, starts, body, ascii_starts)
+        assert [(match.span(), match.groups()) for match in found] == expected
+    if ascii_starts is not None:  # the table marks exactly the ASCII characters ``starts`` matches
+        assert [code for code in range(128) if starts.match(chr(code))] == [
+            code for code in range(128) if ascii_starts[code] == 1]
 
 
 def test_a_and_o_match_no_other_character_ignoring_case() -> None:
@@ -101,14 +112,18 @@ def test_tokens_and_capitals_are_what_the_plain_loops_give() -> None:
         assert _mostly_capitals(body.upper()) is (len(letters) >= 8)
 
 
-APOSTROPHES = ["rock'n'roll", "'quoted'", "don''t", "it's'", "'", "''", "a'b'c", "x'1", "1'x", "o'", "'o", "_'a", "a_'b"]
+APOSTROPHES = ["rock'n'roll", "'quoted'", "don''t", "it's'", "'", "''", "a'b'c", "x'1", "1'x", "o'", "'o", "_'a", "a_'b",
+               "they’re", "’tis", "a’'b", "’"]
+SPACES_AND_MARKS = ["\u00a0", "\u2003", "\u3000", "\x1c", "\x85", "—", "“", "”", "é", "ß", "٣", "\ud800", "🙂", "x\u0301",
+                    "Ⅻ", "²", "_", "__init__", "9_9", "a\tb"]
 
 
 @pytest.mark.parametrize("seed", range(200))
 def test_words_split_in_c_are_the_patterns_matches(seed: int) -> None:
     rng = random.Random(seed)
-    ascii_pieces = [piece for piece in PIECES if piece.isascii()] + APOSTROPHES + ["_", "__init__", "9_9", "a\tb"]
-    body = "".join(rng.choice(ascii_pieces if seed % 4 else PIECES) + rng.choice(["", " ", "-", "'"])
+    ascii_pieces = [piece for piece in PIECES + APOSTROPHES + SPACES_AND_MARKS if piece.isascii()]
+    pieces = ascii_pieces if seed % 2 else PIECES + APOSTROPHES + SPACES_AND_MARKS
+    body = "".join(rng.choice(pieces) + rng.choice(["", " ", "-", "'", "’"] if seed % 2 == 0 else ["", " ", "-", "'"])
                    for _ in range(rng.randint(0, 80)))
     found = [match.group(0) for match in text._WORD.finditer(body)]
     assert text.word_matches(body) == found

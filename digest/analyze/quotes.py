@@ -41,6 +41,7 @@ from digest.analyze.text import (
     ABBREVIATIONS,
     OPENING_QUOTES,
     lower,
+    marks_table,
     matches,
     quote_spans,
     split_sentences,
@@ -87,6 +88,7 @@ _NAME_RE = re.compile(_NAME)
 _ORG_NAME = rf"{_TOKEN}(?:[ ]+(?:(?:{_CONNECTOR}|and|of|for|the|on)[ ]+)*{_TOKEN})*"
 _ORG_NAME_RE = re.compile(_ORG_NAME)
 _CAPITAL_START = re.compile(rf"[{_CAPITAL}]")
+_CAPITAL_ASCII_STARTS = marks_table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 """Where a name can begin (see ``matches``): every alternative of _TOKEN opens with a capital."""
 _ACRONYM = re.compile(rf"\((?P<acronym>[{_CAPITAL}][A-Za-z&]{{1,9}})\)")
 _ACRONYM_NAME = re.compile(rf"(?P<name>{_ORG_NAME})[ ]*$")
@@ -220,6 +222,7 @@ _SPEECH_VERB_SET = frozenset(_SPEECH_VERBS.split("|"))
 _CLAUSE_MARKS = ".,;:\n\"“”"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*\s+|\n")
 _SENTENCE_END_START = re.compile(r"[.!?…\n]")
+_SENTENCE_END_ASCII_STARTS = marks_table(b".!?\n")
 _HAS_WORD = re.compile(r"\w")
 _FIRST_NAME_BEFORE = re.compile(rf"[{_CAPITAL}][\w'’-]*[ ]$")
 _SURNAME_AFTER = re.compile(rf"[ ][{_CAPITAL}]")
@@ -405,7 +408,7 @@ def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, i
     # Antonio "LA" Reid: the nickname is not part of the name.
     narrative = _blanked(text, [*quoted, *nicknames])
     starts = [0]
-    for match in matches(_SENTENCE_END, _SENTENCE_END_START, narrative):
+    for match in matches(_SENTENCE_END, _SENTENCE_END_START, narrative, _SENTENCE_END_ASCII_STARTS):
         dot = match.start()
         if narrative[dot] == "." and lower(_word_before(narrative, dot)) in ABBREVIATIONS:
             continue  # "Mr. Smith"
@@ -462,7 +465,7 @@ def _name_runs(narrative: str) -> list[tuple[int, int]]:
     else separate names ("Tony Blair and Ruth Kelly", "Andrew Glikson of the Australian National
     University")."""
     runs: list[tuple[int, int]] = []
-    for match in matches(_ORG_NAME_RE, _CAPITAL_START, narrative):
+    for match in matches(_ORG_NAME_RE, _CAPITAL_START, narrative, _CAPITAL_ASCII_STARTS):
         base = match.start()
         segments: list[list[int]] = []  # [start, end, is an organisation]
         gaps: list[list[str]] = []  # the connectors before each segment
