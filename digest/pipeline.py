@@ -559,12 +559,14 @@ class _CacheSaves:
 
     def _run(self) -> None:
         try:
-            for save in self.saves:
+            while self.saves:
+                # Each one taken from the list and dropped once written: what it holds (the
+                # parsed articles, the analyses) is let go then, with Pagefind still starting.
+                save = self.saves.pop(0)
                 _save_cache(self.result, save)
+                del save
         except BaseException as error:  # raised again by ``join``, in the build's thread
             self.failure = error
-        finally:
-            self.saves = []  # what they saved is let go as soon as it is written
 
     def join(self) -> None:
         if self.thread is not None:
