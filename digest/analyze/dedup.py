@@ -15,7 +15,7 @@ from functools import lru_cache
 from operator import eq
 from typing import Any
 
-from digest.analyze.text import lower, spaces_but, split_runs
+from digest.analyze.text import ALNUM_RUNS, lower, runs_matched
 
 SHINGLE_WORDS = 5
 HASHES = 32
@@ -24,8 +24,6 @@ ROWS = HASHES // BANDS
 DUPLICATE_SIMILARITY = 0.6
 """Estimated Jaccard similarity of the shingle sets above which two articles are one story."""
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_ALNUM_RUNS = spaces_but(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + bytes(range(128, 256)))
-"""Keeps what ``_WORD`` matches in ASCII text, and the UTF-8 of every character beyond it."""
 _MIX = 0x9E3779B97F4A7C15
 """Odd: multiplying by it mixes one word's hash into the next ones' in a shingle's hash."""
 
@@ -55,18 +53,8 @@ def _hash_functions() -> tuple[Any, Any]:
 
 
 def alnum_runs(text: str) -> list[str]:
-    """``_WORD.findall(text)`` at a third of the time, as ``text.word_matches``: only the runs with a
-    character beyond ASCII are read by the pattern."""
-    runs = split_runs(text, _ALNUM_RUNS)
-    if text.isascii():
-        return runs
-    found: list[str] = []
-    for run in runs:
-        if run.isascii():
-            found.append(run)
-        else:
-            found.extend(_WORD.findall(run))
-    return found
+    """``_WORD.findall(text)``, by ``text.runs_matched``."""
+    return runs_matched(text, ALNUM_RUNS, _WORD)
 
 
 def signature(text: str) -> tuple[int, ...]:

@@ -88,8 +88,8 @@ _NAME_RE = re.compile(_NAME)
 _ORG_NAME = rf"{_TOKEN}(?:[ ]+(?:(?:{_CONNECTOR}|and|of|for|the|on)[ ]+)*{_TOKEN})*"
 _ORG_NAME_RE = re.compile(_ORG_NAME)
 _CAPITAL_START = re.compile(rf"[{_CAPITAL}]")
-_CAPITAL_ASCII_STARTS = marks_table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 """Where a name can begin (see ``matches``): every alternative of _TOKEN opens with a capital."""
+_CAPITAL_ASCII_STARTS = marks_table(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _ACRONYM = re.compile(rf"\((?P<acronym>[{_CAPITAL}][A-Za-z&]{{1,9}})\)")
 _ACRONYM_NAME = re.compile(rf"(?P<name>{_ORG_NAME})[ ]*$")
 

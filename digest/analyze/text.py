@@ -91,6 +91,8 @@ def spaces_but(keep: bytes) -> bytes:
 _NOT_ASCII = bytes(range(128, 256))
 """The bytes of UTF-8 that encode characters beyond ASCII: kept by the tables, so the text after
 ``translate`` is still UTF-8, each such character whole."""
+ALNUM_RUNS = spaces_but(_ALNUM + _NOT_ASCII)
+"""For ``runs_matched`` with a pattern of letters and digits alone (``dedup._WORD``)."""
 _WORD_RUNS = spaces_but(_ALNUM + b"'" + _NOT_ASCII)
 
 
@@ -102,22 +104,27 @@ def split_runs(text: str, table: bytes) -> list[str]:
     return text.encode("utf-8", "surrogatepass").translate(table).decode("utf-8", "surrogatepass").split()
 
 
-def word_matches(text: str) -> list[str]:
-    """``_WORD.findall(text)`` at a third of the time. No match holds a space or an ASCII character
-    other than a letter, a digit or an apostrophe, so the text is first split there (``split_runs``),
-    and a run of ASCII letters and digits is one whole match: the pattern reads only the other runs
-    (an apostrophe, which it drops where it joins no letters, as in "'quoted'"; a letter or a mark
-    beyond ASCII)."""
-    runs = split_runs(text, _WORD_RUNS)
-    if "'" not in text and text.isascii():
-        return runs
+def runs_matched(text: str, table: bytes, pattern: re.Pattern[str]) -> list[str]:
+    """``pattern.findall(text)``, at a third of the time, for a pattern whose matches hold no space
+    and no ASCII character but those ``table`` keeps (letters and digits, perhaps an apostrophe):
+    the text is first split there (``split_runs``), and a run of ASCII letters and digits is one
+    whole match. The pattern reads only the other runs (an apostrophe, which ``_WORD`` drops where it
+    joins no letters, as in "'quoted'"; a letter or a mark beyond ASCII)."""
+    runs = split_runs(text, table)
+    if text.isascii() and ("'" not in text or table[0x27] == 0x20):
+        return runs  # every run is ASCII letters and digits alone
     found: list[str] = []
     for run in runs:
         if run.isascii() and run.isalnum():
             found.append(run)
         else:
-            found.extend(_WORD.findall(run))
+            found.extend(pattern.findall(run))
     return found
+
+
+def word_matches(text: str) -> list[str]:
+    """``_WORD.findall(text)``, by ``runs_matched``."""
+    return runs_matched(text, _WORD_RUNS, _WORD)
 
 
 def word_starts(text: str, found: list[str]) -> list[int]:
