@@ -267,7 +267,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         parsed_before = dict(parsed) if parsed is not None and memory is None else None
         # A command-line build parses many new articles in forked processes; the preview never forks.
         content = read_content(config.content_dir, parsed, keep_going=True,
-                               workers=1 if memory is not None else workers or usable_cores())
+                               workers=1 if memory is not None else workers or usable_cores(), forked=renderers)
         result.skipped.extend(content.skipped)
         if result.skipped and not keep_going:  # every bad file of the batch at once, then stop
             raise BuildErrors(result.skipped)

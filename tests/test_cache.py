@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.workers import Workers
 from tests.conftest import REPO, SEED, SHARED, broken_pagefind, make_project, put_in_inbox, run_cli, tree_bytes
 
 
@@ -523,11 +524,18 @@ def test_many_articles_parse_the_same_in_one_process_or_several(tmp_path: Path) 
             f"## Repairs {number}\n\nThe ferry note {number} says *the quay* was repaired.\n", encoding="utf-8")
     (articles / "note-050.md").write_text("---\ntitle: [unclosed\n---\nText.\n", encoding="utf-8")  # an error
     one = read_content(tmp_path / "content", keep_going=True, workers=1)
-    several = read_content(tmp_path / "content", keep_going=True, workers=2)
-    assert several.articles == one.articles and len(one.articles) == PARALLEL_READS + 19
-    assert several.warnings == one.warnings
-    assert [str(error) for error in several.skipped] == [str(error) for error in one.skipped]
-    assert "note-050.md:3: invalid YAML" in str(several.skipped[0])  # the file and line survive the trip between processes
+    pool = read_content(tmp_path / "content", keep_going=True, workers=2)
+    workers = Workers.fork(2)  # a command-line build's own processes parse them, not a pool
+    assert workers is not None
+    try:
+        forked = read_content(tmp_path / "content", keep_going=True, workers=2, forked=workers)
+    finally:
+        workers.close()
+    for several in (pool, forked):
+        assert several.articles == one.articles and len(one.articles) == PARALLEL_READS + 19
+        assert several.warnings == one.warnings
+        assert [str(error) for error in several.skipped] == [str(error) for error in one.skipped]
+        assert "note-050.md:3: invalid YAML" in str(several.skipped[0])  # the file and line survive the trip between processes
 
 
 def test_a_symlinked_folder_in_the_inputs_is_never_trusted_and_never_loops(project: Path) -> None:
