@@ -541,9 +541,10 @@ def start_article_parts(found: list[Record], config: Config, workers: int) -> Ba
     """The parts of the index that hold articles only (all but the first) and are not in the cache,
     started now in the background, from ``found``, the records of every article: none of them
     depends on the analysis, so a build after an edit starts Pagefind on the article's part as
-    soon as it is read, and analyses and collects beside it. None when there is nothing to make, or
-    more than BUILD_RECORDS records to (a cold build: Pagefind then runs after the render, the
-    site model let go, within the memory the build has).
+    soon as it is read, and analyses and collects beside it (a cold build of a site of up to
+    BUILD_RECORDS articles too). None when there is nothing to make, or more than BUILD_RECORDS
+    records to (a cold build of a bigger site: Pagefind then runs after the render, the site
+    model let go, within the memory the build has).
 
     At the lowest priority: it takes what CPU the build leaves. After an edit at 10,000 articles
     the build itself is the longer path (linking 21,000 unchanged files), and Pagefind at the
