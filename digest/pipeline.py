@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from digest.cache import AnalysisCache, analyze_all, settings_key
+from digest.cache import AnalysisCache, analyses_ahead, analyze_all, load_analysis_code, settings_key
 from digest.collect import CollectMemo, collect
 from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.compiled import in_use as compiled_analysis
@@ -216,6 +216,8 @@ def build(
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
     # A command-line build renders in processes forked now, while this one is small: forked
     # later, each would count the whole site model again in its memory. The preview never forks.
+    if memory is None and analyses_ahead(config_path.parent.resolve(), use_cache):
+        load_analysis_code()  # shared with the workers forked next (see its note)
     renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
     if memory is None and use_cache:
         code_version()  # what the compiled templates are kept by: looked up once, outside the stages

@@ -556,8 +556,10 @@ class _Pages:
             finished = []
             for done in wait(list(busy), timeout=0 if here or meanwhile is not None else None):
                 assert isinstance(done, Connection)
-                finished.append((busy.pop(done), workers.result(done)))
-                feed(done, first=False)  # before handing the pages on: keep the worker busy
+                chunk = busy.pop(done)
+                answer = workers.answer(done)
+                feed(done, first=False)  # before unpickling and handing on its pages: keep it busy
+                finished.append((chunk, workers.result_of(answer)))
             prepare_ahead()
             for chunk, (results, checksums) in finished:
                 for index, result, sum_of_bytes in zip(chunk, results, checksums, strict=True):

@@ -99,6 +99,15 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
             time.sleep(0.01)
             return number
 
+        def reversed_text(text):
+            return text[::-1]
+
+        def dies(number):
+            if number == 9:
+                os._exit(1)  # as the system's out-of-memory killer would end it
+            return number
+
+        # Defined before the fork: a worker finds a function sent to it by its name.
         workers = Workers.fork(2)
         assert workers is not None
         print("squares ok:", list(workers.map(slow_square, range(100), 3)) == [n * n for n in range(100)])
@@ -108,10 +117,10 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
             print("failed:", error.message.splitlines()[-1])
         print("after:", list(workers.map(slow_square, [1, 2, 3, 4, 5], 1)))
 
-        def dies(number):
-            if number == 9:
-                os._exit(1)  # as the system's out-of-memory killer would end it
-            return number
+        # Calls and answers each far bigger than a pipe holds (a worker is sent its next chunk as
+        # soon as its answer is read, while others may be writing theirs): no side waits forever.
+        texts = [str(number) * 300_000 for number in range(12)]
+        print("big ok:", list(workers.map(reversed_text, texts, 2)) == [text[::-1] for text in texts])
 
         try:
             list(workers.map(dies, range(20), 2))
@@ -121,7 +130,7 @@ def test_map_gives_results_in_order_and_leaves_the_workers_free_after_a_failure(
     """)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["squares ok: True", "failed: ValueError: thirteen",
-                                        "after: [1, 4, 9, 16, 25]",
+                                        "after: [1, 4, 9, 16, 25]", "big ok: True",
                                         "died: a worker process stopped unexpectedly (out of memory?)"]
 
 
