@@ -44,11 +44,13 @@ from digest.search import (
     records_count,
     save_topic_records,
     search_bundle,
+    search_cache,
     search_files,
     search_is_current,
     spread_count,
     start_article_parts,
     start_first_part,
+    start_first_part_articles,
     topic_records,
     uncached_records,
 )
@@ -309,6 +311,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is None and use_cache:
                 topics_made = topic_records(site, config)  # kept for the next build's first part
                 prestarted = _confirmed(prestarted, topics_made)
+                if any(index.rest is not None for index in prestarted):
+                    # A first part started with its articles only: now the rest of its records.
+                    found_collected = records(site, config)
+                    prestarted = [index for index in prestarted
+                                  if index.complete(found_collected, config.language, search_cache(config))]
         # The page views live on until the search stage; the cyclic collector walked them
         # ~500 times at 5,000 articles (0.27 s) finding only the few cycles templates leave.
         with stages.stage("render", loads=True):
@@ -461,16 +468,18 @@ beside the render would take the build's memory above Hugo's. After an edit, one
 
 
 def _indexes_articles_early(content: ContentReport) -> bool:
-    """Whether a command-line build starts the article parts of the search index (all but the
-    first: ``start_article_parts``) as soon as the articles are read, at the lowest priority.
+    """Whether a command-line build starts the parts of the search index as soon as the articles
+    are read, at the lowest priority: those of articles only (``start_article_parts``), and the
+    first with the last build's topics (``start_first_part``) or, without them, with its
+    articles alone, its topics sent after collect (``start_first_part_articles``).
 
     After an edit (up to EARLY_INDEX_ARTICLES parsed again), and in a cold build of a site whose
     articles fit in BUILD_RECORDS (~1,200): there Pagefind takes the CPU the analysis and render
     leave idle (the tail of each stage, the main process's turns), where it ran after the render
-    with a core idle beside it. At 1,000 articles the part made early (~500 records) is ~40% done
-    by the search stage, which went 1.79 -> 1.49 s (medians of 6 alternating no-cache pairs) with
-    the same peak memory (~350 MiB). A bigger site's parts wait for the render, as its memory
-    needs (see EARLY_INDEX_ARTICLES)."""
+    with a core idle beside it. At 1,000 articles the second part started early (~500 records) was
+    ~40% done by the search stage, which went 1.79 -> 1.49 s (medians of 6 alternating no-cache
+    pairs) with the same peak memory (~350 MiB). A bigger site's parts wait for the render, as its
+    memory needs (see EARLY_INDEX_ARTICLES)."""
     return content.parsed > 0 and (content.parsed <= EARLY_INDEX_ARTICLES
                                    or len(content.articles) <= BUILD_RECORDS)
 
@@ -498,11 +507,10 @@ def _index_articles(content: ContentReport, cache: AnalysisCache, config: Config
     if articles is not None:
         started.append(articles)
     topics = last_topic_records(config)
-    if topics is not None:
-        first = start_first_part(found, topics, page_records(content.pages, config), config,
-                                 workers or usable_cores())
-        if first is not None:
-            started.append(first)
+    first = (start_first_part(found, topics, page_records(content.pages, config), config, workers or usable_cores())
+             if topics is not None else start_first_part_articles(found, config))
+    if first is not None:
+        started.append(first)
     return started
 
 

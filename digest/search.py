@@ -31,7 +31,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -254,14 +253,21 @@ def bundle_parts(files: list[OutputFile]) -> int:
 
 def _split(found: list[Record]) -> list[list[Record]]:
     """The records of each part, in the order of their addresses: a part's records, and so its key,
-    do not depend on the order the site lists its articles in (by date, known only after collect)."""
+    do not depend on the order the site lists its articles in (by date, known only after collect).
+    In the first part the articles come first, then the site's own pages (topics, pages): a cold
+    build sends that part's articles to Pagefind as soon as they are read, the rest after collect
+    (``start_first_part_articles``), and every build indexes them in that one order."""
     count = part_count(spread_count(found))
     parts: list[list[Record]] = [[] for _ in range(count)]
     for record in found:
         parts[0 if record.first else part_of(record.href, count)].append(record)
     for part in parts:
-        part.sort(key=attrgetter("href"))
+        part.sort(key=_record_order)
     return parts
+
+
+def _record_order(record: Record) -> tuple[bool, str]:
+    return record.first, record.href
 
 
 def _parts_and_keys(found: list[Record], language: str) -> tuple[list[list[Record]], list[str]]:
@@ -341,7 +347,7 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
     again here but waited for."""
     lowest = cancelled is not None if yielding is None else yielding
     parts, keys = _parts_and_keys(found, config.language)
-    cache = _search_cache(config)
+    cache = search_cache(config)
     missing = _to_make(zip(parts, keys, strict=True), cache, underway)
     _make(missing, config, cancelled, workers, lowest)
     for index in underway:
@@ -354,7 +360,7 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
 def prune_parts(found: list[Record], config: Config) -> None:
     """Remove from the cache the parts not in the index of ``found`` (``search_bundle`` does, when
     it made some): for a build that linked every part, some of them made by ``start_article_parts``."""
-    _prune(_search_cache(config), _parts_and_keys(found, config.language)[1])
+    _prune(search_cache(config), _parts_and_keys(found, config.language)[1])
 
 
 def _prune(cache: Path, keys: list[str]) -> None:
@@ -386,7 +392,7 @@ def _make(jobs: list[tuple[list[Record], Path]], config: Config, cancelled: Call
     """Index each job's records into its folder of the cache, ``workers`` at a time."""
     if not jobs:
         return
-    _search_cache(config).mkdir(parents=True, exist_ok=True)
+    search_cache(config).mkdir(parents=True, exist_ok=True)
     return_free_memory()
 
     def index(job: tuple[list[Record], Path]) -> None:
@@ -407,7 +413,7 @@ def _part_readers(cache: Path, keys: list[str], lazy: bool) -> list[Callable[[],
             for number, (key, prefix) in enumerate(zip(keys, part_folders(len(keys)), strict=True))]
 
 
-def _search_cache(config: Config) -> Path:
+def search_cache(config: Config) -> Path:
     """Where each part's bundle is kept: ``.cache/search/<key>/``."""
     return config.root / ".cache" / "search"
 
@@ -430,7 +436,7 @@ def cached_parts(found: list[Record], config: Config) -> list[Callable[[], list[
     each part, what reads its files as ``search_bundle(found, config, lazy=True)`` gives them;
     else None."""
     keys = _parts_and_keys(found, config.language)[1]
-    cache = _search_cache(config)
+    cache = search_cache(config)
     return _part_readers(cache, keys, lazy=True) if all(_is_cached(cache / key) for key in keys) else None
 
 
@@ -438,7 +444,7 @@ def uncached_records(found: list[Record], config: Config, underway: Sequence[Bac
     """How many of ``found`` are in parts of the index that are not in the cache: what Pagefind
     would index now (the parts ``underway`` makes left out)."""
     parts, keys = _parts_and_keys(found, config.language)
-    return sum(len(part) for part, _ in _to_make(zip(parts, keys, strict=True), _search_cache(config), underway))
+    return sum(len(part) for part, _ in _to_make(zip(parts, keys, strict=True), search_cache(config), underway))
 
 
 class BackgroundIndex:
@@ -457,6 +463,8 @@ class BackgroundIndex:
         """The parts it makes, when known beforehand (``start_article_parts``)."""
         self.assumed: list[Record] | None = None
         """The topic records it took collect's to be (``start_first_part``)."""
+        self.rest: _Rest | None = None
+        """What a first part started before collect waits for (``start_first_part_articles``)."""
         self.stop = _Stop()
         self.outcome: list[OutputFile] | BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(work,), name="search-index", daemon=True)
@@ -499,6 +507,27 @@ class BackgroundIndex:
             index.stop.set()
         for index in started:
             index.thread.join()
+
+    def complete(self, found: list[Record], language: str, cache: Path) -> bool:
+        """Give a first part started before collect (``rest``) the rest of its records, from
+        ``found``, every record of the site as ``records`` makes them. It is stopped instead (and
+        the part made with the others) when the records it was sent are not the ones the part
+        starts with, or the part is in the cache already: whether it goes on."""
+        if self.rest is None:
+            return True
+        parts, keys = _parts_and_keys(found, language)
+        sent = self.rest.sent
+        first, kept = parts[0], cache / keys[0]
+        same = len(first) >= len(sent) and all(
+            (made.href, made.source, made.html) == (early.href, early.source, early.html)
+            for made, early in zip(first[:len(sent)], sent, strict=True)) and all(
+            record.first for record in first[len(sent):])
+        if not same or _is_cached(kept):
+            self.cancel()
+            return False
+        self.keys = {keys[0]}
+        self.rest.give(first[len(sent):], kept)
+        return True
 
     def cancel(self) -> None:
         """Stop it, the build having failed: its Pagefind processes are killed now, and the work
@@ -569,8 +598,33 @@ def start_first_part(found: list[Record], topics: list[Record], pages: list[Reco
     return index
 
 
+def start_first_part_articles(found: list[Record], config: Config) -> BackgroundIndex | None:
+    """The first part of the index started now, with only its articles (from ``found``, the
+    records of every article): they come first in the part (``_split``), and Pagefind reads them
+    at the lowest priority, beside the analysis, collect and render; the site's own records
+    (topics, pages) follow once collect made them (``BackgroundIndex.complete``), and only then is
+    the part built and kept. For a cold build of a small site, which has no topics of an earlier
+    build to start it with (``start_first_part``): at the search stage, its two parts then have
+    about as much left to do, and finish together on two cores, where the first part, started
+    last, was left alone on one."""
+    articles = _split(found)[0]
+    if not articles or len(found) > BUILD_RECORDS:
+        return None
+    rest = _Rest(articles)
+    cache = search_cache(config)
+
+    def work(stop: Callable[[], bool]) -> list[OutputFile]:
+        cache.mkdir(parents=True, exist_ok=True)
+        _index(articles, config.language, cache, rest, stop, lowest=True)
+        return []
+
+    index = BackgroundIndex(work)
+    index.rest = rest
+    return index
+
+
 def _start(config: Config, workers: int, parts: list[tuple[list[Record], str]]) -> BackgroundIndex | None:
-    jobs = _to_make(parts, _search_cache(config))
+    jobs = _to_make(parts, search_cache(config))
     if not jobs or sum(len(part) for part, _ in jobs) > BUILD_RECORDS:
         return None
 
@@ -773,10 +827,43 @@ def _abandoned(name: str) -> bool:
     return int(pid) != os.getpid() and not running_elsewhere(pid)
 
 
-def _index(found: list[Record], language: str, cache: Path, kept: Path,
+class _Rest:
+    """The records a first part started before collect waits for (the site's own: topics, pages),
+    and the folder of the cache its bundle goes to, which depends on them: given once collect made
+    them (``BackgroundIndex.complete``)."""
+
+    def __init__(self, sent: list[Record]) -> None:
+        self.sent = sent
+        """The records sent to Pagefind before: the part's articles."""
+        self.given = threading.Event()
+        self.records: list[Record] = []
+        self.kept: Path | None = None
+
+    def give(self, records: list[Record], kept: Path) -> None:
+        self.records, self.kept = records, kept
+        self.given.set()
+
+    def wait(self, cancelled: Callable[[], bool] | None) -> tuple[list[Record], Path]:
+        while not self.given.wait(CANCEL_CHECK_SECONDS):
+            if cancelled is not None and cancelled():
+                raise Cancelled
+        assert self.kept is not None
+        return self.records, self.kept
+
+
+def _send_records(service: _Service, index: int, found: list[Record], cancelled: Callable[[], bool] | None) -> None:
+    for start in range(0, len(found), SEND_RECORDS):
+        if cancelled is not None and cancelled():
+            raise Cancelled
+        service.send_all({"type": "AddFile", "index_id": index, "url": "/" + record.href,
+                          "file_contents": record.document()} for record in found[start:start + SEND_RECORDS])
+
+
+def _index(found: list[Record], language: str, cache: Path, kept: Path | _Rest,
            cancelled: Callable[[], bool] | None, lowest: bool = False) -> None:
     """Index the records with Pagefind, in the order given (the bundle's bytes follow from it), and
-    keep its bundle under ``kept``.
+    keep its bundle under ``kept``; a ``_Rest``: then the records it is given, after ``found``,
+    and the folder it names.
 
     Building the index takes about half of a part's time but triples Pagefind's memory (50 -> 190
     MB for 670 records), so it is done within ``_BUILDING``'s budget: while one big part builds,
@@ -788,11 +875,12 @@ def _index(found: list[Record], language: str, cache: Path, kept: Path,
         try:
             service.send({"type": "NewIndex", "config": {"force_language": language.split("-")[0].lower() or "en"}})
             index = service.answer()["index_id"]
-            for start in range(0, len(found), SEND_RECORDS):
-                if cancelled is not None and cancelled():
-                    raise Cancelled
-                service.send_all({"type": "AddFile", "index_id": index, "url": "/" + record.href,
-                                  "file_contents": record.document()} for record in found[start:start + SEND_RECORDS])
+            _send_records(service, index, found, cancelled)
+            if isinstance(kept, _Rest):
+                # Pagefind reads the records sent meanwhile; the rest come once collect made them.
+                more, kept = kept.wait(cancelled)
+                _send_records(service, index, more, cancelled)
+                found = [*found, *more]
             service.answer_all(len(found))
             # The files come back in the answer and are written here: Pagefind's own WriteFiles
             # answers before its last file is complete, and the process is stopped right after
