@@ -51,7 +51,6 @@ from digest.search import (
     start_article_parts,
     start_first_part,
     start_first_part_articles,
-    start_held_part,
     topic_records,
     uncached_records,
 )
@@ -294,12 +293,9 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             # A cold build of a small site starts its article parts now too (see
             # ``_indexes_articles_early``). Not when the analysis may fork a pool (no workers were
             # forked): its thread must not be.
-            if memory is None and cache is not None and (renderers is not None or (workers or usable_cores()) < 2):
-                if _indexes_articles_early(content):
-                    prestarted = _index_articles(content, cache, config, workers)
-                elif content.parsed > EARLY_INDEX_ARTICLES:  # a cold build of a big site
-                    held = start_held_part(_article_records(content, cache, config), config)
-                    prestarted = [held] if held is not None else []
+            if (memory is None and cache is not None and _indexes_articles_early(content)
+                    and (renderers is not None or (workers or usable_cores()) < 2)):
+                prestarted = _index_articles(content, cache, config, workers)
             analyzed, fresh = analyze_all(content.articles, config, cache, workers or usable_cores(), progress,
                                           forked=renderers)
             compiled = " (analysis compiled)" if fresh and compiled_analysis() else ""
@@ -315,7 +311,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is None and use_cache:
                 topics_made = topic_records(site, config)  # kept for the next build's first part
                 prestarted = _confirmed(prestarted, topics_made)
-                if any(index.rest is not None and not index.held for index in prestarted):
+                if any(index.rest is not None for index in prestarted):
                     # A first part started with its articles only: now the rest of its records.
                     found_collected = records(site, config)
                     prestarted = [index for index in prestarted
@@ -403,8 +399,6 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                     del site, content, analyzed, cache, parsed, parsed_before, collected
                 else:
                     result.model = (site, content, analyzed, cache, parsed, parsed_before, collected)
-                for index in prestarted:
-                    index.release()  # a part held back from its build (a big site's) builds now
                 try:
                     if background is not None:
                         bundle = background.files()
@@ -505,7 +499,9 @@ def _index_articles(content: ContentReport, cache: AnalysisCache, config: Config
                     workers: int) -> list[BackgroundIndex]:
     """``start_article_parts`` for the articles read, with the analysis cache's keys of them (which
     ``analyze_all`` then reuses); and ``start_first_part``, the topics taken to be the last build's."""
-    found = _article_records(content, cache, config)
+    settings = settings_key(config)
+    found = [article_record(article, cache.key_of(article, settings), config.language)
+             for article in content.articles]
     started: list[BackgroundIndex] = []
     articles = start_article_parts(found, config, workers or usable_cores())
     if articles is not None:
@@ -516,14 +512,6 @@ def _index_articles(content: ContentReport, cache: AnalysisCache, config: Config
     if first is not None:
         started.append(first)
     return started
-
-
-def _article_records(content: ContentReport, cache: AnalysisCache, config: Config) -> list[Record]:
-    """The search records of the articles read, with the analysis cache's keys of them (which
-    ``analyze_all`` then reuses)."""
-    settings = settings_key(config)
-    return [article_record(article, cache.key_of(article, settings), config.language)
-            for article in content.articles]
 
 
 def _confirmed(early: list[BackgroundIndex], topics: list[Record]) -> list[BackgroundIndex]:

@@ -349,7 +349,7 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
     parts, keys = _parts_and_keys(found, config.language)
     cache = search_cache(config)
     missing = _to_make(zip(parts, keys, strict=True), cache, underway)
-    _make(missing, config, cancelled, workers, lowest, [index for index in underway if index.held])
+    _make(missing, config, cancelled, workers, lowest)
     for index in underway:
         index.wait(cancelled)  # raises what making its parts raised
     if missing or underway:
@@ -388,29 +388,23 @@ def _remove_part(folder: Path) -> None:
 
 
 def _make(jobs: list[tuple[list[Record], Path]], config: Config, cancelled: Callable[[], bool] | None,
-          workers: int, lowest: bool, held: Sequence[BackgroundIndex] = ()) -> None:
-    """Index each job's records into its folder of the cache, ``workers`` at a time; ``held``:
-    parts started before (``start_held_part``), each waited for in the first turns, as if made
-    there (two parts read their records at once at most, as Pagefind's memory allows)."""
+          workers: int, lowest: bool) -> None:
+    """Index each job's records into its folder of the cache, ``workers`` at a time."""
     if not jobs:
         return
     search_cache(config).mkdir(parents=True, exist_ok=True)
     return_free_memory()
 
-    def index(job: tuple[list[Record], Path] | BackgroundIndex) -> None:
-        if isinstance(job, BackgroundIndex):
-            job.wait(cancelled)
-        else:
-            _index(job[0], config.language, job[1].parent, job[1], cancelled, lowest)
+    def index(job: tuple[list[Record], Path]) -> None:
+        _index(job[0], config.language, job[1].parent, job[1], cancelled, lowest)
 
-    turns: list[tuple[list[Record], Path] | BackgroundIndex] = [*held, *jobs]
-    if workers > 1 and len(turns) > 1:
-        with ThreadPoolExecutor(min(workers, len(turns))) as pool:
-            for _ in pool.map(index, turns):
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(min(workers, len(jobs))) as pool:
+            for _ in pool.map(index, jobs):
                 pass
     else:
-        for turn in turns:
-            index(turn)
+        for job in jobs:
+            index(job)
 
 
 def _part_readers(cache: Path, keys: list[str], lazy: bool) -> list[Callable[[], list[OutputFile]]]:
@@ -470,10 +464,7 @@ class BackgroundIndex:
         self.assumed: list[Record] | None = None
         """The topic records it took collect's to be (``start_first_part``)."""
         self.rest: _Rest | None = None
-        """What a first part started before collect waits for (``start_first_part_articles``), or
-        a part held back from its build (``start_held_part``)."""
-        self.held = False
-        """Built only once released (``release``), in one of the search stage's turns."""
+        """What a first part started before collect waits for (``start_first_part_articles``)."""
         self.stop = _Stop()
         self.outcome: list[OutputFile] | BaseException | None = None
         self.thread = threading.Thread(target=self._run, args=(work,), name="search-index", daemon=True)
@@ -517,17 +508,12 @@ class BackgroundIndex:
         for index in started:
             index.thread.join()
 
-    def release(self) -> None:
-        """Let a part held back from its build (``start_held_part``) build now."""
-        if self.held and self.rest is not None and self.rest.kept is not None:
-            self.rest.give([], self.rest.kept)
-
     def complete(self, found: list[Record], language: str, cache: Path) -> bool:
         """Give a first part started before collect (``rest``) the rest of its records, from
         ``found``, every record of the site as ``records`` makes them. It is stopped instead (and
         the part made with the others) when the records it was sent are not the ones the part
         starts with, or the part is in the cache already: whether it goes on."""
-        if self.rest is None or self.held:
+        if self.rest is None:
             return True
         parts, keys = _parts_and_keys(found, language)
         sent = self.rest.sent
@@ -634,34 +620,6 @@ def start_first_part_articles(found: list[Record], config: Config) -> Background
 
     index = BackgroundIndex(work)
     index.rest = rest
-    return index
-
-
-def start_held_part(found: list[Record], config: Config) -> BackgroundIndex | None:
-    """For a cold build of a big site (its parts too many to build beside the site model): one
-    part of articles only (from ``found``, the records of every article) not in the cache,
-    started now at the lowest priority. Pagefind reads its records beside the analysis, collect
-    and render (~50 MB at 5,000 articles), and builds it (~190 MB) only once released
-    (``release``), at the search stage, the site model let go: there it is the first part
-    built, as soon as the stage starts, while the next reads its records (``search_bundle``
-    gives it one of its turns). The parts build one at a time, each ~1.1 s at 5,000 articles, and
-    the first no longer waits for its own records to be read."""
-    parts, keys = _parts_and_keys(found, config.language)
-    cache = search_cache(config)
-    chosen = next(((part, key) for part, key in zip(parts[1:], keys[1:], strict=True)
-                   if part and not _is_cached(cache / key)), None)
-    if chosen is None:
-        return None
-    part, key = chosen
-    rest = _Rest(part, cache / key)
-
-    def work(stop: Callable[[], bool]) -> list[OutputFile]:
-        cache.mkdir(parents=True, exist_ok=True)
-        _index(part, config.language, cache, rest, stop, lowest=True)
-        return []
-
-    index = BackgroundIndex(work, {key})
-    index.rest, index.held = rest, True
     return index
 
 
@@ -874,13 +832,12 @@ class _Rest:
     and the folder of the cache its bundle goes to, which depends on them: given once collect made
     them (``BackgroundIndex.complete``)."""
 
-    def __init__(self, sent: list[Record], kept: Path | None = None) -> None:
+    def __init__(self, sent: list[Record]) -> None:
         self.sent = sent
         """The records sent to Pagefind before: the part's articles."""
         self.given = threading.Event()
         self.records: list[Record] = []
-        self.kept = kept
-        """The part's folder, when known from the start (``start_held_part``)."""
+        self.kept: Path | None = None
 
     def give(self, records: list[Record], kept: Path) -> None:
         self.records, self.kept = records, kept

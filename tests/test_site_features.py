@@ -300,33 +300,6 @@ def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
     assert [path.name for path in (tmp_path / ".cache" / "search").iterdir()] == [key]
 
 
-def test_a_big_sites_cold_build_holds_one_part_of_its_index_back_until_the_search_stage(tmp_path: Path) -> None:
-    """A cold build of a site too big to build its index beside the site model starts one part of
-    articles when they are read: Pagefind reads its records then, and builds it only once the
-    search stage releases it, first of the parts built one at a time there. The index is the one
-    made with no part started early."""
-    import time
-
-    from digest.search import BUILD_RECORDS, PART_RECORDS, start_held_part
-
-    config = replace(load_config(REPO / "config.yaml"), root=tmp_path / "held")
-    count = 2 * PART_RECORDS + 10  # four parts, more records than build side by side
-    assert count > BUILD_RECORDS
-    found = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
-                    f"<p>word{number} and more words</p></body></html>") for number in range(count)]
-    held = start_held_part(found, config)
-    assert held is not None and len(held.keys) == 1
-    kept = tmp_path / "held" / ".cache" / "search" / next(iter(held.keys))
-    time.sleep(3)  # ample for Pagefind to read ~500 small records
-    assert held.thread.is_alive() and not kept.exists()  # read, not built: held back
-    held.release()
-    _, files = search_bundle(found, config, workers=2, underway=[held])
-    assert (kept / "pagefind-entry.json").is_file()
-    plain = replace(config, root=tmp_path / "plain")
-    _, plain_files = search_bundle(found, plain, workers=2)
-    assert [(file.path, file.data) for file in files] == [(file.path, file.data) for file in plain_files]
-
-
 def test_an_edit_re_indexes_only_the_part_of_the_search_index_that_holds_the_page(tmp_path: Path) -> None:
     """A big site's index comes in parts, each kept in the cache under the digest of its own records:
     a changed page re-indexes its part only, and the other parts' bundles are reused as they are."""
