@@ -279,7 +279,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
     writer = None
     background: BackgroundIndex | None = None
-    prestarted: list[BackgroundIndex] = []  # parts of the search index started after the read (an edit)
+    prestarted: list[BackgroundIndex] = []  # parts of the search index started after the read
+    found_collected: list[Record] | None = None  # the search records, when made right after collect
     topics_made: list[Record] | None = None
     try:
         with stages.stage("analyze", loads=True):
@@ -348,7 +349,8 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 if found_early is not None:
                     background = _index_early(found_early, config, workers, prestarted)
                 if background is None:
-                    early = _EarlySearch(writer, site, config, found_early)
+                    early = _EarlySearch(writer, site, config,
+                                         found_early if found_early is not None else found_collected)
                     rendering.pages.meanwhile = chain(rendering.pages.meanwhile or (), early.steps)
                 writer.add(rendering)
                 del rendering  # its page views are not needed for the rest: Pagefind's memory is
@@ -498,7 +500,8 @@ def _index_early(found: list[Record], config: Config, workers: int,
 def _index_articles(content: ContentReport, cache: AnalysisCache, config: Config,
                     workers: int) -> list[BackgroundIndex]:
     """``start_article_parts`` for the articles read, with the analysis cache's keys of them (which
-    ``analyze_all`` then reuses); and ``start_first_part``, the topics taken to be the last build's."""
+    ``analyze_all`` then reuses); and ``start_first_part``, the topics taken to be the last build's,
+    or without them ``start_first_part_articles``, the topics sent once collect made them."""
     settings = settings_key(config)
     found = [article_record(article, cache.key_of(article, settings), config.language)
              for article in content.articles]

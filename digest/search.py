@@ -343,8 +343,8 @@ def search_bundle(found: list[Record], config: Config, cancelled: Callable[[], b
     ``cancelled`` is given), and once ``cancelled()`` is true the work stops (raising Cancelled)
     instead of competing with the rebuild for a stale index; the parts already made are kept.
 
-    ``underway``: parts started earlier (``start_article_parts``, ``start_first_part``), not made
-    again here but waited for."""
+    ``underway``: parts started earlier (``start_article_parts``, ``start_first_part``,
+    ``start_first_part_articles``), not made again here but waited for."""
     lowest = cancelled is not None if yielding is None else yielding
     parts, keys = _parts_and_keys(found, config.language)
     cache = search_cache(config)
@@ -512,9 +512,13 @@ class BackgroundIndex:
         """Give a first part started before collect (``rest``) the rest of its records, from
         ``found``, every record of the site as ``records`` makes them. It is stopped instead (and
         the part made with the others) when the records it was sent are not the ones the part
-        starts with, or the part is in the cache already: whether it goes on."""
+        starts with, or the part is in the cache already; and left out when it failed meanwhile
+        (its Pagefind killed while the analysis held the memory, say): whether it goes on. The
+        part is then made at the search stage, as without it."""
         if self.rest is None:
             return True
+        if not self.thread.is_alive():
+            return False  # failed (its error is not the build's: the part is made again) or stopped
         parts, keys = _parts_and_keys(found, language)
         sent = self.rest.sent
         first, kept = parts[0], cache / keys[0]

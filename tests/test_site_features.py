@@ -300,6 +300,46 @@ def test_a_background_index_gives_way_to_a_newer_edit(tmp_path: Path) -> None:
     assert [path.name for path in (tmp_path / ".cache" / "search").iterdir()] == [key]
 
 
+def test_a_first_part_started_with_its_articles_takes_its_topics_after_collect_or_is_left_out(
+        tmp_path: Path) -> None:
+    """A cold build starts the first part of its index with the part's articles alone, and gives it
+    the topics once collect made them: the same bytes as a part made in one go. When the articles it
+    was sent are not the part's (collect's records differ), or it failed meanwhile, it is left out
+    (``complete`` says so) and stopped, and the build makes the part at the search stage."""
+    from digest.search import PART_RECORDS, start_first_part_articles
+
+    count = PART_RECORDS + 10  # two parts
+    articles = [Record(f"articles/note-{number}/", f"<html lang='en'><body><h1>Note {number}</h1>"
+                       f"<p>word{number} and more words</p></body></html>") for number in range(count)]
+    topics = [Record(f"topics/t{number}/", f"<html lang='en'><body><h1>Topic {number}</h1></body></html>", first=True)
+              for number in range(3)]
+    config = replace(load_config(REPO / "config.yaml"), root=tmp_path / "early")
+    cache = tmp_path / "early" / ".cache" / "search"
+
+    early = start_first_part_articles(articles, config)
+    assert early is not None
+    assert early.complete([*articles, *topics], config.language, cache)
+    _, files = search_bundle([*articles, *topics], config, workers=2, underway=[early])
+    plain = replace(config, root=tmp_path / "plain")
+    _, plain_files = search_bundle([*articles, *topics], plain, workers=2)
+    assert [(file.path, file.data) for file in files] == [(file.path, file.data) for file in plain_files]
+
+    # Collect's article records are not those sent (here, one article's text changed): left out.
+    other = replace(config, root=tmp_path / "other")
+    early = start_first_part_articles(articles, other)
+    assert early is not None
+    changed = [Record(record.href, record.html.replace("more words", "other words")) for record in articles]
+    assert not early.complete([*changed, *topics], other.language, tmp_path / "other" / ".cache" / "search")
+    assert not early.thread.is_alive()
+    # Failed meanwhile (its Pagefind gone): left out too, its error not the build's.
+    failed = replace(config, root=tmp_path / "failed")
+    early = start_first_part_articles(articles, failed)
+    assert early is not None
+    early.stop.set()  # kills its Pagefind, as the system's out-of-memory killer would
+    early.thread.join()
+    assert not early.complete([*articles, *topics], failed.language, tmp_path / "failed" / ".cache" / "search")
+
+
 def test_an_edit_re_indexes_only_the_part_of_the_search_index_that_holds_the_page(tmp_path: Path) -> None:
     """A big site's index comes in parts, each kept in the cache under the digest of its own records:
     a changed page re-indexes its part only, and the other parts' bundles are reused as they are."""
