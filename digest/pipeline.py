@@ -471,17 +471,16 @@ beside the render would take the build's memory above Hugo's. After an edit, one
 
 def _indexes_articles_early(content: ContentReport) -> bool:
     """Whether a command-line build starts the parts of the search index as soon as the articles
-    are read, at the lowest priority: those of articles only (``start_article_parts``), and the
+    are read: those of articles only (``start_article_parts``), and the
     first with the last build's topics (``start_first_part``) or, without them, with its
     articles alone, its topics sent after collect (``start_first_part_articles``).
 
     After an edit (up to EARLY_INDEX_ARTICLES parsed again), and in a cold build of a site whose
-    articles fit in BUILD_RECORDS (~1,200): there Pagefind takes the CPU the analysis and render
-    leave idle (the tail of each stage, the main process's turns), where it ran after the render
-    with a core idle beside it. At 1,000 articles the second part started early (~500 records) was
-    ~40% done by the search stage, which went 1.79 -> 1.49 s (medians of 6 alternating no-cache
-    pairs) with the same peak memory (~350 MiB). A bigger site's parts wait for the render, as its
-    memory needs (see EARLY_INDEX_ARTICLES)."""
+    articles fit in BUILD_RECORDS (~1,200): there Pagefind works beside the analysis, collect and
+    render, where it ran after the render with a core idle beside it (at the lowest priority, as it
+    first did, its search stage at 1,000 articles went 1.79 -> 1.49 s, medians of 6 alternating
+    no-cache pairs, with the same peak memory, ~350 MiB). A bigger site's parts wait for the
+    render, as its memory needs (see EARLY_INDEX_ARTICLES)."""
     return content.parsed > 0 and (content.parsed <= EARLY_INDEX_ARTICLES
                                    or len(content.articles) <= BUILD_RECORDS)
 

@@ -454,9 +454,9 @@ class BackgroundIndex:
     A command-line build that analysed only a few articles again (an edit) starts it before
     rendering: Pagefind re-indexes the parts holding them while the pages render, instead of after
     (a build after an edit at 5,000 articles: 4.78 -> 4.02 s, the medians of 5 alternating pairs;
-    its render is mostly this process's work on one core, and Pagefind has the other). ``of``'s at
-    the usual priority, as the build then waits for the index as much as for the pages; the parts
-    started after the read (``start_article_parts``) at the lowest."""
+    its render is mostly this process's work on one core, and Pagefind has the other). At the usual
+    priority, as are the parts started after the read (``start_article_parts``): the build waits
+    for them as much as for its pages."""
 
     def __init__(self, work: Callable[[Callable[[], bool]], list[OutputFile]], keys: set[str] | None = None) -> None:
         self.keys: set[str] = keys or set()
@@ -579,10 +579,14 @@ def start_article_parts(found: list[Record], config: Config, workers: int) -> Ba
     records to (a cold build of a bigger site: Pagefind then runs after the render, the site
     model let go, within the memory the build has).
 
-    At the lowest priority: it takes what CPU the build leaves. After an edit at 10,000 articles
-    the build itself is the longer path (linking 21,000 unchanged files), and Pagefind at the
-    usual priority slowed the analysis and collect it ran beside (4.3 -> 4.4-4.8 s, alternating
-    pairs); at the lowest, 8 pairs: 4.79 -> 4.70 s (medians), and at 5,000, 3.23 -> 2.95 s."""
+    At the usual priority: the build waits for these parts at its search stage. At the lowest
+    (nice 19), as they once ran, any other program's work came first, and an unprivileged process
+    cannot raise a priority again: with two busy programs beside it, a cold build of 1,000
+    articles took 78-84 s instead of 11-13, and a build after an edit 69-79 s instead of 4-5, nearly
+    all of it waiting on a starved Pagefind (nice 5: 15 s and 6-7 s). On an idle machine the
+    usual priority costs nothing at 1,000 and 5,000 articles (alternating cold and edit builds),
+    and ~10% after an edit at 10,000 (6 pairs; the main process's collect shares the cores with
+    two Pagefinds)."""
     parts, keys = _parts_and_keys(found, config.language)
     return _start(config, workers, [(part, key) for number, (part, key) in enumerate(zip(parts, keys, strict=True))
                                     if number > 0])
@@ -605,7 +609,7 @@ def start_first_part(found: list[Record], topics: list[Record], pages: list[Reco
 def start_first_part_articles(found: list[Record], config: Config) -> BackgroundIndex | None:
     """The first part of the index started now, with only its articles (from ``found``, the
     records of every article): they come first in the part (``_split``), and Pagefind reads them
-    at the lowest priority, beside the analysis, collect and render; the site's own records
+    beside the analysis, collect and render; the site's own records
     (topics, pages) follow once collect made them (``BackgroundIndex.complete``), and only then is
     the part built and kept. For a cold build of a small site, which has no topics of an earlier
     build to start it with (``start_first_part``): at the search stage, its two parts then have
@@ -619,7 +623,7 @@ def start_first_part_articles(found: list[Record], config: Config) -> Background
 
     def work(stop: Callable[[], bool]) -> list[OutputFile]:
         cache.mkdir(parents=True, exist_ok=True)
-        _index(articles, config.language, cache, rest, stop, lowest=True)
+        _index(articles, config.language, cache, rest, stop)
         return []
 
     index = BackgroundIndex(work)
@@ -633,7 +637,7 @@ def _start(config: Config, workers: int, parts: list[tuple[list[Record], str]]) 
         return None
 
     def work(stop: Callable[[], bool]) -> list[OutputFile]:
-        _make(jobs, config, stop, workers, lowest=True)
+        _make(jobs, config, stop, workers, lowest=False)
         return []
 
     return BackgroundIndex(work, {folder.name for _, folder in jobs})
@@ -652,9 +656,9 @@ def search_files(site: Site, config: Config, memory: dict[str, list[OutputFile]]
 
 
 def _lowest_priority(pid: int) -> None:
-    """Pagefind at the lowest priority: in the preview it indexes while the next edit may be
-    rebuilding, and the rebuild is what the user waits for; after an edit, the article parts the
-    build starts early take only what CPU its own stages leave."""
+    """Pagefind at the lowest priority: in the preview it indexes after the pages are served, while
+    the next edit may be rebuilding, and the rebuild is what the user waits for. Never in a
+    command-line build, which waits for Pagefind (see ``start_article_parts``)."""
     if hasattr(os, "setpriority"):  # POSIX
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, pid, 19)
