@@ -3,10 +3,16 @@
 
 A writer's laptop is seldom idle. This runs the bench's generated site (``bench_peers.corpus``, the
 first N articles) with each tool twice per round: on an idle machine, and beside one busy program per
-usable core (a Python loop at the usual priority, as a compile or a video call would be). digest runs
+usable core (a Python loop at the usual priority, as a compile or a test run would be). digest runs
 a cold build with no cache and, over that site, a build after one article gained a paragraph (the
 second of two such edits is timed, as in bench_peers.py). It prints the medians, each tool's
 slowdown beside the busy programs, and digest's stage timings in both.
+
+The busy programs run in the tool's own session, as a second job of the same terminal, a CI step's
+other work or ``make -j`` would: Linux shares the CPU between sessions first where its autogroup is
+on (it is here), so programs of another session would leave a tool one session's share, however
+many processes it runs and at whatever priority. Each run's command is ``BESIDE``, which starts the
+busy programs and then becomes the tool (the idle runs go through it too, with none).
 
 A tool that uses every core shares them with the busy programs: with two cores, two busy programs
 and two of digest's workers, each gets half a core, so ~2x is what sharing fairly costs; a
@@ -23,14 +29,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -59,21 +61,18 @@ STAGES = ("read", "analyze", "collect", "render", "search")
 
 
 BUSY_LOOP = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    for _ in range(100_000): pass\n"
-"""A program that keeps a core busy until this one ends (killed or not: its parent then changes)."""
+"""A program that keeps a core busy until the tool that started it ends (its parent then changes)."""
+BESIDE = ("import os, subprocess, sys\n"
+          "for _ in range(int(sys.argv[1])):\n"
+          "    subprocess.Popen([sys.executable, '-c', sys.argv[2]], process_group=0)\n"
+          "os.execv(sys.argv[3], sys.argv[3:])\n")
+"""Start the busy programs, then become the tool's command: they share its session, each in a process
+group of its own (the tree's memory and the CPU time measured stay the tool's), and end with it."""
 
 
-@contextmanager
-def busy_programs(count: int) -> Iterator[None]:
-    """``count`` programs that keep a core each busy, at the usual priority, while the block runs."""
-    loops: list[subprocess.Popen[bytes]] = []
-    try:
-        loops.extend(subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(count))
-        time.sleep(0.5)  # running before the first timed build starts
-        yield
-    finally:
-        for loop in loops:
-            loop.kill()
-            loop.wait()
+def beside(busy: int, command: list[str]) -> list[str]:
+    """``command`` run with ``busy`` busy programs beside it, in its session."""
+    return [sys.executable, "-c", BESIDE, str(busy), BUSY_LOOP, *command]
 
 
 def stage_ms(run: Run) -> dict[str, float]:
@@ -94,8 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.articles < 1 or args.repeats < 1:
         parser.error("--articles and --repeats: at least 1")
-    # ``make bench`` stopped: the busy programs are killed on the way out (``busy_programs``).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     started_at = datetime.now().astimezone()
     load_start = " ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -127,31 +124,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         original = edited.read_bytes()
 
         def timed(name: str, condition: str, command: list[str], cwd: Path) -> None:
-            run = run_measured(command, cwd)
+            run = run_measured(beside(cores if condition == "busy" else 0, command), cwd)
             runs.setdefault((name, condition), []).append(run)
             say(f"  {condition:<5} {name:<28} {run.seconds:7.2f} s")
 
         for repeat in range(args.repeats):
             for condition in CONDITIONS:
                 say(f"round {repeat + 1}/{args.repeats}, {condition}")
-                with busy_programs(cores if condition == "busy" else 0):
-                    trash.set_aside(digest_root / "site")
-                    trash.set_aside(digest_root / ".cache")
-                    timed(COLD, condition, build, digest_root)
-                    if hugo is not None:
-                        trash.set_aside(hugo_root / "public")
-                        trash.set_aside(hugo_root / "cache")
-                        timed("hugo", condition, [str(hugo), "--quiet", "--noBuildLock", "--cacheDir",
-                                                  str(hugo_root / "cache")], hugo_root)
-                    if pelican.is_file():
-                        trash.set_aside(pelican_root / "output")
-                        timed("pelican", condition, [str(pelican), "content", "--output", "output", "--settings",
-                                                     "pelicanconf.py", "--quiet"], pelican_root)
-                    edited.write_bytes(original + EDITED_PARAGRAPHS[0].encode("utf-8"))
-                    run_measured(build, digest_root)  # untimed: the first edit
-                    edited.write_bytes(original + "".join(EDITED_PARAGRAPHS).encode("utf-8"))
-                    timed(EDIT, condition, build, digest_root)
-                    edited.write_bytes(original)
+                trash.set_aside(digest_root / "site")
+                trash.set_aside(digest_root / ".cache")
+                timed(COLD, condition, build, digest_root)
+                if hugo is not None:
+                    trash.set_aside(hugo_root / "public")
+                    trash.set_aside(hugo_root / "cache")
+                    timed("hugo", condition, [str(hugo), "--quiet", "--noBuildLock", "--cacheDir",
+                                              str(hugo_root / "cache")], hugo_root)
+                if pelican.is_file():
+                    trash.set_aside(pelican_root / "output")
+                    timed("pelican", condition, [str(pelican), "content", "--output", "output", "--settings",
+                                                 "pelicanconf.py", "--quiet"], pelican_root)
+                edited.write_bytes(original + EDITED_PARAGRAPHS[0].encode("utf-8"))
+                run_measured(beside(cores if condition == "busy" else 0, build), digest_root)  # untimed: 1st edit
+                edited.write_bytes(original + "".join(EDITED_PARAGRAPHS).encode("utf-8"))
+                timed(EDIT, condition, build, digest_root)
+                edited.write_bytes(original)
         trash.empty()
 
     names = [name for name in (COLD, EDIT, "hugo", "pelican") if (name, "idle") in runs]
@@ -171,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *machine_lines(started_at, load_start)[:4],
         f"digest:  HEAD {commit} (git archive); {compiled}",
         f"site:    the first {args.articles:,} articles of bench_peers.py's corpus; {args.repeats} round(s), "
-        f"each idle then beside {cores} busy program(s) (one per usable core, usual priority)",
+        f"each idle then beside {cores} busy program(s) (one per usable core, usual priority, in the tool's session)",
         *(f"left out: {note}" for note in missing),
         "",
         "median wall seconds; slowdown = busy / idle; cpu s = median CPU seconds of the busy runs:",
