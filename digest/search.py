@@ -585,8 +585,8 @@ def start_article_parts(found: list[Record], config: Config, workers: int) -> Ba
     articles took 78-84 s instead of 11-13, and a build after an edit 69-79 s instead of 4-5, nearly
     all of it waiting on a starved Pagefind (nice 5: 15 s and 6-7 s). On an idle machine the
     usual priority costs nothing at 1,000 (alternating cold and edit builds) and 5,000 (edits),
-    and ~10% after an edit at 10,000 (6 pairs; the main process's collect shares the cores with
-    two Pagefinds)."""
+    and ~10% after an edit at 10,000 (6 pairs; the main process's collect shares the two cores with
+    the part's Pagefind and the removal of the last build's old site, 21,000 files)."""
     parts, keys = _parts_and_keys(found, config.language)
     return _start(config, workers, [(part, key) for number, (part, key) in enumerate(zip(parts, keys, strict=True))
                                     if number > 0])
