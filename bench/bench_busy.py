@@ -119,12 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if pelican.is_file():
             write_pelican(pelican_root, articles)
         trash = Trash(work / ".trash")
+        busy = {"idle": 0, "busy": cores}  # busy programs beside each run
         build = [sys.executable, str(source / "build.py"), "build", "--config", str(digest_root / "config.yaml")]
         edited = digest_root / "content" / "articles" / f"{articles[len(articles) // 2].slug}.md"
         original = edited.read_bytes()
 
         def timed(name: str, condition: str, command: list[str], cwd: Path) -> None:
-            run = run_measured(beside(cores if condition == "busy" else 0, command), cwd)
+            run = run_measured(beside(busy[condition], command), cwd)
             runs.setdefault((name, condition), []).append(run)
             say(f"  {condition:<5} {name:<28} {run.seconds:7.2f} s")
 
@@ -144,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     timed("pelican", condition, [str(pelican), "content", "--output", "output", "--settings",
                                                  "pelicanconf.py", "--quiet"], pelican_root)
                 edited.write_bytes(original + EDITED_PARAGRAPHS[0].encode("utf-8"))
-                run_measured(beside(cores if condition == "busy" else 0, build), digest_root)  # untimed: 1st edit
+                run_measured(beside(busy[condition], build), digest_root)  # untimed: the first edit
                 edited.write_bytes(original + "".join(EDITED_PARAGRAPHS).encode("utf-8"))
                 timed(EDIT, condition, build, digest_root)
                 edited.write_bytes(original)
