@@ -278,6 +278,9 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
         result.warnings.extend(content.warnings)
         stages.detail = f"{len(content.articles)} article(s), {len(content.pages)} page(s)"
     writer = None
+    # Where a command-line build leaves what it replaces (the old site, old parts of the search
+    # index) for the next one to remove in a process of its own.
+    trash = _trash(config.root) if memory is None and use_cache else None
     background: BackgroundIndex | None = None
     prestarted: list[BackgroundIndex] = []  # parts of the search index started after the read
     found_collected: list[Record] | None = None  # the search records, when made right after collect
@@ -342,12 +345,11 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
             if memory is not None:
                 files = list(rendering)
             else:
-                writer = SiteWriter(result.output, stored.is_reused if stored is not None else None,
-                                    trash=_trash(config.root) if use_cache else None)
+                writer = SiteWriter(result.output, stored.is_reused if stored is not None else None, trash=trash)
                 rendering.pages.into = writer.tree_for_workers() if renderers is not None else None
                 found_early = records(site, config) if 0 < fresh <= EARLY_INDEX_ARTICLES else None
                 if found_early is not None:
-                    background = _index_early(found_early, config, workers, prestarted)
+                    background = _index_early(found_early, config, workers, prestarted, trash)
                 if background is None:
                     early = _EarlySearch(writer, site, config,
                                          found_early if found_early is not None else found_collected)
@@ -411,10 +413,10 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                             # still at work is not needed, and is stopped): the parts they replace
                             # go, as ``search_bundle`` removes them.
                             BackgroundIndex.cancel_all(prestarted)
-                            prune_parts(found, config)
+                            prune_parts(found, config, trash)
                     else:
                         bundle = search_bundle(found, config, workers=workers or usable_cores(), lazy=True,
-                                               underway=prestarted)[1]
+                                               underway=prestarted, trash=trash)[1]
                 finally:
                     saving.join()
                 del found
@@ -486,13 +488,14 @@ def _indexes_articles_early(content: ContentReport) -> bool:
 
 
 def _index_early(found: list[Record], config: Config, workers: int,
-                 underway: list[BackgroundIndex]) -> BackgroundIndex | None:
+                 underway: list[BackgroundIndex], trash: Path | None) -> BackgroundIndex | None:
     """The search index of the records ``found`` started now, in the background, when parts of it
     are to be made and they hold at most BUILD_RECORDS records: Pagefind then works beside the
     render, and its memory stays what one part built alone takes. ``underway``: the parts
-    ``_index_articles`` started, waited for rather than made again."""
+    ``_index_articles`` started, waited for rather than made again. ``trash``: where the parts it
+    replaces go."""
     if 0 < uncached_records(found, config, underway) <= BUILD_RECORDS:
-        return BackgroundIndex.of(found, config, workers or usable_cores(), underway)
+        return BackgroundIndex.of(found, config, workers or usable_cores(), underway, trash)
     return None
 
 

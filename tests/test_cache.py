@@ -830,33 +830,48 @@ def _edit(article: Path, sentence: str) -> None:
 
 def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: Path) -> None:
     """A rebuild swaps the new site in and moves the old one into .cache/trash (one rename), rather
-    than unlinking its thousands of files before it ends; the next build removes it, in a process
-    of its own beside its first stages, and waits for that before it ends. What a stopped removal
-    left goes the same way. A --no-cache build, which leaves .cache alone, removes its old site itself."""
+    than unlinking its thousands of files before it ends, and so the part of the search index the
+    edit replaced; the next build removes them, in a process of its own beside its first stages,
+    and waits for that before it ends. What a stopped removal left goes the same way. A --no-cache
+    build, which leaves .cache alone, removes its old site and old part itself."""
     project = make_project(tmp_path / "project")
     assert run_cli(project).code == 0
     trash = project / ".cache" / "trash"
+    search = project / ".cache" / "search"
     article = next((project / "content" / "articles").glob("*.md"))
     old_site = {path.relative_to(project / "site").as_posix() for path in (project / "site").rglob("*")}
 
-    def edit(sentence: str, *args: str) -> None:
+    def edit(sentence: str, *args: str) -> tuple[Path, list[Path]]:
+        """The edited article's page is rebuilt; the old site and the old part of the index (with
+        any part this build made and replaced itself) are in the trash, each whole."""
+        parts_before = {part.name for part in search.iterdir()}
         _edit(article, sentence)
         result = run_cli(project, *args)
         assert result.code == 0, result.err
         assert sentence in (project / "site" / "articles" / article.stem / "index.html").read_text(encoding="utf-8")
         assert not list(project.glob(".site-*"))
+        [replaced] = parts_before - {part.name for part in search.iterdir()}
+        [site] = [path for path in trash.iterdir() if not path.name.startswith("search-")]
+        parts = [path for path in trash.iterdir() if path.name.startswith("search-")]
+        assert any(part.name.startswith(f"search-{replaced}-") for part in parts), parts
+        assert all((part / "pagefind-entry.json").is_file() for part in parts)  # moved whole, in one rename
+        assert not {part.name.split("-")[1] for part in parts} & {part.name for part in search.iterdir()}
+        return site, parts
 
-    edit("The quay reopened on Friday.")
-    [first] = list(trash.iterdir())  # the old site, whole
+    first, first_parts = edit("The quay reopened on Friday.")
     assert {path.relative_to(first).as_posix() for path in first.rglob("*")} == old_site
     stopped = trash / ".site-build-99999-0"  # as a removal stopped midway leaves it
     (stopped / "articles").mkdir(parents=True)
     (stopped / "articles" / "index.html").write_bytes(b"old")
-    edit("The ferry ran again.")
-    [second] = list(trash.iterdir())  # only the site this build swapped out
+    second, second_parts = edit("The ferry ran again.")  # only what this build replaced
     assert second != first and (second / "index.html").is_file()
-    edit("The gulls came back.", "--no-cache")
-    assert list(trash.iterdir()) == [second]  # left alone, as all of .cache
+    assert not any(path.exists() for path in [first, stopped, *first_parts])
+    parts_before = {part.name for part in search.iterdir()}
+    _edit(article, "The gulls came back.")
+    assert run_cli(project, "--no-cache").code == 0
+    assert sorted(trash.iterdir()) == sorted([second, *second_parts])  # left alone, as all of .cache
+    assert len({part.name for part in search.iterdir()} - parts_before) == 1
+    assert len(list(search.iterdir())) == len(parts_before)  # the part it replaced is removed
 
 
 def test_a_page_its_build_wrote_is_read_again_by_the_next_even_with_its_size_and_time_kept(tmp_path: Path) -> None:
