@@ -323,6 +323,34 @@ def machine_lines(
     ]
 
 
+_SPIN = "total = 0\nfor number in range(6_000_000):\n    total += number * number"
+"""A loop of pure Python arithmetic, ~0.3-0.5 s on one core: what ``core_sharing`` times."""
+
+
+def core_sharing(rounds: int = 3) -> tuple[float, float]:
+    """How much two busy processes slow each other here: the median wall seconds of ``_SPIN`` alone,
+    and the median ratio of the time two copies started together take (until both end) to its time
+    alone, over ``rounds`` alternations. 1.0 is two independent cores; on a virtual machine whose two cores share
+    a physical one (or its host's time), it is higher, and a build spread over both cores gains less
+    from the second than one process loses to nothing: the ratio of a parallel build (digest) to a
+    one-process one (Pelican) moves with it, from run to run."""
+
+    def timed(copies: int) -> float:
+        started = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-I", "-c", _SPIN]) for _ in range(copies)]
+        for process in processes:
+            process.wait()
+        return time.perf_counter() - started
+
+    alone: list[float] = []
+    ratios: list[float] = []
+    for _ in range(rounds):
+        single = timed(1)
+        alone.append(single)
+        ratios.append(timed(2) / single)
+    return statistics.median(alone), statistics.median(ratios)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) for i in range(len(headers))]
 

@@ -50,7 +50,7 @@ import yaml
 
 # bench/ is not a package: the sibling scripts are imported by path for their shared helpers.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_build import REPO, machine_lines, say, table
+from bench_build import REPO, core_sharing, machine_lines, say, table
 from bench_serve import hugo_binary
 
 PEERS_VENV = REPO / ".venv" / "peers"
@@ -1004,6 +1004,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     started_at = datetime.now().astimezone()
     load_start = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    sharing_start = core_sharing()
     hugo, hugo_note = hugo_binary(None) if wanted & {"hugo", "hugo-related"} else (None, "not asked for")
     hugo_version = re.search(r"v(\d+\.\d+\.\d+)", hugo_note) if hugo else None
     peer_bin = {name: PEERS_VENV / "bin" / name for name in ("pelican", "mkdocs") if name in wanted}
@@ -1048,12 +1049,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         say("deleting the output folders of all runs (untimed)")
         TRASH.empty()
     load_end = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    sharing_end = core_sharing()
 
     model_line = machine_lines(started_at, load_start)[1]  # "machine: 2 usable core(s) (nproc), <CPU>; Linux ..."
     cores_cpu = model_line.removeprefix("machine: ").split(";")[0].replace(" (nproc)", "")
     out = [
         "digest against Hugo, Pelican and MkDocs (bench/bench_peers.py, issue 8)",
         *machine_lines(started_at, load_start)[:4],
+        f"cores:   two busy Python processes at once took {sharing_start[1]:.2f}x the time of one alone at the "
+        f"start, {sharing_end[1]:.2f}x at the end (1.00x: two independent cores; above it the cores share, "
+        "and digest, which builds on both, gains less from the second than one-process Pelican loses)",
         f"digest:  {commit}; run as: python build.py build --config <project>/config.yaml (default --workers: "
         "one per core)",
         f"peers:   {', '.join(versions)} (Pelican and MkDocs from .venv/peers)",
