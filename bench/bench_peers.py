@@ -1046,10 +1046,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 identity = (count, *identity_check(tools, articles[:count], folder))
             if not args.keep:
                 TRASH.set_aside(folder)
+        sharing_end = core_sharing()  # before the deletion below, which keeps the kernel busy for a while
         say("deleting the output folders of all runs (untimed)")
         TRASH.empty()
     load_end = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    sharing_end = core_sharing()
 
     model_line = machine_lines(started_at, load_start)[1]  # "machine: 2 usable core(s) (nproc), <CPU>; Linux ..."
     cores_cpu = model_line.removeprefix("machine: ").split(";")[0].replace(" (nproc)", "")
@@ -1057,8 +1057,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "digest against Hugo, Pelican and MkDocs (bench/bench_peers.py, issue 8)",
         *machine_lines(started_at, load_start)[:4],
         f"cores:   two busy Python processes at once took {sharing_start[1]:.2f}x the time of one alone at the "
-        f"start, {sharing_end[1]:.2f}x at the end (1.00x: two independent cores; above it the cores share, "
-        "and digest, which builds on both, gains less from the second than one-process Pelican loses)",
+        f"start ({sharing_start[0]:.2f} s alone), {sharing_end[1]:.2f}x at the end ({sharing_end[0]:.2f} s alone; "
+        "1.00x: two independent cores; above it the cores share or slow down together, and digest, which "
+        "builds on both, gains less from the second than one-process Pelican loses)",
         f"digest:  {commit}; run as: python build.py build --config <project>/config.yaml (default --workers: "
         "one per core)",
         f"peers:   {', '.join(versions)} (Pelican and MkDocs from .venv/peers)",

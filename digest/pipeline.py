@@ -223,7 +223,7 @@ def build(
     renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
     if memory is None and use_cache:
         code_version()  # what the compiled templates are kept by: looked up once, outside the stages
-    # The old sites earlier builds swapped out, removed beside this build's first stages.
+    # The old sites and search parts earlier builds replaced, removed beside this build's first stages.
     removing = remove_trash(_trash(config_path.parent.resolve())) if memory is None and use_cache else None
     try:
         return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
@@ -572,8 +572,9 @@ little for the next."""
 
 
 def _trash(root: Path) -> Path | None:
-    """Where the writer moves the old site for the next build to remove (``.cache/trash``); None
-    when ``.cache`` or it is a symbolic link: what it points to is not ours to remove."""
+    """Where the writer moves the old site, and the search index the parts it replaced, for the next
+    build to remove (``.cache/trash``); None when ``.cache`` or it is a symbolic link: what it
+    points to is not ours to remove."""
     cache = root / ".cache"
     trash = cache / "trash"
     return None if cache.is_symlink() or trash.is_symlink() else trash

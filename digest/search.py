@@ -383,9 +383,10 @@ def _remove_part(folder: Path, trash: Path | None = None) -> None:
 
     With ``trash`` (a command-line build's ``.cache/trash``), it is moved there, for the next build
     to remove in its own process (``write.remove_trash``), as the old site is: unlinking a part's
-    ~700 files took 0.2-0.45 s of every build after an edit, at its end. Otherwise (the preview,
-    which never empties the trash; or a trash on another file system) it is renamed to a scratch
-    folder of this build and removed now."""
+    ~700 files took 0.1-0.45 s of every build after an edit, at its end. Otherwise (the preview,
+    which never empties the trash; ``--no-cache``, which runs no remover; a ``.cache`` or trash
+    that is a symbolic link; a trash on another file system) it is renamed to a scratch folder of
+    this build and removed now."""
     if trash is not None:
         try:
             trash.mkdir(parents=True, exist_ok=True)

@@ -296,20 +296,20 @@ def _discard(old_site: Path, trash: Path | None) -> None:
 
 
 def remove_trash(trash: Path | None) -> subprocess.Popen[bytes] | None:
-    """Start removing the old sites earlier builds left in ``trash``, in a process of its own (its
-    system calls wait on the file system, not on this process's cores or lock); the caller waits
-    for it before it ends. Only what is there now: the old site this build swaps out stays for the
-    next one. None when there is nothing to remove."""
+    """Start removing what earlier builds left in ``trash`` (old sites, replaced parts of the search
+    index), in a process of its own (its system calls wait on the file system, not on this
+    process's cores or lock); the caller waits for it before it ends. Only what is there now: what
+    this build replaces stays for the next one. None when there is nothing to remove."""
     if trash is None:
         return None
     try:
-        old_sites = [str(path) for path in trash.iterdir()]
+        leftovers = [str(path) for path in trash.iterdir()]
     except OSError:  # no trash yet
         return None
-    if not old_sites:
+    if not leftovers:
         return None
     try:
-        return subprocess.Popen([sys.executable, "-I", "-c", _REMOVE, *old_sites], stdin=subprocess.DEVNULL,
+        return subprocess.Popen([sys.executable, "-I", "-c", _REMOVE, *leftovers], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:  # no process to spare: the next build tries again
         return None

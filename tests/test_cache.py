@@ -833,7 +833,7 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: 
     than unlinking its thousands of files before it ends, and so the part of the search index the
     edit replaced; the next build removes them, in a process of its own beside its first stages,
     and waits for that before it ends. What a stopped removal left goes the same way. A --no-cache
-    build, which leaves .cache alone, removes its old site and old part itself."""
+    build, which runs no remover, leaves the trash alone and removes its old site and old part itself."""
     project = make_project(tmp_path / "project")
     assert run_cli(project).code == 0
     trash = project / ".cache" / "trash"
@@ -855,7 +855,10 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: 
         parts = [path for path in trash.iterdir() if path.name.startswith("search-")]
         assert any(part.name.startswith(f"search-{replaced}-") for part in parts), parts
         assert all((part / "pagefind-entry.json").is_file() for part in parts)  # moved whole, in one rename
-        assert not {part.name.split("-")[1] for part in parts} & {part.name for part in search.iterdir()}
+        # The index the new site links is still in the cache, whole: none of the current parts went.
+        assert len(list(search.iterdir())) == len(parts_before)
+        entry = project / "site" / "pagefind" / "pagefind-entry.json"
+        assert any(entry.stat().st_ino == (part / "pagefind-entry.json").stat().st_ino for part in search.iterdir())
         return site, parts
 
     first, first_parts = edit("The quay reopened on Friday.")
@@ -869,7 +872,7 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: 
     parts_before = {part.name for part in search.iterdir()}
     _edit(article, "The gulls came back.")
     assert run_cli(project, "--no-cache").code == 0
-    assert sorted(trash.iterdir()) == sorted([second, *second_parts])  # left alone, as all of .cache
+    assert sorted(trash.iterdir()) == sorted([second, *second_parts])  # left alone: it runs no remover
     assert len({part.name for part in search.iterdir()} - parts_before) == 1
     assert len(list(search.iterdir())) == len(parts_before)  # the part it replaced is removed
 

@@ -479,9 +479,11 @@ def test_after_an_edit_pagefind_starts_on_the_article_part_of_the_index_before_t
 
     # Each build below: the real Pagefind, each start noted, and the build's lines as they come.
     starts = tmp_path / "starts.log"
-    noting = broken_pagefind(tmp_path / "noting", f"#!/bin/sh\n'{sys.executable}' -c 'import time; "
-                                                  f"print(time.time())' >> '{starts}'\n"
-                                                  f"exec '{pagefind_executable()}' \"$@\"\n")
+    # One write per start (the log is opened for appending): two Pagefinds started at once once
+    # interleaved their lines, each writing its number and its newline apart (unbuffered).
+    noting = broken_pagefind(tmp_path / "noting", f"#!/bin/sh\n'{sys.executable}' -c 'import os, time; "
+                                                  f"os.write(1, (repr(time.time()) + chr(10)).encode())' "
+                                                  f">> '{starts}'\nexec '{pagefind_executable()}' \"$@\"\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
            **noting}
 
