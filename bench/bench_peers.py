@@ -771,6 +771,13 @@ def examples(paths: set[str], shown: int = 3) -> str:
     return f"; {len(paths)} file(s) differ, e.g. " + ", ".join(sorted(paths)[:shown])
 
 
+def per_round(ours: Series, theirs: Series) -> str:
+    """The ratio of each round's run to the other tool's run of the same round: the runs alternate,
+    so a round's pair met the same phase of the machine, which drifts by 10-30% within minutes."""
+    pairs = [f"{mine.seconds / other.seconds:.2f}" for mine, other in zip(ours.runs, theirs.runs, strict=False)]
+    return f"; per round: {', '.join(pairs)}" if len(pairs) > 1 else ""
+
+
 def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str, set[str]] | None) -> list[str]:
     """The issue's targets, each as PASS/FAIL with the figures it was judged on."""
     lines = []
@@ -783,7 +790,8 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
             hugo = by_tool["hugo"].median
             lines.append(f"{verdict(cached <= hugo)}  cached cold <= 1.0x hugo at N={count:,}: "
                          f"{cached:.2f} s vs {hugo:.2f} s = {cached / hugo:.2f}x "
-                         f"(CPU time: {by_tool[DIGEST_CACHED].cpu:.2f} s vs {by_tool['hugo'].cpu:.2f} s)")
+                         f"(CPU time: {by_tool[DIGEST_CACHED].cpu:.2f} s vs {by_tool['hugo'].cpu:.2f} s"
+                         f"{per_round(by_tool[DIGEST_CACHED], by_tool['hugo'])})")
         if "hugo-related" in by_tool:  # not one of the issue's targets: the same pages with related articles
             related = by_tool["hugo-related"].median
             lines.append(f"info  cached cold vs hugo-related (related articles on each page, as digest) at "
@@ -795,7 +803,8 @@ def targets(results: dict[int, dict[str, Series]], identity: tuple[int, str, str
             pelican = by_tool["pelican"].median
             lines.append(f"{verdict(cold <= pelican)}  no-cache cold <= pelican at N={count:,}: "
                          f"{cold:.2f} s vs {pelican:.2f} s = {cold / pelican:.2f}x "
-                         f"(CPU time: {by_tool[DIGEST_NO_CACHE].cpu:.2f} s vs {by_tool['pelican'].cpu:.2f} s)")
+                         f"(CPU time: {by_tool[DIGEST_NO_CACHE].cpu:.2f} s vs {by_tool['pelican'].cpu:.2f} s"
+                         f"{per_round(by_tool[DIGEST_NO_CACHE], by_tool['pelican'])})")
     for count in peer_sizes:
         by_tool = results[count]
         if "hugo" in by_tool:  # not one of the issue's targets: Hugo's only build is a whole one
