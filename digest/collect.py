@@ -10,14 +10,14 @@ import hashlib
 import heapq
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from digest.config import Config
 from digest.models import AnalyzedArticle, DigestSentence, Page, Site, TopicDigest, TopicQuote
-from digest.related import related_articles
+from digest.related import related_again, related_articles, related_inputs
 
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 Made = TypeVar("Made")
@@ -154,6 +154,10 @@ class CollectMemo:
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None
     """The digest of what related articles were found from (``related_key``), and what was found;
     a command-line build keeps it in ``.cache/collect.json`` (digest.collectcache)."""
+    related_from: tuple[Mapping[str, Sequence[Any]], frozenset[str]] | None = None
+    """What ``related`` was found from: each article's keywords, topics and date
+    (``related_inputs``, or its JSON form as loaded) and the hidden slugs; after an edit that
+    changed some, only the lists they can change are made again (``related_again``)."""
     duplicates: tuple[tuple[object, ...], tuple[tuple[str, tuple[str, ...]], ...]] | None = None
     """Each article's signature, slug and date, and the near-duplicate groups found from them."""
     saved: dict[str, Any] = field(default_factory=dict)
@@ -219,14 +223,23 @@ def remembered(memo: CollectMemo, table: dict[str, tuple[list[AnalyzedArticle], 
 def remembered_related(ordered: list[AnalyzedArticle], hidden: set[str],
                        memo: CollectMemo | None) -> dict[str, tuple[str, ...]]:
     """``related_articles``, reused while no article's keywords, topics, date or slug changed
-    (an edit to a body seldom changes them)."""
+    (an edit to a body seldom changes them), and made again for only the articles an edit can
+    have changed when it changed some (``related_again``)."""
     if memo is None:
         return related_articles(ordered, hidden)
     key = related_key(ordered, hidden)
     if memo.related is not None and memo.related[0] == key:
         return memo.related[1]
-    related = related_articles(ordered, hidden)
+    related = None
+    if memo.related is not None and memo.related_from is not None and memo.related_from[1] == hidden:
+        try:
+            related = related_again(ordered, hidden, memo.related_from[0], memo.related[1])
+        except (ValueError, TypeError):  # a damaged entry of collect.json: all made again
+            related = None
+    if related is None:
+        related = related_articles(ordered, hidden)
     memo.related = (key, related)
+    memo.related_from = (related_inputs(ordered), frozenset(hidden))
     return related
 
 

@@ -1,7 +1,8 @@
 """What collect makes, kept between command-line builds in ``.cache/collect.json``.
 
 Each article's related articles (about a second at 5,000 articles, the same until a keyword, topic,
-date or slug changes: ``collect.related_key``), each topic's story and quotes and the
+date or slug changes: ``collect.related_key``; with what they were found from, so that an edit
+makes again only the lists it can change: ``related.related_again``), each topic's story and quotes and the
 near-duplicate groups (the same until an article of theirs changes: ``collect.made_key``). A build
 whose analyses all come from the cache then needs no analysis code at all. Only speed depends on
 this file: delete it and the next build makes all of it again.
@@ -54,6 +55,10 @@ def load_collect_memo(root: Path) -> CollectMemo:
             related = (str(data["key"]), {str(slug): tuple(str(other) for other in others)
                                           for slug, others in data["related"].items()})
             memo.saved, memo.related = saved, related
+            inputs, hidden = data.get("inputs"), data.get("hidden")
+            if isinstance(inputs, dict) and isinstance(hidden, list):
+                # As JSON (lists), turned into values entry by entry only after an edit that needs them.
+                memo.related_from = (inputs, frozenset(str(slug) for slug in hidden))
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass  # made again
     return memo
@@ -64,8 +69,14 @@ def save_collect_memo(root: Path, memo: CollectMemo, loaded: str | None) -> None
     if memo.related is None or (memo.related[0] == loaded and memo.used.keys() == memo.saved.keys()):
         return
     key, related = memo.related
+    inputs: dict[str, Any] = {}
+    if memo.related_from is not None:
+        inputs = {"inputs": {slug: [list(keywords), list(topics), when] for slug, (keywords, topics, when)
+                             in sorted(memo.related_from[0].items())},
+                  "hidden": sorted(memo.related_from[1])}
     save_json(cache_path(root), {
         "version": source_digest(_COLLECT_CODE), "key": key,
         "related": {slug: list(others) for slug, others in sorted(related.items())},
+        **inputs,
         "made": {made_key: [kind, _encode(kind, made)] for made_key, (kind, made) in sorted(memo.used.items())},
     })
