@@ -234,7 +234,7 @@ def remembered_related(ordered: list[AnalyzedArticle], hidden: set[str],
     if memo.related is not None and memo.related_from is not None and memo.related_from[1] == hidden:
         try:
             related = related_again(ordered, hidden, memo.related_from[0], memo.related[1])
-        except (ValueError, TypeError):  # a damaged entry of collect.json: all made again
+        except (ValueError, TypeError, ArithmeticError):  # a damaged entry of collect.json: all made again
             related = None
     if related is None:
         related = related_articles(ordered, hidden)

@@ -115,3 +115,21 @@ def test_other_articles_or_a_damaged_record_mean_a_whole_search() -> None:
     damaged = {**before, "a0": ["w1"]}  # not keywords, topics and a date
     with pytest.raises(ValueError, match="unpack"):
         related_again(items, set(), damaged, found)
+
+
+@pytest.mark.parametrize("entry", [["w1"], [["w1"], [], None], [["w1"], [], 10 ** 400], [[["w1"]], [], 0.0]])
+def test_a_damaged_record_in_the_cache_means_a_whole_search_not_a_failed_build(entry: list[object]) -> None:
+    """What collect.json kept of an article, damaged (cut short, no date, a number no float holds,
+    a list for a keyword): the lists are found again whole."""
+    from digest.collect import CollectMemo, remembered_related
+
+    rng = random.Random(5)
+    items = _site(rng, 60)
+    memo = CollectMemo()
+    remembered_related(items, set(), memo)
+    assert memo.related_from is not None
+    stored = {slug: [list(k), list(t), when] for slug, (k, t, when) in related_inputs(items).items()}
+    memo.related_from = ({**stored, "a0": entry}, frozenset())
+    edited = [*items[:5], replace(items[5], analysis=replace(items[5].analysis, keywords=("w1", "lighthouse"))),
+              *items[6:]]
+    assert remembered_related(edited, set(), memo) == related_articles(edited, set())
