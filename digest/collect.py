@@ -231,15 +231,16 @@ def remembered_related(ordered: list[AnalyzedArticle], hidden: set[str],
     if memo.related is not None and memo.related[0] == key:
         return memo.related[1]
     related = None
+    now = related_inputs(ordered)
     if memo.related is not None and memo.related_from is not None and memo.related_from[1] == hidden:
         try:
-            related = related_again(ordered, hidden, memo.related_from[0], memo.related[1])
+            related = related_again(ordered, hidden, memo.related_from[0], memo.related[1], now)
         except (ValueError, TypeError, ArithmeticError):  # a damaged entry of collect.json: all made again
             related = None
     if related is None:
         related = related_articles(ordered, hidden)
     memo.related = (key, related)
-    memo.related_from = (related_inputs(ordered), frozenset(hidden))
+    memo.related_from = (now, frozenset(hidden))
     return related
 
 

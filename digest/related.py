@@ -92,20 +92,21 @@ def related_articles(
 
 def related_again(
     items: Sequence[AnalyzedArticle], hidden: set[str], before: Mapping[str, Sequence[Any]],
-    found: Mapping[str, tuple[str, ...]], limit: int = RELATED_LIMIT,
+    found: Mapping[str, tuple[str, ...]], now: RelatedInputs | None = None, limit: int = RELATED_LIMIT,
 ) -> dict[str, tuple[str, ...]] | None:
     """``related_articles(items, hidden)``, given what it found (``found``) from the same articles and
     hidden slugs when their keywords, topics and dates were ``before`` (``related_inputs``, or its
     JSON form): only the lists an edit can have changed are made again. None when the articles are
-    not the same ones (added, removed, renamed): then everything is made again.
+    not the same ones (added, removed, renamed): then everything is made again. ``now``:
+    ``related_inputs(items)``, when the caller has it.
 
     An article's list depends on the others only through the keywords it has: their weights (how
     many articles have each) and who has them. So an article none of whose keywords is one a
-    changed article had or has (and one that counts, in fewer than ``_common`` articles, before or
+    changed article had or has (and one that counts, in at most ``_common`` articles, before or
     after) scores every other article as before, and the changed ones at 0, as before: its list is
     the one ``found``. (At 10,000 articles, making every list took ~1-2 s of a build after an edit
     that changed an article's keywords.)"""
-    again = stale_lists(items, hidden, before)
+    again = stale_lists(items, hidden, before, now)
     if again is None:
         return None
     made = related_articles(items, hidden, limit, again)
@@ -118,12 +119,13 @@ def related_again(
     return result
 
 
-def stale_lists(items: Sequence[AnalyzedArticle], hidden: set[str],
-                before: Mapping[str, Sequence[Any]]) -> set[int] | None:
+def stale_lists(items: Sequence[AnalyzedArticle], hidden: set[str], before: Mapping[str, Sequence[Any]],
+                now: RelatedInputs | None = None) -> set[int] | None:
     """The indices of the articles whose related lists an edit can have changed (see
     ``related_again``), since their keywords, topics and dates were ``before``; None when the
-    articles are not the same ones."""
-    now = related_inputs(items)
+    articles are not the same ones. ``now``: ``related_inputs(items)``, when the caller has it."""
+    if now is None:
+        now = related_inputs(items)
     if now.keys() != before.keys():
         return None
     changed = [slug for slug, value in now.items() if _inputs(before[slug]) != value]
