@@ -394,7 +394,7 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                 if cache is not None:
                     saves.append(cache.save)
                 if parsed is not None and not _same_entries(parsed, parsed_before):
-                    saves.append(partial(save_read_memo, config.root, parsed))
+                    saves.append(partial(save_read_memo, config.root, parsed, parsed_before))
                 if collected is not None:
                     saves.append(partial(save_collect_memo, config.root, collected, related_loaded))
                 saving = _CacheSaves(result, saves)

@@ -1,15 +1,21 @@
-"""Parsed articles kept between builds in ``.cache/articles.json``.
+"""Parsed articles kept between builds in ``.cache/articles/``, in SHARDS files by a hash of the path.
 
 Reading an article means checking its YAML front matter and rendering its Markdown: about a
 millisecond each, most of a rebuild's time once the analysis is cached. A file whose modification
 time and size are what they were when it was parsed (the test git's index uses) is taken from here.
 The key also holds a digest of the code that parses, so a new digest never reuses an old parse.
-Only speed depends on this file: delete it and the next build parses everything again.
+Only speed depends on these files: delete them and the next build parses everything again.
+
+A build that parsed a few files again writes only the shards that hold them: at 10,000 articles
+the whole cache is ~100 MB, and writing it took 0.2-0.45 s of every build after an edit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import time
+from collections import defaultdict
 from datetime import datetime
 from itertools import starmap
 from pathlib import Path
@@ -68,30 +74,67 @@ class _BlocksOf:
         return tuple(read_article(self.path).blocks)
 
 
+SHARDS = 16
+"""Files the parsed articles are kept in: an edit rewrites one (~6 MB at 10,000 articles)."""
+
+
 def cache_path(root: Path) -> Path:
-    return root / ".cache" / "articles.json"
+    """The folder of the shards."""
+    return root / ".cache" / "articles"
+
+
+def _shard_of(path: str) -> int:
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % SHARDS
+
+
+def _shard_file(root: Path, shard: int) -> Path:
+    return cache_path(root) / f"{shard:02d}.json"
 
 
 def load_read_memo(root: Path) -> ReadMemo:
-    """The articles parsed by the last build; empty when the file is missing, unreadable or was
-    written by other parsing code."""
-    try:
-        data = load_json(cache_path(root))
-        if not isinstance(data, dict) or data.get("version") != source_digest(_PARSING_CODE):
-            return {}
-        memo: ReadMemo = {}
-        for name, (mtime, size, warnings, row) in data["articles"].items():
-            memo[name] = ((mtime, size), _decode(Path(name), row), tuple(warnings))
-        return memo
-    except (OSError, ValueError, TypeError, KeyError):
-        return {}
+    """The articles parsed by the last build; a shard that is missing, unreadable or was written by
+    other parsing code adds none (its articles are parsed again)."""
+    memo: ReadMemo = {}
+    version = source_digest(_PARSING_CODE)
+    for shard in range(SHARDS):
+        try:
+            data = load_json(_shard_file(root, shard))
+            if not isinstance(data, dict) or data.get("version") != version:
+                continue
+            entries = {}
+            for name, (mtime, size, warnings, row) in data["articles"].items():
+                entries[name] = ((mtime, size), _decode(Path(name), row), tuple(warnings))
+            memo.update(entries)
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return memo
 
 
-def save_read_memo(root: Path, memo: ReadMemo) -> None:
-    """Write ``memo`` (the articles of the build that just succeeded) atomically."""
+def save_read_memo(root: Path, memo: ReadMemo, before: ReadMemo | None = None) -> None:
+    """Write ``memo`` (the articles of the build that just succeeded), each shard atomically; with
+    ``before`` (the memo as loaded), only the shards whose entries are not the very ones loaded."""
     # A file changed within the last seconds could change again within the same clock tick and
     # keep its size: it is parsed again next time rather than trusted ("racy git").
     settled = time.time_ns() - 2_000_000_000
-    articles = {path: [stamp[0], stamp[1], list(warnings), _encode(article)]
-                for path, (stamp, article, warnings) in sorted(memo.items()) if stamp[0] < settled}
-    save_json(cache_path(root), {"version": source_digest(_PARSING_CODE), "articles": articles})
+    shards: dict[int, list[str]] = defaultdict(list)
+    for path in memo:
+        shards[_shard_of(path)].append(path)
+    old: dict[int, list[str]] = defaultdict(list)
+    for path in before or {}:
+        old[_shard_of(path)].append(path)
+    version = source_digest(_PARSING_CODE)
+    for shard in range(SHARDS):
+        paths = sorted(shards[shard])
+        if (before is not None and paths == sorted(old[shard]) and all(memo[path] is before[path] for path in paths)
+                and (_shard_file(root, shard).is_file() or not paths)):
+            continue  # what it holds already
+        if not paths:
+            with contextlib.suppress(OSError):
+                _shard_file(root, shard).unlink(missing_ok=True)
+            continue
+        articles = {path: [stamp[0], stamp[1], list(warnings), _encode(article)]
+                    for path in paths for stamp, article, warnings in [memo[path]] if stamp[0] < settled}
+        save_json(_shard_file(root, shard), {"version": version, "articles": articles})
+    with contextlib.suppress(OSError):  # the one file of earlier versions
+        (root / ".cache" / "articles.json").unlink(missing_ok=True)

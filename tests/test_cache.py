@@ -116,7 +116,7 @@ def test_parsed_articles_are_reused_until_the_file_changes(project: Path) -> Non
     for path in (project / "content" / "articles").glob("*.md"):
         old_mtime(path)
     assert run_cli(project).code == 0  # now every file is old enough to be kept parsed
-    kept = (project / ".cache" / "articles.json").read_text(encoding="utf-8")
+    kept = "".join(shard.read_text(encoding="utf-8") for shard in (project / ".cache" / "articles").glob("*.json"))
     assert "The harbour reopened on Monday." in kept and "Kyiv" in kept
     site = tree_bytes(project / "site")
     assert run_cli(project).code == 0
@@ -131,8 +131,10 @@ def test_parsed_articles_are_reused_until_the_file_changes(project: Path) -> Non
 def test_a_corrupt_parse_cache_is_ignored(project: Path) -> None:
     assert run_cli(project).code == 0
     site = tree_bytes(project / "site")
-    (project / ".cache").mkdir(exist_ok=True)
-    (project / ".cache" / "articles.json").write_text('{"version": 1, "articles": [', encoding="utf-8")
+    shards = list((project / ".cache" / "articles").glob("*.json"))
+    assert shards
+    for shard in shards:
+        shard.write_text('{"version": 1, "articles": [', encoding="utf-8")
     result = run_cli(project)
     assert result.code == 0, result.err
     assert tree_bytes(project / "site") == site
@@ -578,7 +580,7 @@ def test_a_build_that_fails_at_the_search_index_keeps_its_analyses_and_leaves_si
         encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["analysis.json", "articles.json", "collect.json", "pages.json", "state.json"])
+@pytest.mark.parametrize("name", ["analysis.json", "articles", "collect.json", "pages.json", "state.json"])
 def test_a_cache_file_that_cannot_be_saved_is_a_warning_and_the_build_goes_on(project: Path, name: str) -> None:
     """Only speed depends on .cache/: a file there that cannot be written (here a folder in its
     place, as a full disk or a read-only .cache/ would refuse it) is named in a warning, and the
@@ -590,13 +592,16 @@ def test_a_cache_file_that_cannot_be_saved_is_a_warning_and_the_build_goes_on(pr
     complete = tree_bytes(project / "site")
     shutil.rmtree(project / "site")
     blocked = project / ".cache" / name
+    if name == "articles":  # parsed articles are kept in shards: one of them
+        blocked = sorted(blocked.glob("*.json"))[0]
+    shown = blocked.relative_to(project).as_posix()
     blocked.unlink()
     (blocked / "in-the-way").mkdir(parents=True)
     result = run_cli(project)
     assert result.code == 0, result.err
     assert "Traceback" not in result.err and "error" not in result.err
     if name != "state.json":  # the record for "nothing changed" is left out silently: a rebuild then builds
-        assert re.search(rf"^warning: \.cache/{re.escape(name)}: could not save this cache file: ", result.err,
+        assert re.search(rf"^warning: {re.escape(shown)}: could not save this cache file: ", result.err,
                          re.M), result.err
     assert tree_bytes(project / "site") == complete
     again = run_cli(project)  # still without that cache file
@@ -774,7 +779,7 @@ def test_an_articles_page_key_follows_the_topic_collect_gives_it() -> None:
 
 def _settled_project(tmp_path: Path, count: int) -> Path:
     """A project of ``count`` articles, built twice with their files old enough that the second
-    build keeps every one parsed in .cache/articles.json."""
+    build keeps every one parsed in .cache/articles/."""
     project = make_project(tmp_path / "project", with_seed=False)
     articles = project / "content" / "articles"
     for number in range(count):
@@ -811,9 +816,10 @@ def test_articles_kept_parsed_are_analysed_again_the_same_when_the_settings_chan
 
 def test_a_damaged_article_text_in_the_parse_cache_is_parsed_again(tmp_path: Path) -> None:
     project = _settled_project(tmp_path, 3)
-    kept = project / ".cache" / "articles.json"
-    data = json.loads(kept.read_text(encoding="utf-8"))
-    name = sorted(data["articles"])[0]
+    shards = {shard: json.loads(shard.read_text(encoding="utf-8"))
+              for shard in (project / ".cache" / "articles").glob("*.json")}
+    name = min(name for data in shards.values() for name in data["articles"])
+    kept, data = next((shard, data) for shard, data in shards.items() if name in data["articles"])
     data["articles"][name][3][6] = '[["paragraph", "damaged'  # the article's blocks, cut short
     kept.write_text(json.dumps(data), encoding="utf-8")
     config = project / "config.yaml"  # new settings: the analysis reads the blocks again
