@@ -126,13 +126,13 @@ def save_read_memo(root: Path, memo: ReadMemo, before: ReadMemo | None = None) -
     version = source_digest(_PARSING_CODE)
     for shard in range(SHARDS):
         paths = sorted(shards[shard])
-        if (before is not None and paths == sorted(old[shard]) and all(memo[path] is before[path] for path in paths)
-                and (_shard_file(root, shard).is_file() or not paths)):
-            continue  # what it holds already
-        if not paths:
+        if not paths:  # no article of this build's hashes to it: a file left there holds none either
             with contextlib.suppress(OSError):
                 _shard_file(root, shard).unlink(missing_ok=True)
             continue
+        if (before is not None and paths == sorted(old[shard]) and all(memo[path] is before[path] for path in paths)
+                and _shard_file(root, shard).is_file()):
+            continue  # what it holds already
         articles = {path: [stamp[0], stamp[1], list(warnings), _encode(article)]
                     for path in paths for stamp, article, warnings in [memo[path]] if stamp[0] < settled}
         save_json(_shard_file(root, shard), {"version": version, "articles": articles})

@@ -814,6 +814,28 @@ def test_articles_kept_parsed_are_analysed_again_the_same_when_the_settings_chan
     _same_as_a_build_from_nothing(project, tmp_path)
 
 
+def test_an_edit_rewrites_only_the_file_of_the_parse_cache_that_holds_the_article(tmp_path: Path) -> None:
+    """Parsed articles are kept in several files (by a hash of the path): a build after an edit
+    writes the one holding the edited article, not all of them (~100 MB at 10,000 articles)."""
+    project = _settled_project(tmp_path, 60)
+    shards = project / ".cache" / "articles"
+
+    def written() -> dict[str, int]:
+        return {shard.name: shard.stat().st_mtime_ns for shard in shards.glob("*.json")}
+
+    before = written()
+    assert len(before) > 4  # 60 articles spread over the files
+    article = project / "content" / "articles" / "harbour-007.md"
+    _edit(article, "The ferry ran again on Tuesday.")
+    old_mtime(article, 1_700_000_900)
+    assert run_cli(project).code == 0
+    after = written()
+    changed = [name for name in before if after.get(name) != before[name]]
+    assert len(changed) == 1 and after.keys() == before.keys()
+    assert "ran again on Tuesday" in (shards / changed[0]).read_text(encoding="utf-8")
+    _same_as_a_build_from_nothing(project, tmp_path)
+
+
 def test_a_damaged_article_text_in_the_parse_cache_is_parsed_again(tmp_path: Path) -> None:
     project = _settled_project(tmp_path, 3)
     shards = {shard: json.loads(shard.read_text(encoding="utf-8"))
