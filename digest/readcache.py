@@ -88,6 +88,14 @@ def _shard_of(path: str) -> int:
     return int.from_bytes(digest, "big") % SHARDS
 
 
+def _by_shard(memo: ReadMemo) -> dict[int, list[str]]:
+    """The paths of ``memo`` in each shard, sorted."""
+    shards: dict[int, list[str]] = defaultdict(list)
+    for path in sorted(memo):
+        shards[_shard_of(path)].append(path)
+    return shards
+
+
 def _shard_file(root: Path, shard: int) -> Path:
     return cache_path(root) / f"{shard:02d}.json"
 
@@ -117,20 +125,15 @@ def save_read_memo(root: Path, memo: ReadMemo, before: ReadMemo | None = None) -
     # A file changed within the last seconds could change again within the same clock tick and
     # keep its size: it is parsed again next time rather than trusted ("racy git").
     settled = time.time_ns() - 2_000_000_000
-    shards: dict[int, list[str]] = defaultdict(list)
-    for path in memo:
-        shards[_shard_of(path)].append(path)
-    old: dict[int, list[str]] = defaultdict(list)
-    for path in before or {}:
-        old[_shard_of(path)].append(path)
+    shards, old = _by_shard(memo), _by_shard(before or {})
     version = source_digest(_PARSING_CODE)
     for shard in range(SHARDS):
-        paths = sorted(shards[shard])
+        paths = shards[shard]
         if not paths:  # no article of this build's hashes to it: a file left there holds none either
             with contextlib.suppress(OSError):
                 _shard_file(root, shard).unlink(missing_ok=True)
             continue
-        if (before is not None and paths == sorted(old[shard]) and all(memo[path] is before[path] for path in paths)
+        if (before is not None and paths == old[shard] and all(memo[path] is before[path] for path in paths)
                 and _shard_file(root, shard).is_file()):
             continue  # what it holds already
         articles = {path: [stamp[0], stamp[1], list(warnings), _encode(article)]

@@ -41,6 +41,7 @@ from digest.jsonfile import load_json, running_elsewhere, save_json
 from digest.models import Article, Block, OutputFile, Page, Site, Stored
 from digest.sourcedigest import source_digest
 from digest.views import article_href, topic_href
+from digest.write import into_trash
 
 PAGEFIND_VERSION = "1.5.2"
 """Pinned in requirements.txt (pagefind-bin); part of the cache key."""
@@ -387,16 +388,8 @@ def _remove_part(folder: Path, trash: Path | None = None) -> None:
     which never empties the trash; ``--no-cache``, which runs no remover; a ``.cache`` or trash
     that is a symbolic link; a trash on another file system) it is renamed to a scratch folder of
     this build and removed now."""
-    if trash is not None:
-        try:
-            trash.mkdir(parents=True, exist_ok=True)
-            folder.rename(trash / f"search-{folder.name}-{os.urandom(6).hex()}")
-            return
-        except FileNotFoundError:
-            if not folder.exists():
-                return  # removed meanwhile, by another build
-        except OSError:
-            pass
+    if into_trash(folder, trash, f"search-{folder.name}"):
+        return
     gone = folder.with_name(f"{_SCRATCH}{os.getpid()}-old-{folder.name}")
     try:
         folder.rename(gone)

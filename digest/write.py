@@ -285,14 +285,22 @@ def _discard(old_site: Path, trash: Path | None) -> None:
     the next build to remove beside its first stages (``remove_trash``): unlinking every file and
     folder of a site of 5,000 articles took ~0.7 s, the last thing a rebuild after an edit did.
     Where it cannot be moved (another file system), it is removed now."""
-    if trash is not None:
-        try:
-            trash.mkdir(parents=True, exist_ok=True)
-            os.replace(old_site, trash / f"{old_site.name}-{os.urandom(6).hex()}")
-            return
-        except OSError:
-            pass
-    shutil.rmtree(old_site, ignore_errors=True)
+    if not into_trash(old_site, trash, old_site.name):
+        shutil.rmtree(old_site, ignore_errors=True)
+
+
+def into_trash(folder: Path, trash: Path | None, name: str) -> bool:
+    """Move ``folder`` into ``trash`` (one rename, under ``name`` and a random suffix), for the next
+    build to remove (``remove_trash``); False where it cannot be moved (no trash, another file
+    system, the folder gone): the caller removes it itself."""
+    if trash is None:
+        return False
+    try:
+        trash.mkdir(parents=True, exist_ok=True)
+        os.replace(folder, trash / f"{name}-{os.urandom(6).hex()}")
+    except OSError:
+        return False
+    return True
 
 
 def remove_trash(trash: Path | None) -> subprocess.Popen[bytes] | None:
