@@ -856,30 +856,35 @@ def _edit(article: Path, sentence: str) -> None:
     article.write_text(article.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
 
 
-def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: Path) -> None:
+def test_the_old_site_goes_to_the_trash_and_the_next_build_makes_its_new_site_from_it(tmp_path: Path) -> None:
     """A rebuild swaps the new site in and moves the old one into .cache/trash (one rename), rather
     than unlinking its thousands of files before it ends, and so the part of the search index the
-    edit replaced; the next build removes them, in a process of its own beside its first stages,
-    and waits for that before it ends. What a stopped removal left goes the same way. A --no-cache
-    build, which runs no remover, leaves the trash alone and removes its old site and old part itself."""
+    edit replaced. The next build makes its new site from that old one (its folders and unchanged
+    files are already there) rather than making every folder and link again, and removes the rest
+    of the trash, in a process of its own beside its first stages, waiting for that before it
+    ends. What a stopped removal left goes the same way. A --no-cache build, which runs no remover,
+    leaves the trash alone and removes its old site and old part itself."""
     project = make_project(tmp_path / "project")
     assert run_cli(project).code == 0
     trash = project / ".cache" / "trash"
     search = project / ".cache" / "search"
     article = next((project / "content" / "articles").glob("*.md"))
-    old_site = {path.relative_to(project / "site").as_posix() for path in (project / "site").rglob("*")}
+    page = Path("articles") / article.stem / "index.html"
 
-    def edit(sentence: str, *args: str) -> tuple[Path, list[Path]]:
-        """The edited article's page is rebuilt; the old site and the old part of the index (with
-        any part this build made and replaced itself) are in the trash, each whole."""
+    def edit(sentence: str, *args: str) -> list[Path]:
+        """The edited article's page is rebuilt; the old site (as it was before this build) and the
+        old part of the index (with any part this build made and replaced itself) are in the trash,
+        each whole."""
         parts_before = {part.name for part in search.iterdir()}
+        site_before = tree_bytes(project / "site")
         _edit(article, sentence)
         result = run_cli(project, *args)
         assert result.code == 0, result.err
-        assert sentence in (project / "site" / "articles" / article.stem / "index.html").read_text(encoding="utf-8")
+        assert sentence in (project / "site" / page).read_text(encoding="utf-8")
         assert not list(project.glob(".site-*"))
         [replaced] = parts_before - {part.name for part in search.iterdir()}
-        [site] = [path for path in trash.iterdir() if not path.name.startswith("search-")]
+        assert sorted(path.name for path in trash.iterdir() if not path.name.startswith("search-")) == ["site"]
+        assert tree_bytes(trash / "site") == site_before
         parts = [path for path in trash.iterdir() if path.name.startswith("search-")]
         assert any(part.name.startswith(f"search-{replaced}-") for part in parts), parts
         assert all((part / "pagefind-entry.json").is_file() for part in parts)  # moved whole, in one rename
@@ -887,22 +892,83 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_removes_it(tmp_path: 
         assert len(list(search.iterdir())) == len(parts_before)
         entry = project / "site" / "pagefind" / "pagefind-entry.json"
         assert any(entry.stat().st_ino == (part / "pagefind-entry.json").stat().st_ino for part in search.iterdir())
-        return site, parts
+        return parts
 
-    first, first_parts = edit("The quay reopened on Friday.")
-    assert {path.relative_to(first).as_posix() for path in first.rglob("*")} == old_site
+    first_parts = edit("The quay reopened on Friday.")
+    kept = {name: (trash / "site" / name).stat().st_ino for name in ("about", "articles")}
     stopped = trash / ".site-build-99999-0"  # as a removal stopped midway leaves it
     (stopped / "articles").mkdir(parents=True)
     (stopped / "articles" / "index.html").write_bytes(b"old")
-    second, second_parts = edit("The ferry ran again.")  # only what this build replaced
-    assert second != first and (second / "index.html").is_file()
-    assert not any(path.exists() for path in [first, stopped, *first_parts])
+    edit("The ferry ran again.")  # only what this build replaced
+    assert not any(path.exists() for path in [stopped, *first_parts])
+    # The new site is the tree the first edit swapped out: its folders are the very ones (and the
+    # page edited is a new file: the old site, in the trash again, still has the page as it was).
+    site = project / "site"
+    assert {name: (site / name).stat().st_ino for name in ("about", "articles")} == {
+        name: kept[name] for name in ("about", "articles")}
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("site", ".cache"))
+    assert run_cli(fresh, "--no-cache").code == 0
+    assert tree_bytes(site) == tree_bytes(fresh / "site")
+
+    trash_before = sorted(trash.iterdir())
     parts_before = {part.name for part in search.iterdir()}
     _edit(article, "The gulls came back.")
     assert run_cli(project, "--no-cache").code == 0
-    assert sorted(trash.iterdir()) == sorted([second, *second_parts])  # left alone: it runs no remover
+    assert sorted(trash.iterdir()) == trash_before  # left alone: it runs no remover
     assert len({part.name for part in search.iterdir()} - parts_before) == 1
     assert len(list(search.iterdir())) == len(parts_before)  # the part it replaced is removed
+
+
+def test_a_new_site_made_from_the_old_one_in_the_trash_holds_only_what_the_build_made(tmp_path: Path) -> None:
+    """The old site kept in the trash may hold anything by the time the next build makes its new
+    site from it (a build stopped midway, a hand that went there): a page changed in place or
+    replaced, files of pages gone, a file where a folder must be, a folder that is a link to
+    another place. The new site is still exactly what a build from nothing makes, nothing is
+    written outside it, and site/ is never changed before the swap (the kept files are links to
+    its own): a build that fails leaves it as it was."""
+    project = make_project(tmp_path / "project")
+    other = project / "content" / "articles" / "harbour.md"
+    other.write_text("---\ntitle: The harbour wall\ndate: 2024-03-01\n---\n\nThe harbour wall was mended.\n",
+                     encoding="utf-8")
+    assert run_cli(project).code == 0
+    article = next(path for path in (project / "content" / "articles").glob("*.md") if path != other)
+    _edit(article, "The quay reopened on Friday.")
+    assert run_cli(project).code == 0
+    kept = project / ".cache" / "trash" / "site"
+    assert kept.is_dir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (kept / "about" / "index.html").unlink()
+    (kept / "about" / "index.html").write_bytes(b"replaced")  # another file at the page's path
+    (kept / "stale" / "deep").mkdir(parents=True)
+    (kept / "stale" / "deep" / "index.html").write_bytes(b"a page gone")
+    (kept / "articles" / article.stem / "old.txt").write_bytes(b"left over")
+    shutil.rmtree(kept / "archive")
+    (kept / "archive").write_bytes(b"a file where a folder must be")
+    shutil.rmtree(kept / "topics")
+    (kept / "topics").symlink_to(outside, target_is_directory=True)
+    (kept / "dangling").symlink_to(tmp_path / "nowhere")
+
+    site_before = tree_bytes(project / "site")
+    # Another article edited: its page in the kept site is site/'s own file (the last build did not
+    # change it). A build that fails once every page is placed (its search index cannot be made)
+    # changes nothing in site/: that page was placed as a new file, not written over.
+    other_page = project / "site" / "articles" / other.stem / "index.html"
+    assert (kept / "articles" / other.stem / "index.html").stat().st_ino == other_page.stat().st_ino
+    _edit(other, "The ferry ran again.")
+    failing = broken_pagefind(tmp_path / "broken", "#!/bin/sh\nexit 3\n")
+    assert run_cli(project, env=failing).code == 1
+    assert tree_bytes(project / "site") == site_before
+
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert list(outside.iterdir()) == []
+    assert not [path for path in (project / "site").rglob("*") if path.is_symlink()]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("site", ".cache"))
+    assert run_cli(fresh, "--no-cache").code == 0
+    assert tree_bytes(project / "site") == tree_bytes(fresh / "site")
 
 
 def test_a_page_its_build_wrote_is_read_again_by_the_next_even_with_its_size_and_time_kept(tmp_path: Path) -> None:
