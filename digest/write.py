@@ -172,6 +172,11 @@ class SiteWriter:
                 assert self.temporary is not None, "written into a tree the writer made"
                 self.stamps[file.path] = file.written
                 continue
+            if self.reused and file.source is not None:
+                # A file to link (the search index's) into a reused tree: one there that is the
+                # same file already is kept (``_placed_again``), whatever site/ holds.
+                self._submit(file, parts, False)
+                continue
             if self._unchanged(file, parts):
                 if self.temporary is None:
                     self.same.append(file.path)
