@@ -308,12 +308,13 @@ class SiteWriter:
         return {path.replace("/", os.sep): list(stamp) for path, stamp in sorted(self.stamps.items())}
 
     def abort(self) -> None:
-        """Forget the new tree: ``output`` stays as it was. One made from an old site goes back to
-        the trash, for the next build to make its tree from (it checks every file it keeps)."""
+        """Forget the new tree: ``output`` stays as it was. One made from an old site goes to the
+        trash for the next build to remove (not to make its tree from: what failed may be in it,
+        a folder that cannot be written, and would fail every build after)."""
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
         if self.temporary is not None:
-            if not (self.reused and self.trash is not None and _keep(self.temporary, self.trash)):
+            if not (self.reused and into_trash(self.temporary, self.trash, REUSED)):
                 shutil.rmtree(self.temporary, ignore_errors=True)
             self.temporary = None
 
@@ -334,6 +335,8 @@ def _discard(old_site: Path, trash: Path | None) -> None:
 def _keep(old_site: Path, trash: Path) -> bool:
     """Move ``old_site`` into ``trash`` as the site to reuse (``REUSED``): whether it could be."""
     kept = trash / REUSED
+    if old_site.is_symlink() or not old_site.is_dir():  # no old site (there was no site/): keep the kept one
+        return False
     try:
         trash.mkdir(parents=True, exist_ok=True)
         if kept.is_symlink() or kept.exists():  # an older one, not reused: removed by the next build
@@ -421,12 +424,14 @@ def _placed_again(file: OutputFile, target: str, tree: Path, same_in_site: str |
     already the one to link (the same inode) is kept as it is. Anything else there goes first, so
     the file placed is always a new one (the old one may be site/'s own, linked: written over, it
     would change site/ before the swap), and each folder is checked to be one, not a link."""
+    # The folders first: the same file seen through a link to site/'s own folder is no file of
+    # the tree (kept so, the link itself would be the new site's folder).
+    _real_folder(tree, os.path.dirname(target), folders)
     existing = same_in_site if same_in_site is not None else file.source
     if existing is not None:
         kept = _same_file(target, existing)
         if kept is not None:
             return _stamp(kept)
-    _real_folder(tree, os.path.dirname(target), folders)
     try:
         os.unlink(target)
     except FileNotFoundError:
@@ -450,13 +455,26 @@ def _same_file(target: str, existing: str | Path) -> os.stat_result | None:
     return None
 
 
+_CHECKING_FOLDERS = threading.Lock()
+"""Held while a folder of a reused tree is checked: the build's thread and the writing threads
+may meet the same file where a folder must be, and only one may remove it."""
+
+
 def _real_folder(tree: Path, folder: str, folders: set[str]) -> None:
     """Make ``folder`` (and each above it, up to ``tree``) a folder of its own in a reused tree:
     a file or a symbolic link there is removed first (through a link, files would land outside
     the site). Each is checked once, then noted in ``folders``."""
     if folder in folders or folder == str(tree):
         return
-    _real_folder(tree, os.path.dirname(folder), folders)
+    with _CHECKING_FOLDERS:
+        _check_folder(tree, folder, folders)
+
+
+def _check_folder(tree: Path, folder: str, folders: set[str]) -> None:
+    """``_real_folder``, its lock held."""
+    if folder in folders or folder == str(tree):
+        return
+    _check_folder(tree, os.path.dirname(folder), folders)
     try:
         kind = os.lstat(folder).st_mode
     except FileNotFoundError:
@@ -465,8 +483,7 @@ def _real_folder(tree: Path, folder: str, folders: set[str]) -> None:
         os.unlink(folder)
         kind = None
     if kind is None:
-        with contextlib.suppress(FileExistsError):  # made meanwhile by another thread
-            os.mkdir(folder)
+        os.mkdir(folder)
     folders.add(folder)
 
 

@@ -922,11 +922,12 @@ def test_the_old_site_goes_to_the_trash_and_the_next_build_makes_its_new_site_fr
 
 def test_a_new_site_made_from_the_old_one_in_the_trash_holds_only_what_the_build_made(tmp_path: Path) -> None:
     """The old site kept in the trash may hold anything by the time the next build makes its new
-    site from it (a build stopped midway, a hand that went there): a page changed in place or
-    replaced, files of pages gone, a file where a folder must be, a folder that is a link to
-    another place. The new site is still exactly what a build from nothing makes, nothing is
-    written outside it, and site/ is never changed before the swap (the kept files are links to
-    its own): a build that fails leaves it as it was."""
+    site from it (a build stopped midway, a hand that went there): a page replaced, files of pages
+    gone, a file where a folder must be, a folder that is a link to another place or to site/'s
+    own folder (whose files are then the very ones to link). The new site is still exactly what a
+    build from nothing makes, nothing is written outside it, and site/ is never changed before the
+    swap (the kept files are links to its own): a build that fails leaves it as it was, and the
+    next build makes a new tree rather than reuse the one the failure may lie in."""
     project = make_project(tmp_path / "project")
     other = project / "content" / "articles" / "harbour.md"
     other.write_text("---\ntitle: The harbour wall\ndate: 2024-03-01\n---\n\nThe harbour wall was mended.\n",
@@ -939,8 +940,10 @@ def test_a_new_site_made_from_the_old_one_in_the_trash_holds_only_what_the_build
     assert kept.is_dir()
     outside = tmp_path / "outside"
     outside.mkdir()
-    (kept / "about" / "index.html").unlink()
-    (kept / "about" / "index.html").write_bytes(b"replaced")  # another file at the page's path
+    (kept / "search" / "index.html").unlink()
+    (kept / "search" / "index.html").write_bytes(b"replaced")  # another file at an unchanged page's path
+    shutil.rmtree(kept / "about")
+    (kept / "about").symlink_to(project / "site" / "about", target_is_directory=True)
     (kept / "stale" / "deep").mkdir(parents=True)
     (kept / "stale" / "deep" / "index.html").write_bytes(b"a page gone")
     (kept / "articles" / article.stem / "old.txt").write_bytes(b"left over")
@@ -960,6 +963,12 @@ def test_a_new_site_made_from_the_old_one_in_the_trash_holds_only_what_the_build
     failing = broken_pagefind(tmp_path / "broken", "#!/bin/sh\nexit 3\n")
     assert run_cli(project, env=failing).code == 1
     assert tree_bytes(project / "site") == site_before
+    assert not (project / "site" / "about").is_symlink()
+    assert not kept.exists()  # what it was made from is in the trash for removal, not for reuse
+    # The same tree, kept again for the next build (as the last build that succeeded would).
+    trash_copy = [path for path in kept.parent.iterdir() if path.name.startswith("site-")]
+    assert len(trash_copy) == 1
+    trash_copy[0].rename(kept)
 
     result = run_cli(project)
     assert result.code == 0, result.err
@@ -969,6 +978,31 @@ def test_a_new_site_made_from_the_old_one_in_the_trash_holds_only_what_the_build
     shutil.copytree(project, fresh, ignore=shutil.ignore_patterns("site", ".cache"))
     assert run_cli(fresh, "--no-cache").code == 0
     assert tree_bytes(project / "site") == tree_bytes(fresh / "site")
+
+
+def test_pages_where_the_old_site_had_a_file_are_placed_by_every_thread_without_failing(tmp_path: Path) -> None:
+    """A site made from the old one, where a folder with many new pages replaces a file of the old
+    site: the build's writing threads meet that file at once, and only one removes it (the others
+    failed the build now and then, "the new site was removed while it was being written")."""
+    from digest.models import OutputFile
+    from digest.write import SiteWriter
+
+    def build(output: Path, trash: Path, files: dict[str, bytes]) -> None:
+        writer = SiteWriter(output, trash=trash)
+        try:
+            writer.add([OutputFile(path, data) for path, data in files.items()])
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
+    for trial in range(40):
+        output, trash = tmp_path / f"t{trial}" / "site", tmp_path / f"t{trial}" / ".cache" / "trash"
+        build(output, trash, {"d": b"a file", "z.html": b"1"})
+        build(output, trash, {"d": b"a file", "z.html": b"2"})  # the first site, kept in the trash
+        new = {"z.html": b"3", **{f"d/{number}.html": b"page %d" % number for number in range(16)}}
+        build(output, trash, new)  # made from the kept site, where d is a file
+        assert tree_bytes(output) == new
 
 
 def test_a_page_its_build_wrote_is_read_again_by_the_next_even_with_its_size_and_time_kept(tmp_path: Path) -> None:
