@@ -1005,6 +1005,31 @@ def test_pages_where_the_old_site_had_a_file_are_placed_by_every_thread_without_
         assert tree_bytes(output) == new
 
 
+def test_a_site_made_from_the_old_one_loses_the_pages_that_went_away(tmp_path: Path) -> None:
+    """Pages gone since the kept old site was written (an article deleted), also when every page
+    left is unchanged (nothing to write, only files to drop): the new site holds only this build's
+    files, its folders too."""
+    from digest.models import OutputFile
+    from digest.write import SiteWriter
+
+    output, trash = tmp_path / "site", tmp_path / ".cache" / "trash"
+
+    def build(files: dict[str, bytes]) -> bool:
+        writer = SiteWriter(output, trash=trash)
+        writer.add([OutputFile(path, data) for path, data in files.items()])
+        reused = writer.reused
+        writer.commit()
+        assert tree_bytes(output) == files
+        return writer.reused or reused
+
+    build({"a/index.html": b"a", "b/index.html": b"b", "c/deep/index.html": b"c", "index.html": b"1"})
+    build({"a/index.html": b"a", "b/index.html": b"b", "c/deep/index.html": b"c", "index.html": b"2"})
+    assert build({"a/index.html": b"a", "c/deep/index.html": b"c", "index.html": b"3"})  # b went away
+    assert not (output / "b").exists()
+    assert build({"a/index.html": b"a", "index.html": b"3"})  # c went away, nothing else changed
+    assert sorted(path.name for path in output.iterdir()) == ["a", "index.html"]
+
+
 def test_a_page_its_build_wrote_is_read_again_by_the_next_even_with_its_size_and_time_kept(tmp_path: Path) -> None:
     """A page of site/ is known unchanged by its size, modification time and inode as recorded
     (reading every page of a big site took ~0.5 s of each rebuild), but a build records them only
