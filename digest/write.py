@@ -536,7 +536,7 @@ class _Listing:
         folders = set(self.folders)
         gone: list[str] = []  # folders removed whole: nothing below them is looked at again
         for relative in sorted({*self.files, *folders} - paths - needed):
-            if any(relative.startswith(folder + "/") for folder in gone[-1:]):
+            if gone and relative.startswith(gone[-1] + "/"):
                 continue
             target = os.path.join(self.tree, *relative.split("/"))
             try:
