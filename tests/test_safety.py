@@ -91,6 +91,29 @@ def test_leftovers_of_a_killed_build_are_recovered(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_a_killed_builds_tree_goes_to_the_trash_for_the_next_build_to_remove(tmp_path: Path) -> None:
+    """A command-line build (which has a trash) moves a killed build's half-made tree into the
+    trash in one rename, rather than unlinking its thousands of files in its own thread; the
+    next build's remover takes it away."""
+    from digest.write import remove_trash
+
+    site, trash = tmp_path / "site", tmp_path / ".cache" / "trash"
+    write_site([OutputFile("index.html", b"v1")], site)
+    half = tmp_path / ".site-build-99998"
+    (half / "articles").mkdir(parents=True)
+    (half / "articles" / "index.html").write_bytes(b"half")
+    writer = SiteWriter(site, trash=trash)
+    [moved] = [path for path in trash.iterdir() if path.name.startswith(".site-build-99998-")]
+    assert (moved / "articles" / "index.html").read_bytes() == b"half"  # moved whole
+    writer.add([OutputFile("index.html", b"v2")])
+    writer.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "site"]
+    assert (site / "index.html").read_bytes() == b"v2"
+    remover = remove_trash(trash)
+    assert remover is not None and remover.wait(timeout=60) == 0
+    assert not moved.exists()
+
+
 def test_a_second_build_leaves_a_running_builds_new_tree_alone(tmp_path: Path) -> None:
     """Builds stream their pages into a new tree for seconds: a build started meanwhile (another
     process) must not clean that tree up as a killed build's leftover."""
