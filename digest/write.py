@@ -89,18 +89,24 @@ def _recover(output: Path, trash: Path | None = None) -> None:
     """Clean up after a build that was killed: restore the old site if the swap was cut short.
     The trees of builds still running are left to them. The rest goes into ``trash`` (one rename
     each), for the next build's remover, where it can: a killed build's tree may be a whole site
-    (~1 s to unlink at 10,000 articles, in this build's own thread)."""
+    (~1 s to unlink at 10,000 articles, in this build's own thread). Only folders named as a build
+    names them (a prefix and a pid) are leftovers: anything else so named is left where it is."""
     parent = output.parent
     for leftover in sorted(parent.glob(f"{_OLD_PREFIX}*")):
-        if _running_build(leftover):
+        if not _leftover(leftover) or _running_build(leftover):
             continue
-        if not output.exists() and leftover.is_dir():
+        if not output.exists():
             os.replace(leftover, output)
         elif not into_trash(leftover, trash, leftover.name):
             shutil.rmtree(leftover, ignore_errors=True)
     for leftover in parent.glob(f"{_TEMP_PREFIX}*"):
-        if not _running_build(leftover) and not into_trash(leftover, trash, leftover.name):
+        if _leftover(leftover) and not _running_build(leftover) and not into_trash(leftover, trash, leftover.name):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _leftover(path: Path) -> bool:
+    """Whether ``path`` is a folder a build made (``.site-build-<pid>``, ``.site-old-<pid>``)."""
+    return path.name.rsplit("-", 1)[-1].isdigit() and path.is_dir() and not path.is_symlink()
 
 
 def _existing_files(output: Path) -> set[str]:
@@ -229,12 +235,15 @@ class SiteWriter:
         self.same.clear()
 
     def _reuse(self) -> bool:
-        """Make the old site kept in the trash (``REUSED``) the new tree: whether it could be."""
+        """Make the old site kept in the trash (``REUSED``) the new tree: whether it could be.
+        Not on a file system that ignores case (macOS's, Windows' by default): there a file kept
+        under an old name (``Logo.png``) is the file a page now names (``logo.png``), and the
+        old name, none of this build's, would be removed with it."""
         if self.trash is None or not self.had_output:
             return False
         kept = self.trash / REUSED
         try:
-            if kept.is_symlink() or not kept.is_dir():
+            if kept.is_symlink() or not kept.is_dir() or os.path.lexists(self.trash / REUSED.upper()):
                 return False
             assert self.temporary is not None
             os.rename(kept, self.temporary)  # taken by another build meanwhile: a new tree instead
@@ -321,7 +330,18 @@ class SiteWriter:
             self.temporary = None
 
 
-_REMOVE = "import shutil, sys\nfor path in sys.argv[1:]: shutil.rmtree(path, ignore_errors=True)"
+_REMOVE = """import os, shutil, sys
+for path in sys.argv[1:]:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+"""
+"""The remover's program: each folder of the trash removed whole, anything else (a file or a
+link put there in place of one) unlinked."""
 
 
 def _discard(old_site: Path, trash: Path | None) -> None:

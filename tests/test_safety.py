@@ -114,6 +114,66 @@ def test_a_killed_builds_tree_goes_to_the_trash_for_the_next_build_to_remove(tmp
     assert not moved.exists()
 
 
+def test_only_the_folders_a_build_makes_count_as_its_leftovers(tmp_path: Path) -> None:
+    """Files and links beside site/ that are only named like a build's folders (no pid, or not a
+    folder) are the user's: a build leaves them where they are."""
+    site, trash = tmp_path / "site", tmp_path / ".cache" / "trash"
+    write_site([OutputFile("index.html", b"v1")], site)
+    notes = tmp_path / ".site-build-notes.txt"
+    notes.write_bytes(b"mine")
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (tmp_path / ".site-old-backup").symlink_to(backup, target_is_directory=True)
+    (tmp_path / ".site-old-12345").write_bytes(b"a file, not a folder")
+    writer = SiteWriter(site, trash=trash)
+    writer.add([OutputFile("index.html", b"v2")])
+    writer.commit()
+    assert notes.read_bytes() == b"mine"
+    assert (tmp_path / ".site-old-backup").is_symlink() and (tmp_path / ".site-old-12345").is_file()
+    assert (site / "index.html").read_bytes() == b"v2"
+
+
+def test_the_remover_unlinks_what_is_no_folder_in_the_trash_without_following_it(tmp_path: Path) -> None:
+    """A file or a link in the trash (put where a folder was) is unlinked by the next build's
+    remover, not left there for every build after; what a link points to stays."""
+    from digest.write import remove_trash
+
+    trash = tmp_path / ".cache" / "trash"
+    trash.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_bytes(b"keep")
+    (trash / "site-0a1b").symlink_to(outside, target_is_directory=True)
+    (trash / "stray").write_bytes(b"x")
+    (trash / "gone").symlink_to(tmp_path / "nowhere")
+    remover = remove_trash(trash)
+    assert remover is not None and remover.wait(timeout=60) == 0
+    assert list(trash.iterdir()) == []
+    assert (outside / "keep.txt").read_bytes() == b"keep"
+
+
+def test_no_old_site_is_reused_where_names_ignore_case(tmp_path: Path) -> None:
+    """Where the file system ignores case (macOS's, Windows' by default), a file kept in the old
+    site under an old name is the file a page now names in other letters, and the old name would
+    be removed with it: the site is then made anew, not from the old one. (Here the file system
+    keeps case: ``SITE`` beside the kept ``site`` stands for it, as it would resolve there.)"""
+    site, trash = tmp_path / "site", tmp_path / ".cache" / "trash"
+
+    def build(files: dict[str, bytes]) -> bool:
+        writer = SiteWriter(site, trash=trash)
+        writer.add([OutputFile(path, data) for path, data in files.items()])
+        writer.commit()
+        assert tree_bytes(site) == files
+        return writer.reused
+
+    build({"static/Logo.png": b"logo", "index.html": b"1"})
+    build({"static/Logo.png": b"logo", "index.html": b"2"})
+    (trash / "SITE").symlink_to(trash / "site", target_is_directory=True)
+    assert not build({"static/logo.png": b"logo", "index.html": b"3"})
+    (trash / "SITE").unlink()
+    assert build({"static/logo.png": b"logo", "index.html": b"4"})
+
+
 def test_a_second_build_leaves_a_running_builds_new_tree_alone(tmp_path: Path) -> None:
     """Builds stream their pages into a new tree for seconds: a build started meanwhile (another
     process) must not clean that tree up as a killed build's leftover."""
