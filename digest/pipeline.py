@@ -23,6 +23,7 @@ from digest.collectcache import load_collect_memo, save_collect_memo
 from digest.compiled import in_use as compiled_analysis
 from digest.config import Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError
+from digest.heap import return_free_memory
 from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
 from digest.read import ContentReport, ReadMemo, read_content
@@ -397,12 +398,12 @@ def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, 
                     saves.append(partial(save_read_memo, config.root, parsed, parsed_before))
                 if collected is not None:
                     saves.append(partial(save_collect_memo, config.root, collected, related_loaded))
-                saving = _CacheSaves(result, saves)
-                del saves
                 if linked is None:  # Pagefind runs next: its processes are the peak of the build's memory
                     del site, content, analyzed, cache, parsed, parsed_before, collected
                 else:
                     result.model = (site, content, analyzed, cache, parsed, parsed_before, collected)
+                saving = _CacheSaves(result, saves, collect=linked is None)  # once the model is let go
+                del saves
                 try:
                     if background is not None:
                         bundle = background.files()
@@ -582,10 +583,11 @@ def _trash(root: Path) -> Path | None:
 
 class _CacheSaves:
     """``_save_cache`` for each of ``saves``, in a thread; ``join`` waits for them and raises what
-    one raised (a bug: a file that cannot be written is a warning)."""
+    one raised (a bug: a file that cannot be written is a warning). ``collect``: then the site
+    model, let go by the build, is collected (see ``_collect_frozen``)."""
 
-    def __init__(self, result: BuildResult, saves: list[Callable[[], None]]) -> None:
-        self.result, self.saves = result, saves
+    def __init__(self, result: BuildResult, saves: list[Callable[[], None]], collect: bool = False) -> None:
+        self.result, self.saves, self.collect = result, saves, collect
         self.failure: BaseException | None = None
         self.thread: threading.Thread | None = threading.Thread(target=self._run, name="cache saves")
         self.thread.start()
@@ -598,6 +600,8 @@ class _CacheSaves:
                 save = self.saves.pop(0)
                 _save_cache(self.result, save)
                 del save
+            if self.collect:
+                _collect_frozen()
         except BaseException as error:  # raised again by ``join``, in the build's thread
             self.failure = error
 
@@ -608,6 +612,18 @@ class _CacheSaves:
         if self.failure is not None:
             failure, self.failure = self.failure, None
             raise failure
+
+
+def _collect_frozen() -> None:
+    """The garbage among the objects the stages froze, collected: the site model a command-line
+    build lets go before Pagefind runs is tied in cycles (the pages rendered in this process keep
+    their template contexts, which hold the article views), so freed by nothing else. At 5,000
+    articles that took ~25 MB off the build's own process while Pagefind builds, the peak of its
+    memory, for ~0.1 s of a core that was waiting. What is left is frozen again."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    return_free_memory()
 
 
 def _save_cache(result: BuildResult, save: Callable[[], None]) -> None:
