@@ -19,6 +19,7 @@ from typing import NoReturn
 from digest.blas import one_blas_thread
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path
+from digest.projectlock import project_lock
 
 # The analysis, ingest and rendering modules are imported by the commands that use them: a build
 # that finds nothing changed (digest.uptodate) is done before they would have finished loading.
@@ -287,19 +288,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         arguments = ["build", *arguments]
     args = parser.parse_args(arguments)
     try:
-        if args.command == "ingest":
-            return run_ingest(args)
         if args.command == "analyze":
             return run_analyze(args)
-        if args.command == "deploy":
-            return run_deploy(args)
         if args.command == "serve":
             from digest.serve import serve  # only the preview needs watchdog and the HTTP server
 
             config_of(args)  # a bad or missing --config is reported before anything starts
             return serve(args.config or Path(CONFIG_NAME), host=args.host, port=args.port or 8000,
                          explicit_port=args.port is not None, open_browser=args.open)
-        return run_build(args)
+        # One at a time per project (the preview's builds take it each in turn): a build started
+        # meanwhile waits, then finds what this one did (see digest.projectlock).
+        with project_lock((args.config or Path(CONFIG_NAME)).parent):
+            if args.command == "ingest":
+                return run_ingest(args)
+            if args.command == "deploy":
+                return run_deploy(args)
+            return run_build(args)
     except DigestError as error:
         _report_error(error)
         if args.command == "build":

@@ -26,6 +26,7 @@ from digest.errors import BuildErrors, CacheNotSaved, DigestError
 from digest.heap import return_free_memory
 from digest.models import OutputFile, Site
 from digest.pagecache import load_pages, save_pages
+from digest.projectlock import project_lock, say_waiting
 from digest.read import ContentReport, ReadMemo, read_content
 from digest.readcache import load_read_memo, save_read_memo
 from digest.render import PageMemo, ViewMemo, make_environment, render_site, template_cache
@@ -217,27 +218,29 @@ def build(
     """
     # A long-running preview keeps its memory from build to build: it is not frozen.
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
-    # A command-line build renders in processes forked now, while this one is small: forked
-    # later, each would count the whole site model again in its memory. The preview never forks.
-    if memory is None and analyses_ahead(config_path.parent.resolve(), use_cache):
-        load_analysis_code()  # shared with the workers forked next (see its note)
-    renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
-    if memory is None and use_cache:
-        code_version()  # what the compiled templates are kept by: looked up once, outside the stages
-    # The old sites and search parts earlier builds replaced, removed beside this build's first stages.
-    removing = remove_trash(_trash(config_path.parent.resolve())) if memory is None and use_cache else None
-    try:
-        return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
-                      progress, renderers)
-    finally:
+    # One build of a project at a time (see digest.projectlock); the command line holds it already.
+    with project_lock(config_path.parent, waiting=None if memory is not None else say_waiting):
+        # A command-line build renders in processes forked now, while this one is small: forked
+        # later, each would count the whole site model again in its memory. The preview never forks.
+        if memory is None and analyses_ahead(config_path.parent.resolve(), use_cache):
+            load_analysis_code()  # shared with the workers forked next (see its note)
+        renderers = Workers.fork(workers or min(usable_cores(), MAX_RENDER_WORKERS)) if memory is None else None
+        if memory is None and use_cache:
+            code_version()  # what the compiled templates are kept by: looked up once, outside the stages
+        # The old sites and search parts earlier builds replaced, removed beside this build's first stages.
+        removing = remove_trash(_trash(config_path.parent.resolve())) if memory is None and use_cache else None
         try:
-            if removing is not None:
-                removing.wait()
+            return _build(stages, config_path, required, use_cache, workers, output, base_url, memory, keep_going,
+                          progress, renderers)
         finally:
-            if renderers is not None:
-                renderers.close()
-            if stages.freeze:
-                gc.unfreeze()
+            try:
+                if removing is not None:
+                    removing.wait()
+            finally:
+                if renderers is not None:
+                    renderers.close()
+                if stages.freeze:
+                    gc.unfreeze()
 
 
 def _build(stages: _Stages, config_path: Path, required: bool, use_cache: bool, workers: int,
