@@ -51,6 +51,7 @@ bench: $(BENCH_STAMP) $(PEERS_STAMP) $(COMPILED)
 	$(BIN)/python bench/bench_serve.py
 	$(BIN)/python bench/bench_peers.py
 	$(BIN)/python bench/bench_busy.py
+	$(BIN)/python bench/bench_search_parts.py
 
 $(RUNTIME_STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "digest needs Python 3.11 or newer; run: make PYTHON=python3.11")'
