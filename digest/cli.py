@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from digest.blas import one_blas_thread
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path
 from digest.projectlock import project_lock
+
+if TYPE_CHECKING:
+    from digest.uptodate import Snapshot
 
 # The analysis, ingest and rendering modules are imported by the commands that use them: a build
 # that finds nothing changed (digest.uptodate) is done before they would have finished loading.
@@ -101,7 +104,7 @@ def config_of(args: argparse.Namespace) -> Config:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from digest.uptodate import record, snapshot, unchanged
+    from digest.uptodate import snapshot, unchanged
 
     start = time.perf_counter()
     if args.workers < 0:
@@ -109,19 +112,41 @@ def run_build(args: argparse.Namespace) -> int:
     config_path = args.config or Path(CONFIG_NAME)
     before = None
     config = load_config(config_path, required=args.config is not None)
-    if not args.no_cache and not args.profile:
-        before = snapshot(config, config_path, {"required": args.config is not None,
-                                                "keep_going": args.keep_going})
-        last = unchanged(config, before)
-        if last is not None:
-            for line in last.messages:
-                print(line, file=sys.stderr)
-            print(f"nothing changed since the last build: {display_path(config.output_dir)}/ is up to date "
-                  f"({last.pages} pages, {last.files} files; {last.checked} files checked in "
-                  f"{time.perf_counter() - start:.2f} s)")
-            return last.code
+    checked = not args.no_cache and not args.profile
+
+    def up_to_date() -> tuple[Snapshot | None, int | None]:
+        """The inputs as they are now, and the last build's exit code when they are the ones it built."""
+        if not checked:
+            return None, None
+        now = snapshot(config, config_path, {"required": args.config is not None, "keep_going": args.keep_going})
+        last = unchanged(config, now)
+        if last is None:
+            return now, None
+        for line in last.messages:
+            print(line, file=sys.stderr)
+        print(f"nothing changed since the last build: {display_path(config.output_dir)}/ is up to date "
+              f"({last.pages} pages, {last.files} files; {last.checked} files checked in "
+              f"{time.perf_counter() - start:.2f} s)")
+        return now, last.code
+
+    # Checked before waiting for another build of the project (only reads: what site/ was made
+    # from, and the inputs), and again after, when that build may have built these very inputs.
+    before, code = up_to_date()
+    if code is not None:
+        return code
+    with project_lock(config.root) as waited:  # one build of a project at a time
+        if waited:
+            before, code = up_to_date()
+            if code is not None:
+                return code
+        return _build_and_record(args, config, config_path, before, start)
+
+
+def _build_and_record(args: argparse.Namespace, config: Config, config_path: Path, before: Snapshot | None,
+                      start: float) -> int:
     from digest.heap import one_arena
     from digest.pipeline import build
+    from digest.uptodate import record
 
     one_arena()  # a command-line build, before any thread starts (see digest.heap)
     result = build(config_path, required=args.config is not None,
@@ -176,8 +201,10 @@ def run_ingest(args: argparse.Namespace) -> int:
             raise DigestError(f"--date: {problem}") from None
     if args.workers < 1:
         raise DigestError("--workers must be at least 1")
-    report = ingest_paths(args.paths, config.content_dir, config.root, force=args.force, dry_run=args.dry_run,
-                          date=date, workers=args.workers, progress=_progress_bar)
+    # One at a time per project, as builds (a dry run writes nothing: it need not wait).
+    with contextlib.nullcontext() if args.dry_run else project_lock(config.root):
+        report = ingest_paths(args.paths, config.content_dir, config.root, force=args.force, dry_run=args.dry_run,
+                              date=date, workers=args.workers, progress=_progress_bar)
     for line in report.written:
         print(f"written    {line}")
     for line in report.unchanged:
@@ -296,14 +323,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config_of(args)  # a bad or missing --config is reported before anything starts
             return serve(args.config or Path(CONFIG_NAME), host=args.host, port=args.port or 8000,
                          explicit_port=args.port is not None, open_browser=args.open)
-        # One at a time per project (the preview's builds take it each in turn): a build started
-        # meanwhile waits, then finds what this one did (see digest.projectlock).
-        with project_lock((args.config or Path(CONFIG_NAME)).parent):
-            if args.command == "ingest":
-                return run_ingest(args)
-            if args.command == "deploy":
-                return run_deploy(args)
-            return run_build(args)
+        if args.command == "ingest":
+            return run_ingest(args)
+        if args.command == "deploy":
+            return run_deploy(args)
+        return run_build(args)
     except DigestError as error:
         _report_error(error)
         if args.command == "build":

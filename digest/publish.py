@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from digest.config import BASE_URL_ENV, CONFIG_NAME, Config
 from digest.errors import DigestError, display_path
+from digest.projectlock import project_lock
 
 PUSH_ATTEMPTS = 3
 """How many times a push refused because the remote branch moved is retried on its new tip."""
@@ -290,10 +291,13 @@ class Publisher:
 
     def _tree(self) -> tuple[str, int]:
         """Write site/ (plus .nojekyll and CNAME) as a tree through a throwaway index; (tree id, file count)."""
-        files = self._site_files()
-        paths = "\n".join(os.fsdecode(path) for _, path in files) + "\n"
-        blobs = self.git.out("hash-object", "-w", "--no-filters", "--stdin-paths",
-                             data=os.fsencode(paths), what="git hash-object").split()
+        # site/ is read whole, not while another build of the project swaps in its new one; the
+        # lock is not held through the push, whose hooks may build the project themselves.
+        with project_lock(self.config.root):
+            files = self._site_files()
+            paths = "\n".join(os.fsdecode(path) for _, path in files) + "\n"
+            blobs = self.git.out("hash-object", "-w", "--no-filters", "--stdin-paths",
+                                 data=os.fsencode(paths), what="git hash-object").split()
         entries = {name: ("100644", blob) for (name, _), blob in zip(files, blobs, strict=True)}
         if ".nojekyll" not in entries:  # Pages would run Jekyll, which drops files starting with '_'
             entries[".nojekyll"] = ("100644", self.git.out("hash-object", "-w", "--stdin", data=b""))

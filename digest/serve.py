@@ -35,6 +35,7 @@ from digest.config import Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError
 from digest.models import OutputFile
 from digest.pipeline import BuildMemory, build
+from digest.projectlock import GaveUp, project_lock
 from digest.search import Cancelled, Record, search_bundle
 from digest.write import update_in_place
 
@@ -164,7 +165,10 @@ class Preview:
         job = None
         assets = False
         try:
-            with self.writing:
+            # Taken before ``writing`` (which ``stop`` needs), and given up once the preview stops:
+            # a command-line build of the project, or a deploy, may hold it for a while.
+            with project_lock(self.config_path.parent, waiting=self._say_waiting, give_up=lambda: self.stopped), \
+                    self.writing:
                 result = build(self.config_path, echo=lambda _line: None, output=self.folder,
                                base_url=self.base_url, memory=self.memory)
                 assets = any(path.lower().endswith(_ASSET_SUFFIXES) for path in result.changed_paths)
@@ -172,6 +176,8 @@ class Preview:
                 pending, self.memory.search_pending = self.memory.search_pending, None
                 if pending is not None:
                     job = (self.generation, *pending, list(self.memory.pages_written))
+        except GaveUp:
+            return  # stopping: nothing was built
         except DigestError as failure:
             problems = failure.errors if isinstance(failure, BuildErrors) else [failure]
             error = "\n".join(str(problem) for problem in problems)
@@ -192,6 +198,9 @@ class Preview:
             with self.search_wanted:  # only the newest build's text is worth indexing
                 self.search_job = job
                 self.search_wanted.notify()
+
+    def _say_waiting(self, root: Path) -> None:
+        self.echo(f"waiting for another build of {root} to finish before rebuilding")
 
     def _index_forever(self) -> None:
         """Index the searchable text of the builds just shown, in the background: Pagefind takes

@@ -16,10 +16,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, make_project, tree_bytes
+from tests.conftest import REPO, make_project, run_cli, tree_bytes
+from tests.serving import running
 
 STORIES = 40
 WORDS = ["harbour", "council", "budget", "rail", "schools", "river", "market", "court", "storm", "energy",
@@ -41,16 +43,18 @@ def _stories(project: Path) -> None:
 class _Build:
     """``python build.py ARGS`` in its own process group, its output read as it comes."""
 
-    def __init__(self, project: Path, *args: str, own_group: bool = True) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    def __init__(self, project: Path, *args: str, own_group: bool = True, stderr: Any = subprocess.PIPE) -> None:
+        # Unbuffered: the stage lines are read as they come (a pipe would hold them until exit).
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "build.py"), *args], cwd=project, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=own_group)
+            stdout=subprocess.PIPE, stderr=stderr, start_new_session=own_group)
         self.own_group = own_group
         self.out: list[str] = []
         self.err: list[str] = []
         self.readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
-                        for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err))]
+                        for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err))
+                        if stream is not None]
         for reader in self.readers:
             reader.start()
 
@@ -130,7 +134,11 @@ def test_builds_started_together_ingest_each_story_once(tmp_path: Path) -> None:
         project = make_project(tmp_path / f"project-{trial}")
         _stories(project)
         builds = [_Build(project, "build", "--workers", "2") for _ in range(2)]
-        codes = [build.finish() for build in builds]
+        try:
+            codes = [build.finish() for build in builds]
+        finally:
+            for build in builds:
+                build.kill_group()
         assert codes == [0, 0], [("".join(build.err)) for build in builds]
         names = _articles(project)
         assert len(names) == STORIES + 1 and not [name for name in names if name.endswith("-2.md")], names
@@ -154,7 +162,10 @@ def test_a_killed_build_keeps_no_one_waiting_even_with_its_workers_left(tmp_path
         os.kill(killed.process.pid, signal.SIGKILL)
         killed.process.wait(30)
         following = _Build(project, "build", "--workers", "2")
-        assert following.finish(timeout=60) == 0, "".join(following.err)
+        try:
+            assert following.finish(timeout=60) == 0, "".join(following.err)
+        finally:
+            following.kill_group()
         assert not any("waiting" in line for line in following.err), "".join(following.err)
         assert all(_alive(pid) for pid in workers), "the killed build's workers were to be left for this test"
     finally:
@@ -185,3 +196,81 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state[state.rindex(")") + 2] != "Z"
+
+
+def _held_up(project: Path) -> _Build:
+    """A real build of ``project`` stopped mid-way (SIGSTOP, with its workers): it holds the lock."""
+    held = _Build(project, "build", "--no-cache", "--workers", "2")
+    held.wait_for("config", held.out)
+    os.killpg(held.process.pid, signal.SIGSTOP)
+    return held
+
+
+def test_a_build_with_nothing_to_do_does_not_wait_for_a_running_build(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    _stories(project)
+    assert run_cli(project, "build").code == 0
+    time.sleep(2.1)  # past the window in which a file just written (the ingested articles) is not trusted
+    assert run_cli(project, "build").code == 0  # now what site/ was made from is recorded
+    held = _held_up(project)
+    try:
+        idle = _Build(project, "build")
+        assert idle.finish(timeout=30) == 0, "".join(idle.err)
+        assert "nothing changed since the last build" in "".join(idle.out)
+        assert not any("waiting" in line for line in idle.err)
+        # Something to do: then it waits.
+        (project / "content" / "articles" / "new.md").write_text(
+            "---\ntitle: A new story\ndate: 2024-03-01\n---\n\nThe council met on Monday.\n", encoding="utf-8")
+        busy = _Build(project, "build")
+        busy.wait_for("waiting for another build", busy.err)
+        time.sleep(0.5)
+        assert busy.process.poll() is None
+        os.killpg(held.process.pid, signal.SIGCONT)
+        assert held.finish() == 0 and busy.finish() == 0, "".join(busy.err)
+        assert "built" in "".join(busy.out)
+    finally:
+        held.kill_group()
+
+
+def test_a_build_that_cannot_say_it_waits_still_waits(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    _stories(project)
+    held = _held_up(project)
+    try:
+        with open(os.devnull if not Path("/dev/full").exists() else "/dev/full", "w") as full:
+            mute = _Build(project, "build", stderr=full)
+            time.sleep(3)
+            assert mute.process.poll() is None, "it built beside the other build"
+            assert not (project / "site").exists()
+            os.killpg(held.process.pid, signal.SIGCONT)
+            assert held.finish() == 0
+            assert mute.finish() == 0
+        assert len(_articles(project)) == STORIES + 1
+    finally:
+        held.kill_group()
+
+
+def test_the_preview_waits_for_a_build_says_so_and_stops_at_ctrl_c(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    _stories(project)
+    held: _Build | None = None
+    try:
+        with running(project) as server:
+            held = _held_up(project)
+            article = sorted((project / "content" / "articles").glob("*.md"))[0]
+            article.write_text(article.read_text(encoding="utf-8") + "\nA line added while a build runs.\n",
+                               encoding="utf-8")
+            deadline = time.monotonic() + 20
+            while not any("waiting for another build" in line for line in server.lines):
+                assert time.monotonic() < deadline, server.output()
+                time.sleep(0.05)
+            stopped = time.monotonic()
+            server.process.send_signal(signal.SIGINT)
+            assert server.process.wait(timeout=15) == 0, server.output()
+            assert time.monotonic() - stopped < 10, "Ctrl-C waited for the other build"
+            assert held.process.poll() is None  # the other build is still held up: it was not waited for
+        os.killpg(held.process.pid, signal.SIGCONT)
+        assert held.finish() == 0
+    finally:
+        if held is not None:
+            held.kill_group()

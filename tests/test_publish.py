@@ -503,3 +503,19 @@ def test_the_pages_workflow_passes_actionlint_and_publishes_site() -> None:
     assert publish["needs"] == "build"
     assert publish["environment"]["name"] == "github-pages"
     assert [step["uses"].split("@")[0] for step in publish["steps"]] == ["actions/deploy-pages"]
+
+
+def test_a_pre_push_hook_that_builds_the_project_is_not_kept_waiting(repo: tuple[Path, Path]) -> None:
+    # A deploy holds the project's lock while it builds and reads site/, not through the push: a
+    # pre-push hook that builds (a usual check) would otherwise wait for the deploy, which waits for it.
+    project, bare = repo
+    hook = project / ".git" / "hooks" / "pre-push"
+    hook.write_text(f"#!/bin/sh\nexec '{sys.executable}' '{REPO / 'build.py'}' build > hook-build.txt 2>&1\n",
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    result = run_cli(project, "deploy", timeout=90)
+    assert result.code == 0, result.err
+    assert "pushed" in result.out
+    said = (project / "hook-build.txt").read_text(encoding="utf-8")
+    assert "nothing changed" in said or "built" in said, said
+    assert history(bare)
