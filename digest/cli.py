@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 from digest.blas import one_blas_thread
 from digest.config import CONFIG_NAME, Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path
-from digest.projectlock import project_lock
+from digest.projectlock import project_lock, say_waiting
 
 if TYPE_CHECKING:
     from digest.uptodate import Snapshot
@@ -110,11 +110,10 @@ def run_build(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise DigestError("--workers must be 1 or more (0: one per core)")
     config_path = args.config or Path(CONFIG_NAME)
-    before = None
     config = load_config(config_path, required=args.config is not None)
     checked = not args.no_cache and not args.profile
 
-    def up_to_date() -> tuple[Snapshot | None, int | None]:
+    def up_to_date(since: float) -> tuple[Snapshot | None, int | None]:
         """The inputs as they are now, and the last build's exit code when they are the ones it built."""
         if not checked:
             return None, None
@@ -126,20 +125,34 @@ def run_build(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         print(f"nothing changed since the last build: {display_path(config.output_dir)}/ is up to date "
               f"({last.pages} pages, {last.files} files; {last.checked} files checked in "
-              f"{time.perf_counter() - start:.2f} s)")
+              f"{time.perf_counter() - since:.2f} s)")
         return now, last.code
 
-    # Checked before waiting for another build of the project (only reads: what site/ was made
-    # from, and the inputs), and again after, when that build may have built these very inputs.
-    before, code = up_to_date()
-    if code is not None:
-        return code
-    with project_lock(config.root) as waited:  # one build of a project at a time
-        if waited:
-            before, code = up_to_date()
+    def before_waiting(root: Path) -> None:
+        """Another build of the project runs: nothing to wait for if site/ is up to date already
+        (a check that only reads: what site/ was made from, and the inputs)."""
+        code = up_to_date(start)[1]
+        if code is not None:
+            raise _UpToDate(code)
+        say_waiting(root)
+
+    try:
+        with project_lock(config.root, waiting=before_waiting) as waited:  # one build of a project at a time
+            # Checked here, under the lock: the build that held it may have built these very inputs.
+            before, code = up_to_date(time.perf_counter() if waited else start)
             if code is not None:
                 return code
-        return _build_and_record(args, config, config_path, before, start)
+            return _build_and_record(args, config, config_path, before, start)
+    except _UpToDate as done:
+        return done.code
+
+
+class _UpToDate(Exception):
+    """site/ is up to date: no need to wait for the build that holds the lock."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _build_and_record(args: argparse.Namespace, config: Config, config_path: Path, before: Snapshot | None,

@@ -46,6 +46,8 @@ class GaveUp(Exception):
 
 
 def _close_in_child() -> None:
+    global _registry
+    _registry = threading.Lock()  # the parent's was held across the fork (``_before_fork``)
     for descriptor in _descriptors:
         with contextlib.suppress(OSError):
             os.close(descriptor)
@@ -53,8 +55,17 @@ def _close_in_child() -> None:
     _held.__dict__.pop("depth", None)  # the child holds nothing: its own builds lock anew
 
 
+def _before_fork() -> None:
+    _registry.acquire()  # no fork between a descriptor's opening (or closing) and its registration
+
+
+def _after_fork_in_parent() -> None:
+    _registry.release()
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_close_in_child)
 
 
 def say_waiting(root: Path) -> None:
@@ -92,10 +103,9 @@ def project_lock(root: Path, waiting: Callable[[Path], None] | None = say_waitin
 
 def _release(descriptor: int) -> None:
     with _registry:
-        mine = descriptor in _descriptors  # not after a fork: the child closed its copy
-        _descriptors.discard(descriptor)
-    if mine:
-        os.close(descriptor)  # lets the lock go
+        if descriptor in _descriptors:  # not after a fork: the child closed its copy
+            _descriptors.discard(descriptor)
+            os.close(descriptor)  # lets the lock go
 
 
 def _locked(folder: Path, waiting: Callable[[Path], None] | None,
@@ -104,11 +114,11 @@ def _locked(folder: Path, waiting: Callable[[Path], None] | None,
     it cannot be locked (no ``flock``, none on this file system, a folder that cannot be opened)."""
     if fcntl is None:
         return None, False
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return None, False
-    with _registry:  # at once: a fork while this waits must not leave the child a copy
+    with _registry:  # registered as it opens: a fork while this waits must not leave the child a copy
+        try:
+            descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            return None, False
         _descriptors.add(descriptor)
     waited = False
     try:

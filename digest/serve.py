@@ -145,6 +145,8 @@ class Preview:
         self.generation = 0
         """Builds written so far: a search index made for an older one is not written over a newer."""
         self.stopped = False
+        self.quitting = threading.Event()
+        """Set first thing at Ctrl-C: a rebuild still waiting for another build gives up at once."""
         self.saves = 0
         """File events seen so far: a background index in progress gives way when this moves."""
         self.search_wanted = threading.Condition()
@@ -167,7 +169,7 @@ class Preview:
         try:
             # Taken before ``writing`` (which ``stop`` needs), and given up once the preview stops:
             # a command-line build of the project, or a deploy, may hold it for a while.
-            with project_lock(self.config_path.parent, waiting=self._say_waiting, give_up=lambda: self.stopped), \
+            with project_lock(self.config_path.parent, waiting=self._say_waiting, give_up=self.quitting.is_set), \
                     self.writing:
                 result = build(self.config_path, echo=lambda _line: None, output=self.folder,
                                base_url=self.base_url, memory=self.memory)
@@ -481,6 +483,7 @@ def serve(
     except KeyboardInterrupt:
         echo("stopping")
     finally:
+        preview.quitting.set()
         server.shutdown()
         server.server_close()
         observer.stop()
