@@ -218,7 +218,8 @@ def build(
     """
     # A long-running preview keeps its memory from build to build: it is not frozen.
     stages = _Stages(BuildResult(), echo, freeze=memory is None, profile=profile)
-    # One build of a project at a time (see digest.projectlock); the command line holds it already.
+    # One build of a project at a time (see digest.projectlock): taken here, or again where the command
+    # line's build or the preview took it first.
     with project_lock(config_path.parent, waiting=None if memory is not None else say_waiting):
         # A command-line build renders in processes forked now, while this one is small: forked
         # later, each would count the whole site model again in its memory. The preview never forks.
