@@ -22,16 +22,12 @@ index half the size".
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import os
 import re
 import shutil
-import socketserver
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,6 +41,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_peers import corpus, run_measured, write_digest  # noqa: E402
 
 from digest.search import PART_RECORDS  # noqa: E402
+from tests.sitecheck import serve  # noqa: E402 - the tests' static server on 127.0.0.1
 
 # A build with another part size: the same code, its one setting changed before it runs.
 LAUNCH = ("import sys, digest.search; digest.search.PART_RECORDS = int(sys.argv[1]); "
@@ -92,21 +89,11 @@ def edit_build(variant: Variant, number: int) -> None:
     variant.edits.append(build(variant)[0])
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def searches(variant: Variant, browser: Any) -> None:
-    handler = functools.partial(_Quiet, directory=str(variant.project / "site"))
-    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler) as server:
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        address = f"http://127.0.0.1:{server.server_address[1]}/search/"
+    with serve(variant.project / "site") as base:
         for latency in LATENCIES:
             for query in QUERIES:
-                variant.searches.setdefault(latency, []).append(search(browser, address, query, latency))
-        server.shutdown()
+                variant.searches.setdefault(latency, []).append(search(browser, f"{base}/search/", query, latency))
 
 
 def search(browser: Any, address: str, query: str, latency: float) -> tuple[float, int, int]:
