@@ -99,6 +99,44 @@ def test_two_sources_with_one_title_get_distinct_files(project: Path) -> None:
     assert names == ["same-title-2.md", "same-title.md"]
 
 
+def test_files_of_one_name_from_two_folders_outside_the_project_stay_two_articles(project: Path, tmp_path: Path) -> None:
+    # Scraped pages are often all story.txt or index.html: the second one replaced the first one's
+    # article, which was then gone from content/.
+    first, second = tmp_path / "monday" / "story.txt", tmp_path / "tuesday" / "story.txt"
+    for path, text in ((first, "Bridge Reopens\n\nThe old bridge reopened to traffic on Monday.\n"),
+                       (second, "Storm Closes Schools\n\nA storm closed every school in the county.\n")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    assert run_cli(project, "ingest", str(first)).code == 0
+    result = run_cli(project, "ingest", str(second))
+    assert result.code == 0, result.err
+    assert "replaced" not in result.out
+    articles = project / "content" / "articles"
+    assert "The old bridge reopened" in (articles / "bridge-reopens.md").read_text(encoding="utf-8")
+    assert "A storm closed every school" in (articles / "storm-closes-schools.md").read_text(encoding="utf-8")
+    # Each still follows its own raw file, and the full path is not written into content/.
+    first.write_text("Bridge Reopens\n\nThe old bridge reopened to traffic on Monday morning.\n", encoding="utf-8")
+    assert run_cli(project, "ingest", str(first)).code == 0
+    assert sorted(path.name for path in articles.glob("*.md")) == ["bridge-reopens.md", "storm-closes-schools.md"]
+    assert "Monday morning" in (articles / "bridge-reopens.md").read_text(encoding="utf-8")
+    assert all(str(tmp_path) not in path.read_text(encoding="utf-8") for path in articles.glob("*.md"))
+
+
+def test_a_dry_run_names_the_files_the_real_run_writes(project: Path) -> None:
+    inbox = project / "content" / "inbox"
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (inbox / name).write_text(f"Same Title\n\nThe story from {name} has its own words.\n", encoding="utf-8")
+    paths = [str(inbox / name) for name in ("a.txt", "b.txt", "c.txt")]
+    dry = run_cli(project, "ingest", "--dry-run", *paths)
+    assert dry.code == 0, dry.err
+    real = run_cli(project, "ingest", *paths)
+    assert real.code == 0, real.err
+    targets = re.findall(r"-> (\S+\.md)", real.out)
+    assert sorted(targets) == ["content/articles/same-title-2.md", "content/articles/same-title-3.md",
+                               "content/articles/same-title.md"]
+    assert re.findall(r"-> (\S+\.md) \(dry run", dry.out) == targets
+
+
 def test_bad_raw_files_fail_clearly_and_write_nothing(project: Path) -> None:
     inbox = project / "content" / "inbox"
     (inbox / "empty.txt").write_text("   \n\n", encoding="utf-8")

@@ -133,12 +133,15 @@ def _draft(raw: bytes, path: Path, warnings: list[str]) -> Draft:
                       hint="save the article as .txt, .md or .html")
 
 
-def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: datetime | None = None) -> Ingested:
+def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: datetime | None = None,
+            origin: str | None = None) -> Ingested:
     """Turn one raw file's bytes into an Ingested article; raise IngestError naming the file.
 
     Front matter is written in a stable order: title, date, date_source, author, source,
     source_sha256, language, topics, then what the format gave. What a Markdown file's own front
     matter says (source, topics, author, a pinned summary ...) wins over what ingest fills in.
+    ``origin``: which raw file this is, when ``source`` (the name shown) does not tell it apart
+    from others (``outside_origin``).
     """
     if len(raw) > MAX_RAW_BYTES:
         raise IngestError(f"larger than {MAX_RAW_BYTES // (1024 * 1024)} MB", path=path,
@@ -169,9 +172,19 @@ def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: date
     if draft.site_name:
         meta["site_name"] = draft.site_name
     meta.update(draft.own)  # the user's fields win
-    if meta["source"] != source:  # the article names its own source: remember which raw file it was
-        meta["ingested_from"] = source
+    raw_file = origin or source
+    if meta["source"] != raw_file:  # a source URL, or a name others share: remember which raw file it was
+        meta["ingested_from"] = raw_file
     return Ingested(slugify(draft.title), meta, draft.body)
+
+
+def outside_origin(path: Path) -> str:
+    """Which raw file outside the project this is: its name and a digest of its full path. Its name
+    alone is not enough (scraped pages are often all ``index.html`` or ``story.txt``: a second one
+    replaced the first one's article), and the full path is not written into ``content/``, which
+    may be published with the repository."""
+    where = str(path.resolve()).encode("utf-8", "surrogateescape")
+    return f"{path.name}#{hashlib.blake2b(where, digest_size=6).hexdigest()}"
 
 
 def raw_file_of(meta: dict[str, Any]) -> str | None:
@@ -255,13 +268,14 @@ def _prepare(path: Path, project_root: Path, date: datetime | None, known_hashes
     digest = _sha256(raw)
     if digest in known_hashes:
         return _Prepared(path, digest)
+    origin = None
     try:
         source = path.resolve().relative_to(project_root.resolve()).as_posix()
     except ValueError:
-        source = path.name
+        source, origin = path.name, outside_origin(path)
     warnings: list[str] = []
     try:
-        item = convert(raw, path, source, warnings, date)
+        item = convert(raw, path, source, warnings, date, origin)
     except DigestError as error:
         return _Prepared(path, digest, error=error, warnings=tuple(warnings))
     text = render_file(item)
@@ -309,6 +323,7 @@ def ingest(
     existing = _Existing.scan(articles)
     files = raw_files(paths)
     known = frozenset() if force else frozenset(existing.by_hash)
+    claimed: set[Path] = set()  # what a dry run would have written so far
     for done, prepared in enumerate(_prepare_all(files, project_root, date, known, workers), start=1):
         if progress is not None:
             progress(done, len(files))
@@ -321,10 +336,14 @@ def ingest(
         if prepared.item is None or (seen is not None and not force):
             report.unchanged.append(f"{name} -> {display_path(seen or path)}")
             continue
-        target = _choose_target(articles, prepared.item, existing, force, report, name)
+        target = _choose_target(articles, prepared.item, existing, force, report, name, claimed)
         if target is None:
             continue
         if dry_run:
+            # Taken, as the real run's write would take it: the next source of the same title is
+            # shown going to ``-2``, as it will.
+            claimed.add(target)
+            existing.remember(prepared.item.meta, target)
             report.written.append(f"{name} -> {display_path(target)} (dry run, not written)")
             continue
         articles.mkdir(parents=True, exist_ok=True)
@@ -336,13 +355,17 @@ def ingest(
 
 
 def _choose_target(
-    articles: Path, item: Ingested, existing: _Existing, force: bool, report: IngestReport, name: str
+    articles: Path, item: Ingested, existing: _Existing, force: bool, report: IngestReport, name: str,
+    claimed: set[Path],
 ) -> Path | None:
-    """Where to write: the file this source wrote before (its URL stays), or a free ``<slug>.md``.
+    """Where to write: the file this source wrote before (its URL stays), or a free ``<slug>.md``
+    (free: neither on disk nor ``claimed`` by this dry run).
 
     A file the user edited is never overwritten unless ``force``; None means skip.
     """
     before = existing.by_source.get(raw_file_of(item.meta) or "")
+    if before is not None and before in claimed:
+        return before
     if before is not None and before.exists():
         try:
             unedited = is_unedited(read_text(before))
@@ -355,7 +378,7 @@ def _choose_target(
     number = 1
     while True:
         target = articles / (f"{item.slug}.md" if number == 1 else f"{item.slug}-{number}.md")
-        if not target.exists():
+        if not target.exists() and target not in claimed:
             return target
         number += 1
 
