@@ -10,15 +10,16 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from digest.blas import one_blas_thread
 from digest.config import CONFIG_NAME, Config, load_config
-from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path
+from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path, missing_package
 from digest.projectlock import project_lock, say_waiting
 
 if TYPE_CHECKING:
@@ -28,6 +29,36 @@ if TYPE_CHECKING:
 # that finds nothing changed (digest.uptodate) is done before they would have finished loading.
 
 COMMANDS = ("build", "ingest", "analyze", "serve", "deploy")
+
+
+def _at_least(minimum: int, meaning: str = "") -> Callable[[str], int]:
+    """An argument type: a whole number of at least ``minimum`` (a wrong one exits 2, as argparse's
+    own errors do)."""
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum}{meaning} or more, not {value}")
+        return value
+    return number
+
+
+def _port(text: str) -> int:
+    value = _at_least(1)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {value}")
+    return value
+
+
+def _date(text: str) -> datetime:
+    from digest.frontmatter import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     build_cmd.add_argument("--no-cache", action="store_true",
                            help="analyse every article again instead of reusing .cache/ (same output)")
-    build_cmd.add_argument("--workers", type=int, default=0, metavar="N",
+    build_cmd.add_argument("--workers", type=_at_least(0, " (one per core)"), default=0, metavar="N",
                            help="processes for parsing, analysis, ingest and rendering of large batches "
                                 "(default: one per core; 1: none)")
     build_cmd.add_argument("--keep-going", action="store_true",
@@ -55,15 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     ingest_cmd.add_argument("--force", action="store_true", help="replace files even if you edited them")
     ingest_cmd.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
-    ingest_cmd.add_argument("--date", help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
-    ingest_cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+    ingest_cmd.add_argument("--date", type=_date,
+                            help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
+    ingest_cmd.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1, metavar="N",
                             help="processes converting a large batch (default: one per core)")
 
     serve_cmd = sub.add_parser("serve", help="preview the site: rebuild on every save and reload the browser")
     serve_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     serve_cmd.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default 127.0.0.1; anything else is visible to your network)")
-    serve_cmd.add_argument("--port", type=int, help="port (default 8000, or the next free one)")
+    serve_cmd.add_argument("--port", type=_port, help="port (default 8000, or the next free one)")
     serve_cmd.add_argument("--open", action="store_true", help="open the preview in your browser")
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
@@ -72,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     analyze_cmd.add_argument("--json", action="store_true", help="one JSON object per line per file")
     analyze_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml, if present)")
     budget = analyze_cmd.add_mutually_exclusive_group()
-    budget.add_argument("--summary-sentences", type=int, metavar="N", help="summary length in sentences")
-    budget.add_argument("--summary-words", type=int, metavar="N", help="summary length in words")
+    budget.add_argument("--summary-sentences", type=_at_least(1), metavar="N", help="summary length in sentences")
+    budget.add_argument("--summary-words", type=_at_least(1), metavar="N", help="summary length in words")
 
     deploy_cmd = sub.add_parser("deploy", help="build, then commit site/ onto the gh-pages branch and push it")
     deploy_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
@@ -107,8 +139,6 @@ def run_build(args: argparse.Namespace) -> int:
     from digest.uptodate import snapshot, unchanged
 
     start = time.perf_counter()
-    if args.workers < 0:
-        raise DigestError("--workers must be 1 or more (0: one per core)")
     config_path = args.config or Path(CONFIG_NAME)
     config = load_config(config_path, required=args.config is not None)
     checked = not args.no_cache and not args.profile
@@ -202,18 +232,10 @@ def _progress_bar(done: int, total: int, stage: str = "ingest") -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from digest.frontmatter import parse_date
     from digest.ingest import ingest as ingest_paths
 
     config = config_of(args)
-    date = None
-    if args.date:
-        try:
-            date = parse_date(args.date)
-        except ValueError as problem:
-            raise DigestError(f"--date: {problem}") from None
-    if args.workers < 1:
-        raise DigestError("--workers must be at least 1")
+    date = args.date
     # One at a time per project, as builds (a dry run writes nothing: it need not wait).
     with contextlib.nullcontext() if args.dry_run else project_lock(config.root):
         report = ingest_paths(args.paths, config.content_dir, config.root, force=args.force, dry_run=args.dry_run,
@@ -243,12 +265,8 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     config = config_of(args)
     if args.summary_sentences is not None:
-        if args.summary_sentences < 1:
-            raise DigestError("--summary-sentences must be at least 1")
         config = replace(config, summary_sentences=args.summary_sentences, summary_words=None)
     if args.summary_words is not None:
-        if args.summary_words < 1:
-            raise DigestError("--summary-words must be at least 1")
         config = replace(config, summary_words=args.summary_words)
     warnings: list[str] = []
     results: list[tuple[str, AnalyzedArticle | None]] = []
@@ -349,12 +367,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:  # imported late (the preview's watchdog, ingest's trafilatura)
+        if (line := missing_package(error)) is None:
+            return _internal_error(error)
+        print(line, file=sys.stderr)
+        return 1
     except Exception as error:  # a bug in digest, not in the user's files
-        if os.environ.get("DIGEST_DEBUG"):
-            traceback.print_exc()
-        print(f"internal error: {type(error).__name__}: {error} "
-              "(a bug in digest; set DIGEST_DEBUG=1 to see where, and please report it)", file=sys.stderr)
-        return 70
+        return _internal_error(error)
+
+
+def _internal_error(error: Exception) -> int:
+    if os.environ.get("DIGEST_DEBUG"):
+        traceback.print_exception(error)
+    print(f"internal error: {type(error).__name__}: {error} "
+          "(a bug in digest; set DIGEST_DEBUG=1 to see where, and please report it)", file=sys.stderr)
+    return 70
 
 
 def run() -> NoReturn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 
@@ -75,3 +76,13 @@ class BuildErrors(DigestError):
 
     def __str__(self) -> str:
         return "\n".join(str(error) for error in self.errors)
+
+
+def missing_package(error: ModuleNotFoundError) -> str | None:
+    """The one line for a package digest needs that the running Python lacks (``python build.py``
+    run outside the project's ``.venv``); None when the missing module is digest's own (a bug)."""
+    name = (error.name or "").partition(".")[0]
+    if not name or name == "digest":
+        return None
+    return (f"error: the package '{name}' is not installed for {sys.executable} (run `make site` once, "
+            "then `.venv/bin/python build.py`, or activate .venv)")

@@ -136,3 +136,39 @@ def test_a_page_that_cannot_be_written_stops_the_build_with_one_clear_line(proje
     else:
         assert tree_bytes(project / "site") == before
     assert _leftovers(project) == []
+
+
+@pytest.mark.parametrize("arguments", [
+    ["build", "--workers", "-3"], ["ingest", "--workers", "0", "content/inbox"],
+    ["ingest", "--date", "2024-02-30", "content/inbox"], ["ingest", "--date", "yesterday", "content/inbox"],
+    ["serve", "--port", "99999"], ["analyze", "--summary-words", "0", "x.txt"],
+], ids=["workers-negative", "ingest-workers-0", "impossible-date", "date-in-words", "port-too-big", "no-words"])
+def test_a_wrong_value_on_the_command_line_exits_2_naming_the_option(project: Path, arguments: list[str]) -> None:
+    before = tree_bytes(project)
+    result = run_cli(project, *arguments)
+    assert result.code == 2, (result.code, result.err)
+    assert f"argument {arguments[1]}:" in result.err
+    assert "Traceback" not in result.err and "internal error" not in result.err
+    assert tree_bytes(project) == before  # nothing ingested or built before the refusal
+
+
+def test_a_python_without_the_packages_is_told_how_to_get_them(project: Path) -> None:
+    # `python build.py` run by a Python other than .venv's (-S: without any site-packages).
+    done = subprocess.run([sys.executable, "-S", str(REPO / "build.py")], cwd=project, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: the package '") and "make site" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_package_missing_when_the_build_needs_it_is_named_not_called_a_bug(project: Path, tmp_path: Path) -> None:
+    # The Markdown parser is imported only when an article is first parsed: past the imports at start.
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "markdown_it.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'markdown_it'\", name='markdown_it')\n", encoding="utf-8")
+    result = run_cli(project, env={"PYTHONPATH": os.pathsep.join([str(shadow), str(REPO)])})
+    assert result.code == 1, result.err
+    assert "error: the package 'markdown_it' is not installed" in result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    assert not (project / "site").exists()
