@@ -31,7 +31,7 @@ def test_without_keep_going_every_bad_file_is_reported_and_site_is_kept(project:
         "error: content/articles/unclosed.md:1: front matter opened with '---' but never closed "
         "(add a line '---' after the last front-matter key)",
     ], result.err
-    assert "3 problems; nothing was written" in result.err
+    assert "3 problems\nbuild stopped; site/ was left as it was" in result.err
     assert tree_bytes(project / "site") == before
 
 
@@ -81,4 +81,22 @@ def test_keep_going_does_not_skip_a_broken_config(project: Path) -> None:
     assert result.code == 1
     assert "error: config.yaml:" in result.err
     assert "build stopped; site/ was left as it was" in result.err
+    assert tree_bytes(project / "site") == before
+
+
+def test_a_build_that_stops_says_what_it_left_and_keeps_what_ingest_wrote(project: Path) -> None:
+    # Ingest runs before the articles are read: a new inbox file is written even when the build
+    # then stops on bad articles, and the closing lines must not say that nothing was written.
+    assert run_cli(project).code == 0
+    before = tree_bytes(project / "site")
+    _bad_batch(project)
+    (project / "content" / "inbox" / "empty.txt").unlink()
+    (project / "content" / "inbox" / "fresh.txt").write_text(
+        "Harbour Opens\n\nThe new harbour opened to fishing boats this morning.\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    assert "1 written" in result.out
+    assert (project / "content" / "articles" / "harbour-opens.md").is_file()
+    assert "nothing was written" not in result.err
+    assert result.err.endswith("2 problems\nbuild stopped; site/ was left as it was\n"), result.err
     assert tree_bytes(project / "site") == before
