@@ -136,6 +136,19 @@ def test_sitemap_and_robots_name_every_page_under_the_base_url(built: Path) -> N
     assert page(built, "robots.txt") == f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n"
 
 
+def test_with_a_bare_path_for_base_url_there_is_no_sitemap_of_relative_addresses(project: Path) -> None:
+    # Search engines take only full URLs in a sitemap: <loc>./</loc> was an invalid sitemap.
+    result = run_cli(project, env={"DIGEST_BASE_URL": "/repo/"})
+    assert result.code == 0, result.err
+    assert (project / "site" / "index.html").is_file()
+    assert not (project / "site" / "sitemap.xml").exists()
+    assert page(project, "robots.txt") == "User-agent: *\nAllow: /\n"
+    # The same project with a full address has one again, all of it full URLs.
+    assert run_cli(project, env={"DIGEST_BASE_URL": "https://news.example.org/repo/"}).code == 0
+    locations = re.findall(r"<loc>([^<]+)</loc>", page(project, "sitemap.xml"))
+    assert locations and all(location.startswith("https://news.example.org/repo/") for location in locations)
+
+
 class Head(HTMLParser):
     def __init__(self, html: str) -> None:
         super().__init__()
