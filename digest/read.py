@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import multiprocessing
 import os
 import re
@@ -201,6 +202,13 @@ class _Fields:
     body: str
 
 
+FRONT_MATTER_KEYS = ("title", "title_source", "date", "date_source", "author", "source", "source_sha256",
+                     "ingested_sha256", "ingested_from", "site_name", "slug", "topics", "summary", "pull_quote",
+                     "language")
+"""The keys digest reads or ingest writes; others (another tool's ``tags``, ``draft``) are left alone."""
+_KNOWN_KEYS = frozenset(FRONT_MATTER_KEYS)
+
+
 def check_article(text: str, path: Path, warnings: list[str] | None = None) -> _Fields:
     """Markdown text (front matter + body) checked as the build reads it; ContentError naming
     ``path`` and the line. A file with front matter must give a title; a file with none takes it
@@ -208,7 +216,24 @@ def check_article(text: str, path: Path, warnings: list[str] | None = None) -> _
     doc = split_document(text, path)
     if not doc.meta and not text.lstrip("\ufeff").startswith("---"):
         doc = _without_front_matter(doc, text, path, warnings if warnings is not None else [])
+    elif warnings is not None:
+        warnings.extend(_misspelt_keys(doc, path))
     return check_fields(doc, path)
+
+
+def _misspelt_keys(doc: Document, path: Path) -> list[str]:
+    """A warning for each key that is not digest's but close to one ('topic', 'summery'): it does
+    nothing, and the pin the user meant is silently not there."""
+    found = []
+    for key in doc.meta:
+        if not isinstance(key, str) or key in _KNOWN_KEYS:
+            continue
+        close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.75)
+        if close:
+            line = doc.lines.get(key)
+            found.append(f"{display_path(path)}{f':{line}' if line else ''}: unknown front-matter key "
+                         f"'{key}' does nothing (did you mean '{close[0]}'?)")
+    return found
 
 
 def check_fields(doc: Document, path: Path) -> _Fields:
@@ -360,10 +385,27 @@ def read_content(content_root: Path, memo: ReadMemo | None = None, keep_going: b
     report.skipped = errors
     # Files are visited in sorted path order, so the -2 suffixes do not depend on the file system.
     slugs = unique_slugs(article.slug for article in report.articles)
+    report.warnings.extend(_moved_slugs(report.articles, slugs))
     report.articles = [_with_slug(article, slug) for article, slug in zip(report.articles, slugs, strict=True)]
     page_slugs = unique_slugs(page.slug for page in report.pages)
     report.pages = [replace(page, slug=slug) for page, slug in zip(report.pages, page_slugs, strict=True)]
     return report
+
+
+def _moved_slugs(articles: list[Article], slugs: list[str]) -> list[str]:
+    """A warning for each article published under another slug than its own, which an earlier
+    article (in path order) has: a slug pinned in front matter must not move unnoticed."""
+    owners: dict[str, Article] = {}
+    warnings = []
+    for article, slug in zip(articles, slugs, strict=True):
+        if slug == article.slug:
+            owners[slug.casefold()] = article
+            continue
+        owner = owners.get(article.slug.casefold())
+        taken = f" by {display_path(owner.path)}" if owner is not None else ""
+        warnings.append(f"{display_path(article.path)}: slug '{article.slug}' is taken{taken}; "
+                        f"published at articles/{slug}/ (give one of them another 'slug:')")
+    return warnings
 
 
 def _with_slug(article: Article, slug: str) -> Article:

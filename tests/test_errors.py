@@ -172,3 +172,29 @@ def test_a_package_missing_when_the_build_needs_it_is_named_not_called_a_bug(pro
     assert "error: the package 'markdown_it' is not installed" in result.err
     assert "internal error" not in result.err and "Traceback" not in result.err
     assert not (project / "site").exists()
+
+
+def test_a_misspelt_front_matter_key_is_named_with_the_key_it_resembles(project: Path) -> None:
+    articles = project / "content" / "articles"
+    (articles / "pinned.md").write_text(
+        "---\ntitle: A pinned story\ntopic: [Culture]\nsummery: The pin.\ntags: [kept, quiet]\n---\n\nIt reads well.\n",
+        encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if "front-matter key" in line]
+    assert warnings == [
+        "warning: content/articles/pinned.md:3: unknown front-matter key 'topic' does nothing (did you mean 'topics'?)",
+        "warning: content/articles/pinned.md:4: unknown front-matter key 'summery' does nothing (did you mean 'summary'?)",
+    ]  # another tool's 'tags' is left alone
+    assert "nothing changed" in (again := run_cli(project)).out and warnings[0] in again.err
+
+
+def test_a_slug_taken_by_another_article_is_said_with_where_the_article_went(project: Path) -> None:
+    articles = project / "content" / "articles"
+    for name, title in (("a.md", "First"), ("b.md", "Second")):
+        (articles / name).write_text(f"---\ntitle: {title}\nslug: the-slug\n---\n\nBody of {title}.\n", encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert ("warning: content/articles/b.md: slug 'the-slug' is taken by content/articles/a.md; published at "
+            "articles/the-slug-2/ (give one of them another 'slug:')") in result.err.splitlines()
+    assert (project / "site" / "articles" / "the-slug-2" / "index.html").is_file()
