@@ -163,9 +163,14 @@ def _key_lines(root: Node | None, line_offset: int) -> dict[tuple[str | int, ...
 def _syntax_error(error: yaml.MarkedYAMLError, line_offset: int) -> DigestError:
     """A YAML error as one line a person can act on, at the line where the trouble starts."""
     problem = str(error.problem or error.context or "invalid YAML")
-    # For an unclosed quote or bracket the start (context) is where to look, not where YAML gave up.
+    # For an unclosed quote or bracket the start (context) is where to look, not where YAML gave up
+    # (the end of the front matter, or the next line); for a bad character, where it is: a tab
+    # that indents a line is not on the line of the value scanned before it.
     scanning = error.context is not None and str(error.context).startswith("while scanning")
-    mark = (error.context_mark if scanning else None) or error.problem_mark or error.context_mark
+    unclosed = error.context is not None and (
+        str(error.context).startswith("while scanning a quoted")
+        or "end of stream" in problem or problem.startswith("did not find expected"))
+    mark = (error.context_mark if unclosed else None) or error.problem_mark or error.context_mark
     line = mark.line + 1 + line_offset if mark is not None else None
     tag = re.search(r"constructor for the tag '([^']*)'", problem)
     if tag:
@@ -175,8 +180,9 @@ def _syntax_error(error: yaml.MarkedYAMLError, line_offset: int) -> DigestError:
     if scanning:
         problem = f"{error.context}: {problem}"
     column = f", column {mark.column + 1}" if mark is not None else ""
-    return DigestError(f"invalid YAML{column}: {problem}", line=line,
-                       hint="check the indentation, and quote values that contain ':' or '#'")
+    hint = ("indent with spaces, not tabs" if "tab character" in problem
+            else "check the indentation, and quote values that contain ':' or '#'")
+    return DigestError(f"invalid YAML{column}: {problem}", line=line, hint=hint)
 
 
 def load_yaml(text: str, line_offset: int = 0) -> YamlDocument:

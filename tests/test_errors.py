@@ -198,3 +198,22 @@ def test_a_slug_taken_by_another_article_is_said_with_where_the_article_went(pro
     assert ("warning: content/articles/b.md: slug 'the-slug' is taken by content/articles/a.md; published at "
             "articles/the-slug-2/ (give one of them another 'slug:')") in result.err.splitlines()
     assert (project / "site" / "articles" / "the-slug-2" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(("front_matter", "line", "words"), [
+    ("title: One\nlanguage: en\ntopics: [Sport\n", 4, "did not find expected ',' or ']'"),  # where it opens
+    ("title: One\nlanguage: en\n\tsummary: x\n", 4, "tab character"),  # the tab's line, not the one before
+    ('title: "unterminated\nlanguage: en\n', 2, "quoted scalar"),
+    ("title: One\nsummary: a: b\nlanguage: en\n", 3, "mapping values are not allowed"),
+], ids=["unclosed-bracket", "tab-indent", "unclosed-quote", "colon-in-value"])
+def test_a_yaml_mistake_in_front_matter_names_the_line_it_is_on(
+        project: Path, front_matter: str, line: int, words: str) -> None:
+    (project / "content" / "articles" / "wrong.md").write_text(f"---\n{front_matter}---\n\nBody.\n",
+                                                               encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    [error] = error_lines(result.err)
+    assert error.startswith(f"error: content/articles/wrong.md:{line}: invalid YAML"), error
+    assert words in error
+    if "tab" in words:
+        assert "indent with spaces, not tabs" in error
