@@ -1,4 +1,5 @@
-# digest: the README's two set-up commands are `make site` and `make test`.
+# digest: the README's two set-up commands are `make serve` (or `make site`, which builds without
+# serving) and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

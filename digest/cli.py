@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
     # Kept as typed: the JSON 'path' is exactly what was given on the command line.
-    analyze_cmd.add_argument("paths", nargs="+", metavar="FILE", help="raw (.txt) or Markdown articles")
+    analyze_cmd.add_argument("paths", nargs="+", metavar="FILE", help="raw (.txt, .html) or Markdown articles")
     analyze_cmd.add_argument("--json", action="store_true", help="one JSON object per line per file")
     analyze_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml, if present)")
     budget = analyze_cmd.add_mutually_exclusive_group()
