@@ -236,11 +236,10 @@ def run_ingest(args: argparse.Namespace) -> int:
     from digest.ingest import ingest as ingest_paths
 
     config = config_of(args)
-    date = args.date
     # One at a time per project, as builds (a dry run writes nothing: it need not wait).
     with contextlib.nullcontext() if args.dry_run else project_lock(config.root):
         report = ingest_paths(args.paths, config.content_dir, config.root, force=args.force, dry_run=args.dry_run,
-                              date=date, workers=args.workers, progress=_progress_bar)
+                              date=args.date, workers=args.workers, progress=_progress_bar)
     for line in report.written:
         print(f"written    {line}")
     for line in report.unchanged:

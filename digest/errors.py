@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -80,9 +81,10 @@ class BuildErrors(DigestError):
 
 def missing_package(error: ModuleNotFoundError) -> str | None:
     """The one line for a package digest needs that the running Python lacks (``python build.py``
-    run outside the project's ``.venv``); None when the missing module is digest's own (a bug)."""
+    run outside the project's ``.venv``); None when the package is there (a module missing from
+    it, or from digest itself, is a bug)."""
     name = (error.name or "").partition(".")[0]
-    if not name or name == "digest":
+    if not name or name == "digest" or importlib.util.find_spec(name) is not None:
         return None
     return (f"error: the package '{name}' is not installed for {sys.executable} (run `make site` once, "
             "then `.venv/bin/python build.py`, or activate .venv)")

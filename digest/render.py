@@ -767,19 +767,17 @@ def _tasks(renderer: Renderer, config: Config, site: Site, remember: bool, keys:
     yield renderer.task("404.html", "404.html", inputs())
     entries = listed[:config.feed_entries]
     yield feed(renderer, "feed.xml", "", config.title, config.description, entries, of(entries), remember)
-    if renderer.absolute_base is None:
-        # A sitemap's addresses must be full URLs (search engines drop relative ones): with a bare
-        # path for base_url there is none to write, and robots.txt names none.
-        yield renderer.task("robots.txt", "robots.txt", inputs())
-        return
-    yield renderer.task("sitemap.xml", "sitemap.xml",
-                        inputs([(a["slug"], str(a["date"])) for a in ordered],
-                               [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
-                                for t in topics], [p["slug"] for p in pages], years, config.per_page)
-                        if remember else None,  # every article's date: not made for nothing
-                        here=True, articles=ordered, topics=topics,
-                        pages=pages, years=years,
-                        archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")])
+    # A sitemap's addresses must be full URLs (search engines drop relative ones): with a bare path
+    # for base_url there is none to write, and robots.txt names none.
+    if renderer.absolute_base is not None:
+        yield renderer.task("sitemap.xml", "sitemap.xml",
+                            inputs([(a["slug"], str(a["date"])) for a in ordered],
+                                   [(t["slug"], str(t["articles"][0]["date"]) if t["articles"] else "")
+                                    for t in topics], [p["slug"] for p in pages], years, config.per_page)
+                            if remember else None,  # every article's date: not made for nothing
+                            here=True, articles=ordered, topics=topics,
+                            pages=pages, years=years,
+                            archive_pages=[p.output for p in paginate(ordered, config.per_page, "archive/")])
     yield renderer.task("robots.txt", "robots.txt", inputs())
 
 

@@ -148,6 +148,7 @@ class Preview:
         self.quitting = threading.Event()
         """Set first thing at Ctrl-C: a rebuild still waiting for another build gives up at once."""
         self.saves = 0
+        self.warned: set[str] = set()  # the last build's warnings: each is said when it first appears
         """File events seen so far: a background index in progress gives way when this moves."""
         self.search_wanted = threading.Condition()
         self.search_job: tuple[int, Config, list[Record], list[OutputFile]] | None = None
@@ -190,6 +191,10 @@ class Preview:
             error = f"internal error: {type(failure).__name__}: {failure}"
             self.echo(error)
         else:
+            for warning in result.warnings:
+                if warning not in self.warned:
+                    self.echo(f"warning: {warning}")
+            self.warned = set(result.warnings)
             self.echo(f"rebuilt in {(time.perf_counter() - start) * 1000:.0f} ms")
         with self.changed:
             self.state.epoch += 1

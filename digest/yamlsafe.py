@@ -163,13 +163,12 @@ def _key_lines(root: Node | None, line_offset: int) -> dict[tuple[str | int, ...
 def _syntax_error(error: yaml.MarkedYAMLError, line_offset: int) -> DigestError:
     """A YAML error as one line a person can act on, at the line where the trouble starts."""
     problem = str(error.problem or error.context or "invalid YAML")
+    context = str(error.context or "")
     # For an unclosed quote or bracket the start (context) is where to look, not where YAML gave up
-    # (the end of the front matter, or the next line); for a bad character, where it is: a tab
-    # that indents a line is not on the line of the value scanned before it.
-    scanning = error.context is not None and str(error.context).startswith("while scanning")
-    unclosed = error.context is not None and (
-        str(error.context).startswith("while scanning a quoted")
-        or "end of stream" in problem or problem.startswith("did not find expected"))
+    # (the end of the front matter); for anything else, where it gave up: a tab that indents a line
+    # is on that line, not on the line of the value scanned before it, and a block's mistake is
+    # not on the line that opens the block.
+    unclosed = context.startswith(("while scanning a quoted", "while parsing a flow"))
     mark = (error.context_mark if unclosed else None) or error.problem_mark or error.context_mark
     line = mark.line + 1 + line_offset if mark is not None else None
     tag = re.search(r"constructor for the tag '([^']*)'", problem)
@@ -177,10 +176,10 @@ def _syntax_error(error: yaml.MarkedYAMLError, line_offset: int) -> DigestError:
         name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
         return DigestError(f"unsupported YAML tag {name}", line=line,
                            hint="remove the tag; only plain text, numbers, true/false, lists and mappings are read")
-    if scanning:
-        problem = f"{error.context}: {problem}"
+    if context.startswith("while scanning"):
+        problem = f"{context}: {problem}"
     column = f", column {mark.column + 1}" if mark is not None else ""
-    hint = ("indent with spaces, not tabs" if "tab character" in problem
+    hint = ("indent with spaces, not tabs" if "tab character" in problem or "'\\t'" in problem
             else "check the indentation, and quote values that contain ':' or '#'")
     return DigestError(f"invalid YAML{column}: {problem}", line=line, hint=hint)
 

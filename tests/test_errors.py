@@ -161,23 +161,54 @@ def test_a_python_without_the_packages_is_told_how_to_get_them(project: Path) ->
     assert "Traceback" not in done.stderr
 
 
+def _packages_but(tmp_path: Path, missing: str) -> Path:
+    """A folder holding every installed package but ``missing`` (links): with ``python -S`` and it
+    on PYTHONPATH, a Python that really lacks that one package."""
+    import jinja2
+
+    site_packages = Path(jinja2.__file__).parent.parent
+    folder = tmp_path / "packages"
+    folder.mkdir()
+    for entry in site_packages.iterdir():
+        if not entry.name.startswith(missing):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
 def test_a_package_missing_when_the_build_needs_it_is_named_not_called_a_bug(project: Path, tmp_path: Path) -> None:
     # The Markdown parser is imported only when an article is first parsed: past the imports at start.
-    shadow = tmp_path / "shadow"
-    shadow.mkdir()
-    (shadow / "markdown_it.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'markdown_it'\", name='markdown_it')\n", encoding="utf-8")
-    result = run_cli(project, env={"PYTHONPATH": os.pathsep.join([str(shadow), str(REPO)])})
-    assert result.code == 1, result.err
-    assert "error: the package 'markdown_it' is not installed" in result.err
-    assert "internal error" not in result.err and "Traceback" not in result.err
+    packages = _packages_but(tmp_path, "markdown_it")
+    done = subprocess.run([sys.executable, "-S", str(REPO / "build.py")], cwd=project, capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(packages), str(REPO)])})
+    assert done.returncode == 1, done.stderr
+    assert "error: the package 'markdown_it' is not installed" in done.stderr, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
     assert not (project / "site").exists()
+
+
+def test_a_module_missing_from_an_installed_package_is_a_bug_not_a_missing_package(
+        project: Path, tmp_path: Path) -> None:
+    # digest importing a module its dependency does not have is digest's bug: it must not be
+    # blamed on the user's installation.
+    sitecustomize = tmp_path / "hooks"
+    sitecustomize.mkdir()
+    (sitecustomize / "sitecustomize.py").write_text(
+        "import digest.pipeline\n"
+        "def build(*args, **kwargs):\n"
+        "    import markdown_it.no_such_module  # noqa\n"
+        "digest.pipeline.build = build\n", encoding="utf-8")
+    result = run_cli(project, env={"PYTHONPATH": os.pathsep.join([str(sitecustomize), str(REPO)])})
+    assert result.code == 70, result.err
+    assert "internal error: ModuleNotFoundError" in result.err
+    assert "is not installed" not in result.err
 
 
 def test_a_misspelt_front_matter_key_is_named_with_the_key_it_resembles(project: Path) -> None:
     articles = project / "content" / "articles"
     (articles / "pinned.md").write_text(
-        "---\ntitle: A pinned story\ntopic: [Culture]\nsummery: The pin.\ntags: [kept, quiet]\n---\n\nIt reads well.\n",
+        "---\ntitle: A pinned story\ntopic: [Culture]\nsummery: The pin.\ntags: [kept, quiet]\nsubtitle: Its own\n"
+        "source_url: https://x.example/\nog_title: Shared\n---\n\nIt reads well.\n",
         encoding="utf-8")
     result = run_cli(project)
     assert result.code == 0, result.err
@@ -185,19 +216,25 @@ def test_a_misspelt_front_matter_key_is_named_with_the_key_it_resembles(project:
     assert warnings == [
         "warning: content/articles/pinned.md:3: unknown front-matter key 'topic' does nothing (did you mean 'topics'?)",
         "warning: content/articles/pinned.md:4: unknown front-matter key 'summery' does nothing (did you mean 'summary'?)",
-    ]  # another tool's 'tags' is left alone
+    ]  # other tools' keys ('tags', 'subtitle', 'source_url', 'og_title') are left alone
     assert "nothing changed" in (again := run_cli(project)).out and warnings[0] in again.err
 
 
 def test_a_slug_taken_by_another_article_is_said_with_where_the_article_went(project: Path) -> None:
     articles = project / "content" / "articles"
-    for name, title in (("a.md", "First"), ("b.md", "Second")):
-        (articles / name).write_text(f"---\ntitle: {title}\nslug: the-slug\n---\n\nBody of {title}.\n", encoding="utf-8")
+    for name, title, slug in (("a.md", "First", "the-slug"), ("b.md", "Second", "the-slug"),
+                              ("c.md", "Third", "the-slug-2")):
+        (articles / name).write_text(f"---\ntitle: {title}\nslug: {slug}\n---\n\nBody of {title}.\n", encoding="utf-8")
     result = run_cli(project)
     assert result.code == 0, result.err
-    assert ("warning: content/articles/b.md: slug 'the-slug' is taken by content/articles/a.md; published at "
-            "articles/the-slug-2/ (give one of them another 'slug:')") in result.err.splitlines()
-    assert (project / "site" / "articles" / "the-slug-2" / "index.html").is_file()
+    warnings = [line for line in result.err.splitlines() if "is taken by" in line]
+    assert warnings == [
+        "warning: content/articles/b.md: slug 'the-slug' is taken by content/articles/a.md; published at "
+        "articles/the-slug-2/ (give one of them another 'slug:')",
+        "warning: content/articles/c.md: slug 'the-slug-2' is taken by content/articles/b.md; published at "
+        "articles/the-slug-2-2/ (give one of them another 'slug:')",
+    ]
+    assert (project / "site" / "articles" / "the-slug-2-2" / "index.html").is_file()
 
 
 @pytest.mark.parametrize(("front_matter", "line", "words"), [
@@ -205,7 +242,9 @@ def test_a_slug_taken_by_another_article_is_said_with_where_the_article_went(pro
     ("title: One\nlanguage: en\n\tsummary: x\n", 4, "tab character"),  # the tab's line, not the one before
     ('title: "unterminated\nlanguage: en\n', 2, "quoted scalar"),
     ("title: One\nsummary: a: b\nlanguage: en\n", 3, "mapping values are not allowed"),
-], ids=["unclosed-bracket", "tab-indent", "unclosed-quote", "colon-in-value"])
+    ('title: Storm\ndate: 2024-05-01\nauthor: "Jane" Doe\n', 4, "did not find expected key"),  # not the block's start
+    ("title: Rain\ntopics:\n  - weather\n - news\n", 5, "did not find expected key"),
+], ids=["unclosed-bracket", "tab-indent", "unclosed-quote", "colon-in-value", "text-after-quote", "list-indent"])
 def test_a_yaml_mistake_in_front_matter_names_the_line_it_is_on(
         project: Path, front_matter: str, line: int, words: str) -> None:
     (project / "content" / "articles" / "wrong.md").write_text(f"---\n{front_matter}---\n\nBody.\n",

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from digest.ingest import is_unedited
+from digest.ingest import convert, is_unedited, render_file
 from digest.ingest.plaintext import parse_plain_text
 from tests.conftest import REPO, SEED, SHARED, make_project, put_in_inbox, run_cli, tree_bytes
 
@@ -120,6 +120,33 @@ def test_files_of_one_name_from_two_folders_outside_the_project_stay_two_article
     assert sorted(path.name for path in articles.glob("*.md")) == ["bridge-reopens.md", "storm-closes-schools.md"]
     assert "Monday morning" in (articles / "bridge-reopens.md").read_text(encoding="utf-8")
     assert all(str(tmp_path) not in path.read_text(encoding="utf-8") for path in articles.glob("*.md"))
+
+
+def test_an_article_ingested_from_outside_by_its_name_alone_still_follows_its_file(
+        project: Path, tmp_path: Path) -> None:
+    # Written as ingest wrote it before files outside the project were known by their path too.
+    raw = tmp_path / "a" / "story.txt"
+    raw.parent.mkdir()
+    raw.write_text("Storm Hits Coast\n\nA big storm hit the coast on Monday. Many homes lost power.\n", encoding="utf-8")
+    item = convert(raw.read_bytes(), raw, raw.name, [])
+    articles = project / "content" / "articles"
+    legacy = articles / "storm-hits-coast.md"
+    legacy.write_text(render_file(item), encoding="utf-8")
+    written = legacy.read_text(encoding="utf-8")
+    assert "ingested_from" not in written
+    # Another story.txt with another headline is another story: it does not replace that one.
+    other = tmp_path / "b" / "story.txt"
+    other.parent.mkdir()
+    other.write_text("Council Sets Budget\n\nThe council set its budget on Tuesday night.\n", encoding="utf-8")
+    assert run_cli(project, "ingest", str(other)).code == 0
+    assert sorted(path.name for path in articles.glob("*.md")) == ["council-sets-budget.md", "storm-hits-coast.md"]
+    assert legacy.read_text(encoding="utf-8") == written
+    # The same story, changed: the same file is rewritten (no -2 copy of it).
+    raw.write_text("Storm Hits Coast\n\nA big storm hit the coast on Monday. Many homes lost power again.\n",
+                   encoding="utf-8")
+    assert run_cli(project, "ingest", str(raw)).code == 0
+    assert sorted(path.name for path in articles.glob("*.md")) == ["council-sets-budget.md", "storm-hits-coast.md"]
+    assert "lost power again" in legacy.read_text(encoding="utf-8")
 
 
 def test_a_dry_run_names_the_files_the_real_run_writes(project: Path) -> None:

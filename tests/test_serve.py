@@ -206,3 +206,24 @@ def test_ctrl_c_stops_a_server_started_with_interrupts_ignored(project: Path) ->
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_new_warning_is_said_once_in_the_preview_log(project: Path) -> None:
+    with running(project) as server:
+        source = article_file(project)
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace("---\n", "---\ntopic: [Culture]\n", 1), encoding="utf-8")
+        wanted = "unknown front-matter key 'topic' does nothing (did you mean 'topics'?)"
+        deadline = time.monotonic() + 15
+        while not any(wanted in line for line in server.lines):
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        # Another save that leaves the warning as it was does not say it again.
+        rebuilt = sum(line.startswith("rebuilt") for line in server.lines)
+        source.write_text(source.read_text(encoding="utf-8").replace(
+            "Kyiv is under heavy bombardment", "Kyiv is under EDITED bombardment"), encoding="utf-8")
+        server.wait_for("EDITED bombardment", f"/articles/{source.stem}/")
+        while sum(line.startswith("rebuilt") for line in server.lines) == rebuilt:
+            assert time.monotonic() < deadline + 15, server.output()
+            time.sleep(0.1)
+        assert sum(wanted in line for line in server.lines) == 1, server.output()

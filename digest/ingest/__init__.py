@@ -178,6 +178,9 @@ def convert(raw: bytes, path: Path, source: str, warnings: list[str], date: date
     return Ingested(slugify(draft.title), meta, draft.body)
 
 
+_OUTSIDE_ORIGIN = re.compile(r"[^/]+#[0-9a-f]{12}")
+
+
 def outside_origin(path: Path) -> str:
     """Which raw file outside the project this is: its name and a digest of its full path. Its name
     alone is not enough (scraped pages are often all ``index.html`` or ``story.txt``: a second one
@@ -200,6 +203,7 @@ class _Existing:
     by_hash: dict[str, Path] = field(default_factory=dict)
     by_source: dict[str, Path] = field(default_factory=dict)
     """Keyed by the raw file each article was ingested from (see raw_file_of)."""
+    titles: dict[Path, Any] = field(default_factory=dict)
 
     @classmethod
     def scan(cls, articles: Path) -> _Existing:
@@ -222,6 +226,18 @@ class _Existing:
         raw_file = raw_file_of(meta)
         if raw_file is not None:
             self.by_source.setdefault(raw_file, path)
+        self.titles.setdefault(path, meta.get("title"))
+
+    def written_before(self, raw_file: str, title: Any) -> Path | None:
+        """The file ``raw_file`` was ingested into before. A file outside the project ingested
+        before it was known by a digest of its path (``outside_origin``) is known by its name
+        alone: that file counts only if it has the same title, else it may be another story."""
+        found = self.by_source.get(raw_file)
+        if found is None and _OUTSIDE_ORIGIN.fullmatch(raw_file):
+            named = self.by_source.get(raw_file.rpartition("#")[0])
+            if named is not None and self.titles.get(named) == title:
+                return named
+        return found
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -323,7 +339,7 @@ def ingest(
     existing = _Existing.scan(articles)
     files = raw_files(paths)
     known = frozenset() if force else frozenset(existing.by_hash)
-    claimed: set[Path] = set()  # what a dry run would have written so far
+    claimed: set[Path] = set()  # what this run wrote (or, a dry run, would have) so far
     for done, prepared in enumerate(_prepare_all(files, project_root, date, known, workers), start=1):
         if progress is not None:
             progress(done, len(files))
@@ -339,17 +355,15 @@ def ingest(
         target = _choose_target(articles, prepared.item, existing, force, report, name, claimed)
         if target is None:
             continue
+        # Taken now, written or not: in a dry run too, the next source of the same title goes to -2.
+        claimed.add(target)
+        existing.remember(prepared.item.meta, target)
         if dry_run:
-            # Taken, as the real run's write would take it: the next source of the same title is
-            # shown going to ``-2``, as it will.
-            claimed.add(target)
-            existing.remember(prepared.item.meta, target)
             report.written.append(f"{name} -> {display_path(target)} (dry run, not written)")
             continue
         articles.mkdir(parents=True, exist_ok=True)
         replaced = target.exists()
         _write_atomic(target, prepared.text)
-        existing.remember(prepared.item.meta, target)
         report.written.append(f"{name} -> {display_path(target)}" + (" (replaced)" if replaced else ""))
     return report
 
@@ -359,11 +373,11 @@ def _choose_target(
     claimed: set[Path],
 ) -> Path | None:
     """Where to write: the file this source wrote before (its URL stays), or a free ``<slug>.md``
-    (free: neither on disk nor ``claimed`` by this dry run).
+    (free: neither on disk nor ``claimed`` by this run).
 
     A file the user edited is never overwritten unless ``force``; None means skip.
     """
-    before = existing.by_source.get(raw_file_of(item.meta) or "")
+    before = existing.written_before(raw_file_of(item.meta) or "", item.meta.get("title"))
     if before is not None and before in claimed:
         return before
     if before is not None and before.exists():
