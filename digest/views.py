@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from digest.models import AnalyzedArticle, TopicDigest
+from digest.models import AnalyzedArticle, Quote, TopicDigest
 
 WORDS_PER_MINUTE = 220
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -55,13 +55,28 @@ def article_view(item: AnalyzedArticle, topic_names: dict[str, str]) -> dict[str
         "word_count": article.word_count,
         "reading_minutes": max(1, math.ceil(article.word_count / WORDS_PER_MINUTE)),
         "summary": list(analysis.summary),
-        "quotes": [{"text": q.text, "speaker": q.speaker} for q in analysis.quotes],
+        "quotes": [{"text": q.text, "speaker": q.speaker} for q in _shown_quotes(item)],
         "keywords": list(analysis.keywords),
         "topics": [{"slug": s, "name": topic_names.get(s, s), "href": topic_href(s)} for s in analysis.topics],
         "also": [],
         "same_story": None,
         "related": [],
     }
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _shown_quotes(item: AnalyzedArticle) -> list[Quote]:
+    """The article's pull-quotes but those its summary already says word for word: a summary
+    sentence is often a quotation with its speaker ('"...," said Mr Stening.'), and the page then
+    showed it twice, one above the other. A pinned quote is always shown: the user chose it."""
+    said = _plain(" ".join(item.analysis.summary))
+    pinned = item.article.pinned_quote
+    return [quote for quote in item.analysis.quotes
+            if (pinned is not None and quote.text == pinned.text)
+            or _plain(quote.text).rstrip(".,;:!?…") not in said]
 
 
 REFERENCE_FIELDS = ("slug", "href", "title", "date", "source_url", "source_host")

@@ -723,3 +723,25 @@ def test_a_cached_index_part_removed_while_the_build_reads_it_fails_the_build_no
     shutil.rmtree(folder)
     with pytest.raises(DigestError, match="changed while it was read"):
         parts[0]()
+
+
+def test_a_quote_the_summary_already_says_is_not_shown_again_unless_pinned(project: Path) -> None:
+    articles = project / "content" / "articles"
+    said = "We will rebuild the harbour wall before the winter storms arrive"
+    other = "The fishermen have waited long enough for a safe place to land their catch"
+    body = (f"The council met on Monday about the harbour.\n\n\"{said},\" said Maria Lopez, the council leader.\n\n"
+            f"\"{other},\" said Maria Lopez.\n\nWork starts in October, the council said.\n")
+    summary = f"summary: ['\"{said},\" said Maria Lopez, the council leader.']\n"
+    (articles / "harbour.md").write_text(f"---\ntitle: Harbour wall\n{summary}---\n\n{body}", encoding="utf-8")
+    assert run_cli(project).code == 0
+    shown = page(project, "articles/harbour/index.html")
+    assert said in shown.split('class="summary-box"')[1].split("</aside>")[0]
+    quotes = re.findall(r"<blockquote><p>(.*?)</p></blockquote>", shown)
+    assert said not in " ".join(quotes) and other in quotes[0], quotes
+    # Pinned, it is shown: the user chose it.
+    (articles / "harbour.md").write_text(
+        f"---\ntitle: Harbour wall\n{summary}pull_quote: {{text: \"{said}\", speaker: Maria Lopez}}\n---\n\n{body}",
+        encoding="utf-8")
+    assert run_cli(project).code == 0
+    quotes = re.findall(r"<blockquote><p>(.*?)</p></blockquote>", page(project, "articles/harbour/index.html"))
+    assert quotes[0] == said, quotes
