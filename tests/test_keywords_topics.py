@@ -279,7 +279,9 @@ BAKING = [("Village bakery named best in county", "A village bakery was named th
 
 
 def texts(*articles: tuple[str, str]) -> list[TopicText]:
-    return [TopicText(title, text, ()) for title, text in articles]
+    """Articles with the keywords the analysis finds in them (a group is named from those)."""
+    return [TopicText(title, text, tuple(keywords(title, (Block("paragraph", text),))))
+            for title, text in articles]
 
 
 def test_discover_groups_articles_about_the_same_thing() -> None:
@@ -307,7 +309,7 @@ def test_with_discovered_topics_does_not_depend_on_the_order_given() -> None:
             path=Path(f"a{number}.md"), slug=f"a{number}", title=title, date=datetime(2024, 1, number + 1, tzinfo=UTC),
             author=None, source=None, body_html="", blocks=(Block("paragraph", text),), word_count=len(text.split()),
         )
-        analysis = Analysis(summary=(), quotes=(), keywords=(), topics=(),
+        analysis = Analysis(summary=(), quotes=(), keywords=tuple(keywords(title, article.blocks)), topics=(),
                             candidates=(Candidate(text, 0, 1.0),))
         return AnalyzedArticle(article, analysis)
 
@@ -325,3 +327,18 @@ def test_a_group_sharing_no_keyword_is_not_named_after_one_article() -> None:
     assert discovered_name([["storm", "bridge"], ["council", "lanes"], ["hospital", "nurses"]]) == "More stories"
     assert discovered_name([["Kyiv", "storm"], ["Kyiv", "missile"]]) == "Kyiv"
     assert discovered_name([["Kyiv", "Ukraine"]]) == "Kyiv, Ukraine"
+
+
+def test_groups_sharing_no_keyword_go_to_other_rather_than_to_several_topics_of_one_name() -> None:
+    # Alike in their words, two by two, but no keyword in common within a pair: each pair was a
+    # topic called "More stories", and a site showed "More stories" again and again.
+    harbour = "harbour ferry storm coast tide pier waves"
+    budget = "budget council tax schools roads spending vote"
+    articles = [TopicText("", harbour, ("Alpha",)), TopicText("", budget, ("Gamma",)),
+                TopicText("", harbour + " night", ("Beta",)), TopicText("", budget + " year", ("Delta",))]
+    topics = discover_topics(articles, set())
+    assert [(topic.name, topic.members) for topic in topics] == [("Other", (0, 1, 2, 3))]
+    # With a named group beside them, that one keeps its name.
+    kyiv = "kyiv missile ukraine capital troops border"
+    named = discover_topics([*articles, TopicText("", kyiv, ("Kyiv",)), TopicText("", kyiv + " war", ("Kyiv",))], set())
+    assert [(topic.name, topic.members) for topic in named] == [("Other", (0, 1, 2, 3)), ("Kyiv", (4, 5))]

@@ -333,8 +333,11 @@ def discover_topics(articles: Sequence[TopicText], taken: set[str]) -> list[Disc
     if len(loners) == 1 and all(vectors[index] or articles[index].keywords for index in loners):
         kept.append(loners)
         loners = []
-    result: list[tuple[str, list[int]]] = [(discovered_name([articles[i].keywords for i in group]), group)
-                                          for group in kept]
+    named = [(discovered_name([articles[i].keywords for i in group]), group) for group in kept]
+    result: list[tuple[str, list[int]]] = [(name, group) for name, group in named if name != UNNAMED]
+    # A group whose articles share no keyword has no name to tell it apart: several of them were
+    # several topics all called "More stories". Their articles go to "Other" with the loners.
+    loners = sorted(loners + [index for name, group in named if name == UNNAMED for index in group])
     if loners:
         result.append((OTHER, loners))
     result.sort(key=lambda item: item[1][0])
