@@ -46,13 +46,14 @@ def _files(folder: Path) -> list[tuple[str, Path]]:
 
 def load_theme(config: Config) -> Theme:
     chosen = config.root / "themes" / config.theme
-    if not (chosen / "templates").is_dir():
-        hint = (
-            "run digest in the project folder, where config.yaml and themes/ are"
-            if config.theme == "default"
-            else f"create themes/{config.theme}/templates, or set 'theme: default' in config.yaml"
-        )
-        raise ThemeError(f"theme '{config.theme}' has no templates folder", path=chosen, hint=hint)
+    if config.theme == "default" and not (chosen / "templates").is_dir():
+        raise ThemeError("theme 'default' has no templates folder", path=chosen,
+                         hint="run digest in the project folder, where config.yaml and themes/ are")
+    # Any other theme takes from the default what it lacks: a static/style.css alone is a theme.
+    if config.theme != "default" and not any((chosen / part).is_dir() for part in ("templates", "static")):
+        raise ThemeError(f"theme '{config.theme}' has no templates or static folder", path=chosen,
+                         hint=f"create themes/{config.theme}/templates or themes/{config.theme}/static, "
+                              "or set 'theme: default' in config.yaml")
     templates: dict[str, str] = {}
     origins: dict[str, str] = {}
     static: dict[str, bytes] = {}

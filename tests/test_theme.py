@@ -60,7 +60,20 @@ def test_a_missing_theme_is_a_clear_error(project: Path) -> None:
     config.write_text(config.read_text().replace("theme: default", "theme: nothere"))
     result = run_cli(project)
     assert result.code == 1
-    assert "error: themes/nothere: theme 'nothere' has no templates folder" in result.err
+    assert "error: themes/nothere: theme 'nothere' has no templates or static folder" in result.err
+
+
+def test_a_theme_of_one_css_file_takes_everything_else_from_the_default(project: Path) -> None:
+    assert run_cli(project).code == 0
+    default_home = (project / "site" / "index.html").read_bytes()
+    (project / "themes" / "plain" / "static").mkdir(parents=True)
+    (project / "themes" / "plain" / "static" / "style.css").write_text("body { color: #123456; }\n", encoding="utf-8")
+    config = project / "config.yaml"
+    config.write_text(config.read_text().replace("theme: default", "theme: plain"))
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    assert (project / "site" / "static" / "style.css").read_text(encoding="utf-8") == "body { color: #123456; }\n"
+    assert (project / "site" / "index.html").read_bytes() == default_home
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["over-a-site", "into-no-site"])
