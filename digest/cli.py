@@ -31,25 +31,19 @@ if TYPE_CHECKING:
 COMMANDS = ("build", "ingest", "analyze", "serve", "deploy")
 
 
-def _at_least(minimum: int, meaning: str = "") -> Callable[[str], int]:
-    """An argument type: a whole number of at least ``minimum`` (a wrong one exits 2, as argparse's
-    own errors do)."""
+def _at_least(minimum: int, meaning: str = "", most: int | None = None) -> Callable[[str], int]:
+    """An argument type: a whole number of at least ``minimum`` (and at most ``most``); a wrong one
+    exits 2, as argparse's own errors do."""
     def number(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum}{meaning} or more, not {value}")
+        if value < minimum or (most is not None and value > most):
+            within = f"from {minimum} to {most}" if most is not None else f"{minimum}{meaning} or more"
+            raise argparse.ArgumentTypeError(f"must be {within}, not {value}")
         return value
     return number
-
-
-def _port(text: str) -> int:
-    value = _at_least(1)(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {value}")
-    return value
 
 
 def _date(text: str) -> datetime:
@@ -95,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     serve_cmd.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default 127.0.0.1; anything else is visible to your network)")
-    serve_cmd.add_argument("--port", type=_port, help="port (default 8000, or the next free one)")
+    serve_cmd.add_argument("--port", type=_at_least(1, most=65535), help="port (default 8000, or the next free one)")
     serve_cmd.add_argument("--open", action="store_true", help="open the preview in your browser")
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
@@ -104,8 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     analyze_cmd.add_argument("--json", action="store_true", help="one JSON object per line per file")
     analyze_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml, if present)")
     budget = analyze_cmd.add_mutually_exclusive_group()
-    budget.add_argument("--summary-sentences", type=_at_least(1), metavar="N", help="summary length in sentences")
-    budget.add_argument("--summary-words", type=_at_least(1), metavar="N", help="summary length in words")
+    # The same ranges as config.yaml's analysis.summary_sentences and summary_words.
+    budget.add_argument("--summary-sentences", type=_at_least(1, most=50), metavar="N",
+                        help="summary length in sentences")
+    budget.add_argument("--summary-words", type=_at_least(5, most=2000), metavar="N", help="summary length in words")
 
     deploy_cmd = sub.add_parser("deploy", help="build, then commit site/ onto the gh-pages branch and push it")
     deploy_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")

@@ -167,6 +167,19 @@ class _Checker:
         return value
 
 
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+"""A language tag as HTML's ``lang`` and Pagefind take it: ``en``, ``en-GB``, ``pt-BR``, ``zh-Hant``."""
+
+
+def _language(check: _Checker, site: dict[str, Any]) -> str:
+    language = check.text(site, "language", ("site",), "en")
+    if not _LANGUAGE_TAG.fullmatch(language):
+        check.fail(("site", "language"), f"must be a language tag such as en, en-GB or ar, got {language!r}",
+                   "the search index and every page's lang take it")
+        return "en"
+    return language
+
+
 def parse_config(text: str, path: Path) -> Config:
     """Validate the text of a config file; raise BuildErrors listing every problem."""
     try:
@@ -222,7 +235,7 @@ def parse_config(text: str, path: Path) -> Config:
         title=check.text(site, "title", ("site",), "Digest"),
         description=check.text(site, "description", ("site",), ""),
         base_url=base_url,
-        language=check.text(site, "language", ("site",), "en"),
+        language=_language(check, site),
         per_page=check.integer(site, "per_page", ("site",), 30, 1, 1000) or 30,
         feed_entries=check.integer(site, "feed_entries", ("site",), 20, 1, 1000) or 20,
         theme=theme,

@@ -53,7 +53,7 @@ def test_summary_budget_in_sentences_or_words(project: Path) -> None:
     summary = words[0]["summary"]
     assert isinstance(summary, list)
     assert len(summary) >= 1 and sum(len(s.split()) for s in summary) <= 40
-    both = run_cli(project, "analyze", f"content/inbox/{SEED.name}", "--summary-words", "4", "--summary-sentences", "2")
+    both = run_cli(project, "analyze", f"content/inbox/{SEED.name}", "--summary-words", "40", "--summary-sentences", "2")
     assert both.code == 2 and "not allowed with" in both.err
 
 

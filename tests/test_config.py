@@ -37,6 +37,19 @@ def test_an_inbox_that_is_not_a_folder_of_its_own_is_refused(tmp_path: Path, inb
     assert "'inbox': must be a folder of its own inside the project" in str(caught.value)
 
 
+@pytest.mark.parametrize("language", ["Arabic!", "e", "en_GB", "en GB", "<b>"])
+def test_a_language_that_is_no_language_tag_is_refused_with_its_line(tmp_path: Path, language: str) -> None:
+    # It became every page's lang and the search index's file names (pagefind.arabic!_...).
+    with pytest.raises(DigestError) as caught:
+        parse_config(f"site:\n  title: News\n  language: '{language}'\n", tmp_path / "config.yaml")
+    assert "config.yaml:3: 'site.language': must be a language tag such as en, en-GB or ar" in str(caught.value)
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "en-GB", "pt-BR", "zh-Hant", "uk"])
+def test_language_tags_are_taken(tmp_path: Path, language: str) -> None:
+    assert parse_config(f"site:\n  language: {language}\n", tmp_path / "config.yaml").language == language
+
+
 def test_duplicate_topic_slugs_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BuildErrors) as caught:
         parse_config("topics:\n  - name: Sport\n  - name: sport\n", tmp_path / "config.yaml")

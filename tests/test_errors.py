@@ -141,8 +141,10 @@ def test_a_page_that_cannot_be_written_stops_the_build_with_one_clear_line(proje
 @pytest.mark.parametrize("arguments", [
     ["build", "--workers", "-3"], ["ingest", "--workers", "0", "content/inbox"],
     ["ingest", "--date", "2024-02-30", "content/inbox"], ["ingest", "--date", "yesterday", "content/inbox"],
-    ["serve", "--port", "99999"], ["analyze", "--summary-words", "0", "x.txt"],
-], ids=["workers-negative", "ingest-workers-0", "impossible-date", "date-in-words", "port-too-big", "no-words"])
+    ["serve", "--port", "99999"], ["analyze", "--summary-words", "3", "x.txt"],
+    ["analyze", "--summary-sentences", "51", "x.txt"],
+], ids=["workers-negative", "ingest-workers-0", "impossible-date", "date-in-words", "port-too-big", "too-few-words",
+        "too-many-sentences"])
 def test_a_wrong_value_on_the_command_line_exits_2_naming_the_option(project: Path, arguments: list[str]) -> None:
     before = tree_bytes(project)
     result = run_cli(project, *arguments)
