@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import markupsafe
-from jinja2 import FileSystemBytecodeCache, FunctionLoader, StrictUndefined, TemplateError, nodes
+from jinja2 import FileSystemBytecodeCache, FunctionLoader, StrictUndefined, TemplateError, TemplateNotFound, nodes
 from jinja2.bccache import Bucket
 from jinja2.compiler import CodeGenerator
 from jinja2.runtime import BlockReference, Context, Macro
@@ -263,7 +263,12 @@ _DATES_REMEMBERED = 100_000
 # instants in other offsets compare equal, and a cache would print one for the other.)
 @functools.lru_cache(maxsize=65536)
 def _quoted(target: str) -> str:
-    return quote(target)
+    """A site path as a URL's path: a leading '/' means the site's root, as a theme author may write
+    it ('/about/'), not a second '/' after the base."""
+    return quote(target.lstrip("/"))
+
+
+_FULL_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 def build_time() -> datetime:
@@ -312,9 +317,13 @@ class Renderer:
         root = self.config.base_path if output == "404.html" else "../" * depth or "./"
 
         def url(target: str) -> str:
+            if target[:4].lower() == "http" and _FULL_URL.match(target):  # off the site, given whole: kept
+                return target
             return root + _quoted(target) if target else root
 
         def absolute(target: str) -> str:
+            if target[:4].lower() == "http" and _FULL_URL.match(target):
+                return target
             return self.absolute_base + _quoted(target) if self.absolute_base else url(target)
 
         return url, absolute
@@ -382,7 +391,9 @@ class Renderer:
             name, lineno = getattr(error, "name", None), getattr(error, "lineno", None)
             if lineno is None:  # raised while rendering (an undefined value): the line is in the traceback
                 name, lineno = self._failing_line(error, template)
-            raise ThemeError(f"template error: {error.message or error}",
+            problem = (f"no template '{error.name}' in the theme or the default theme"
+                       if isinstance(error, TemplateNotFound) else error.message or error)
+            raise ThemeError(f"template error: {problem}",
                              path=self.theme.origins.get(name or template, name or template), line=lineno,
                              hint=_TEMPLATE_HINT) from None
         except Exception as error:  # the template divided by zero, indexed past a list's end...

@@ -199,3 +199,22 @@ def test_a_symlinked_template_cache_is_left_alone(project: Path, tmp_path: Path)
     assert result.code == 0, result.err
     assert (elsewhere / "0123456789abcdef0123456789abcdef" / "keep.txt").read_text(encoding="utf-8") == "mine"
     assert [path.name for path in elsewhere.iterdir()] == ["0123456789abcdef0123456789abcdef"]
+
+
+def test_url_and_absolute_take_a_leading_slash_and_a_full_address(project: Path) -> None:
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "page.html").write_text(
+        "{{ url('/about/') }}|{{ absolute('/about/') }}|{{ url('https://other.example/x') }}|"
+        "{{ absolute('https://other.example/x') }}|{{ url('javascript:alert(1)') }}", encoding="utf-8")
+    assert run_cli(project).code == 0
+    shown = (project / "site" / "about" / "index.html").read_text(encoding="utf-8")
+    assert shown == "../about/|https://example.org/about/|https://other.example/x|https://other.example/x|../javascript%3Aalert%281%29"
+
+
+def test_an_include_of_a_missing_template_says_it_is_missing(project: Path) -> None:
+    mine = use_theme(project, "mine")
+    (mine / "templates" / "page.html").write_text('<p>x</p>\n{% include "nosuch.html" %}\n', encoding="utf-8")
+    result = run_cli(project)
+    assert result.code == 1
+    assert ("error: themes/mine/templates/page.html:2: template error: no template 'nosuch.html' in the theme "
+            "or the default theme") in result.err, result.err
