@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from digest.blas import one_blas_thread
-from digest.config import CONFIG_NAME, Config, load_config
+from digest.config import CONFIG_NAME, SUMMARY_SENTENCES, SUMMARY_WORDS, Config, load_config
 from digest.errors import BuildErrors, CacheNotSaved, DigestError, display_path, missing_package
 from digest.projectlock import project_lock, say_waiting
 
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 COMMANDS = ("build", "ingest", "analyze", "serve", "deploy")
 
 
-def _at_least(minimum: int, meaning: str = "", most: int | None = None) -> Callable[[str], int]:
-    """An argument type: a whole number of at least ``minimum`` (and at most ``most``); a wrong one
-    exits 2, as argparse's own errors do."""
+def _whole(minimum: int, meaning: str = "", most: int | None = None) -> Callable[[str], int]:
+    """An argument type: a whole number of at least ``minimum`` (and at most ``most``, when given); a
+    wrong one exits 2, as argparse's own errors do."""
     def number(text: str) -> int:
         try:
             value = int(text)
@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     build_cmd.add_argument("--no-cache", action="store_true",
                            help="analyse every article again instead of reusing .cache/ (same output)")
-    build_cmd.add_argument("--workers", type=_at_least(0, " (one per core)"), default=0, metavar="N",
+    build_cmd.add_argument("--workers", type=_whole(0, " (one per core)"), default=0, metavar="N",
                            help="processes for parsing, analysis, ingest and rendering of large batches "
                                 "(default: one per core; 1: none)")
     build_cmd.add_argument("--keep-going", action="store_true",
@@ -82,14 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     ingest_cmd.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
     ingest_cmd.add_argument("--date", type=_date,
                             help="publication date for these articles (YYYY-MM-DD[THH:MM+00:00])")
-    ingest_cmd.add_argument("--workers", type=_at_least(1), default=os.cpu_count() or 1, metavar="N",
+    ingest_cmd.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, metavar="N",
                             help="processes converting a large batch (default: one per core)")
 
     serve_cmd = sub.add_parser("serve", help="preview the site: rebuild on every save and reload the browser")
     serve_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")
     serve_cmd.add_argument("--host", default="127.0.0.1",
                            help="address to listen on (default 127.0.0.1; anything else is visible to your network)")
-    serve_cmd.add_argument("--port", type=_at_least(1, most=65535), help="port (default 8000, or the next free one)")
+    serve_cmd.add_argument("--port", type=_whole(1, most=65535), help="port (default 8000, or the next free one)")
     serve_cmd.add_argument("--open", action="store_true", help="open the preview in your browser")
 
     analyze_cmd = sub.add_parser("analyze", help="print the analysis of articles; builds and writes nothing")
@@ -99,9 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     analyze_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml, if present)")
     budget = analyze_cmd.add_mutually_exclusive_group()
     # The same ranges as config.yaml's analysis.summary_sentences and summary_words.
-    budget.add_argument("--summary-sentences", type=_at_least(1, most=50), metavar="N",
-                        help="summary length in sentences")
-    budget.add_argument("--summary-words", type=_at_least(5, most=2000), metavar="N", help="summary length in words")
+    budget.add_argument("--summary-sentences", type=_whole(SUMMARY_SENTENCES[0], most=SUMMARY_SENTENCES[1]),
+                        metavar="N", help="summary length in sentences")
+    budget.add_argument("--summary-words", type=_whole(SUMMARY_WORDS[0], most=SUMMARY_WORDS[1]), metavar="N",
+                        help="summary length in words")
 
     deploy_cmd = sub.add_parser("deploy", help="build, then commit site/ onto the gh-pages branch and push it")
     deploy_cmd.add_argument("--config", type=Path, help="the config file (default: config.yaml)")

@@ -167,7 +167,11 @@ class _Checker:
         return value
 
 
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+SUMMARY_SENTENCES = (1, 50)
+SUMMARY_WORDS = (5, 2000)
+"""The ranges a summary's length may take, in config.yaml and on analyze's command line."""
+
+_LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{2,3}|[xXiI])(?:-[A-Za-z0-9]{1,8})*")
 """A language tag as HTML's ``lang`` and Pagefind take it: ``en``, ``en-GB``, ``pt-BR``, ``zh-Hant``."""
 
 
@@ -240,8 +244,8 @@ def parse_config(text: str, path: Path) -> Config:
         feed_entries=check.integer(site, "feed_entries", ("site",), 20, 1, 1000) or 20,
         theme=theme,
         inbox=inbox,
-        summary_sentences=check.integer(analysis, "summary_sentences", ("analysis",), 3, 1, 50) or 3,
-        summary_words=check.integer(analysis, "summary_words", ("analysis",), None, 5, 2000),
+        summary_sentences=check.integer(analysis, "summary_sentences", ("analysis",), 3, *SUMMARY_SENTENCES) or 3,
+        summary_words=check.integer(analysis, "summary_words", ("analysis",), None, *SUMMARY_WORDS),
         summarizer=summarizer,
         digest_sentences=check.integer(analysis, "digest_sentences", ("analysis",), 5, 1, 50) or 5,
         quotes_per_topic=check.integer(analysis, "quotes_per_topic", ("analysis",), 3, 0, 20) or 0,

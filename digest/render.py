@@ -271,6 +271,11 @@ def _quoted(target: str) -> str:
 _FULL_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
+def _off_site(target: str) -> bool:
+    """A link off the site, given whole (``https://...``): ``url`` and ``absolute`` keep it as it is."""
+    return _FULL_URL.match(target) is not None
+
+
 def build_time() -> datetime:
     """The time a feed says it was updated when no article has a date: SOURCE_DATE_EPOCH (the
     reproducible-builds convention) or 1970, never the clock, so builds stay byte-identical."""
@@ -317,12 +322,12 @@ class Renderer:
         root = self.config.base_path if output == "404.html" else "../" * depth or "./"
 
         def url(target: str) -> str:
-            if target[:4].lower() == "http" and _FULL_URL.match(target):  # off the site, given whole: kept
+            if _off_site(target):
                 return target
             return root + _quoted(target) if target else root
 
         def absolute(target: str) -> str:
-            if target[:4].lower() == "http" and _FULL_URL.match(target):
+            if _off_site(target):
                 return target
             return self.absolute_base + _quoted(target) if self.absolute_base else url(target)
 

@@ -46,14 +46,20 @@ def _files(folder: Path) -> list[tuple[str, Path]]:
 
 def load_theme(config: Config) -> Theme:
     chosen = config.root / "themes" / config.theme
-    if config.theme == "default" and not (chosen / "templates").is_dir():
-        raise ThemeError("theme 'default' has no templates folder", path=chosen,
-                         hint="run digest in the project folder, where config.yaml and themes/ are")
-    # Any other theme takes from the default what it lacks: a static/style.css alone is a theme.
-    if config.theme != "default" and not any((chosen / part).is_dir() for part in ("templates", "static")):
-        raise ThemeError(f"theme '{config.theme}' has no templates or static folder", path=chosen,
-                         hint=f"create themes/{config.theme}/templates or themes/{config.theme}/static, "
-                              "or set 'theme: default' in config.yaml")
+    default = config.root / "themes" / "default" / "templates"
+    if config.theme == "default":
+        if not default.is_dir():
+            raise ThemeError("theme 'default' has no templates folder", path=chosen,
+                             hint="run digest in the project folder, where config.yaml and themes/ are")
+    elif not chosen.is_dir():
+        raise ThemeError(f"no theme '{config.theme}': there is no such folder", path=chosen,
+                         hint=f"create themes/{config.theme} (its templates/ and static/), or set 'theme: default'")
+    # Any other theme takes from the default what it lacks: a static/style.css alone is a theme,
+    # as long as there is a default to take the templates from.
+    elif not (chosen / "templates").is_dir() and not ((chosen / "static").is_dir() and default.is_dir()):
+        raise ThemeError(f"theme '{config.theme}' has no templates folder"
+                         + ("" if default.is_dir() else ", and there is no themes/default to take them from"),
+                         path=chosen, hint=f"create themes/{config.theme}/templates, or set 'theme: default'")
     templates: dict[str, str] = {}
     origins: dict[str, str] = {}
     static: dict[str, bytes] = {}

@@ -7,6 +7,7 @@ methods), so a theme can show anything about the site and reach nothing else.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,12 @@ def _plain(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def _says(summary: str, quote: str) -> bool:
+    """Whether ``summary`` has ``quote``'s words, whole and in a row ('he will' is not in 'she will')."""
+    words = _plain(quote).rstrip(".,;:!?…")
+    return bool(words) and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", summary) is not None
+
+
 def _shown_quotes(item: AnalyzedArticle) -> list[Quote]:
     """The article's pull-quotes but those its summary already says word for word: a summary
     sentence is often a quotation with its speaker ('"...," said Mr Stening.'), and the page then
@@ -75,8 +82,7 @@ def _shown_quotes(item: AnalyzedArticle) -> list[Quote]:
     said = _plain(" ".join(item.analysis.summary))
     pinned = item.article.pinned_quote
     return [quote for quote in item.analysis.quotes
-            if (pinned is not None and quote.text == pinned.text)
-            or _plain(quote.text).rstrip(".,;:!?…") not in said]
+            if (pinned is not None and quote.text == pinned.text) or not _says(said, quote.text)]
 
 
 REFERENCE_FIELDS = ("slug", "href", "title", "date", "source_url", "source_host")

@@ -45,7 +45,8 @@ def test_a_language_that_is_no_language_tag_is_refused_with_its_line(tmp_path: P
     assert "config.yaml:3: 'site.language': must be a language tag such as en, en-GB or ar" in str(caught.value)
 
 
-@pytest.mark.parametrize("language", ["en", "ar", "en-GB", "pt-BR", "zh-Hant", "uk"])
+@pytest.mark.parametrize("language", ["en", "ar", "en-GB", "pt-BR", "zh-Hant", "uk", "zh-Hans-CN", "es-419",
+                                      "x-klingon", "i-default"])
 def test_language_tags_are_taken(tmp_path: Path, language: str) -> None:
     assert parse_config(f"site:\n  language: {language}\n", tmp_path / "config.yaml").language == language
 

@@ -342,3 +342,14 @@ def test_groups_sharing_no_keyword_go_to_other_rather_than_to_several_topics_of_
     kyiv = "kyiv missile ukraine capital troops border"
     named = discover_topics([*articles, TopicText("", kyiv, ("Kyiv",)), TopicText("", kyiv + " war", ("Kyiv",))], set())
     assert [(topic.name, topic.members) for topic in named] == [("Other", (0, 1, 2, 3)), ("Kyiv", (4, 5))]
+
+
+def test_a_lone_article_beside_unnamed_groups_goes_to_other_with_them() -> None:
+    # The unnamed groups join the loners before a lone article may keep a topic of its own: it was
+    # a topic of one article beside an "Other" of four.
+    harbour = "harbour ferry storm coast tide pier waves"
+    budget = "budget council tax schools roads spending vote"
+    articles = [TopicText("", harbour, ("Alpha",)), TopicText("", budget, ("Gamma",)),
+                TopicText("", harbour + " night", ("Beta",)), TopicText("", budget + " year", ("Delta",)),
+                TopicText("", "sourdough loaf oven flour bakery crust", ("Bakery", "Bread"))]
+    assert [(topic.name, topic.members) for topic in discover_topics(articles, set())] == [("Other", (0, 1, 2, 3, 4))]

@@ -745,3 +745,11 @@ def test_a_quote_the_summary_already_says_is_not_shown_again_unless_pinned(proje
     assert run_cli(project).code == 0
     quotes = re.findall(r"<blockquote><p>(.*?)</p></blockquote>", page(project, "articles/harbour/index.html"))
     assert quotes[0] == said, quotes
+    # Only the same words, whole: 'he will win' is not said by a summary that says 'she will win'.
+    (articles / "harbour.md").write_text(
+        "---\ntitle: Harbour vote\nsummary: ['She will win the harbour vote by a wide margin, the pollster said.']\n"
+        "---\n\nThe vote is on Friday.\n\n\"He will win the harbour vote by a wide margin,\" said John Smith.\n",
+        encoding="utf-8")
+    assert run_cli(project).code == 0
+    quotes = re.findall(r"<blockquote><p>(.*?)</p></blockquote>", page(project, "articles/harbour/index.html"))
+    assert [quote.rstrip(".") for quote in quotes] == ["He will win the harbour vote by a wide margin"], quotes

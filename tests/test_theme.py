@@ -60,7 +60,7 @@ def test_a_missing_theme_is_a_clear_error(project: Path) -> None:
     config.write_text(config.read_text().replace("theme: default", "theme: nothere"))
     result = run_cli(project)
     assert result.code == 1
-    assert "error: themes/nothere: theme 'nothere' has no templates or static folder" in result.err
+    assert "error: themes/nothere: no theme 'nothere': there is no such folder" in result.err
 
 
 def test_a_theme_of_one_css_file_takes_everything_else_from_the_default(project: Path) -> None:
@@ -74,6 +74,12 @@ def test_a_theme_of_one_css_file_takes_everything_else_from_the_default(project:
     assert result.code == 0, result.err
     assert (project / "site" / "static" / "style.css").read_text(encoding="utf-8") == "body { color: #123456; }\n"
     assert (project / "site" / "index.html").read_bytes() == default_home
+    # Without a default to take the templates from, it is refused before anything is read.
+    shutil.rmtree(project / "themes" / "default")
+    result = run_cli(project)
+    assert result.code == 1
+    assert ("error: themes/plain: theme 'plain' has no templates folder, and there is no themes/default to take "
+            "them from") in result.err
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["over-a-site", "into-no-site"])

@@ -323,22 +323,23 @@ def discover_topics(articles: Sequence[TopicText], taken: set[str]) -> list[Disc
         else:
             unmatched.append([index])
     grouped = [sorted(group + late.get(number, [])) for number, group in enumerate(groups)] + unmatched
-    # Articles with no words to compare, and articles alike to no other, share one "Other" topic
-    # (a lone article keeps a topic of its own only when it is the only one left over).
-    loners = sorted(
-        [index for index in range(len(articles)) if not vectors[index]]
-        + [index for group in grouped if len(group) == 1 for index in group]
-    )
-    kept = [group for group in grouped if len(group) > 1]
-    if len(loners) == 1 and all(vectors[index] or articles[index].keywords for index in loners):
-        kept.append(loners)
-        loners = []
-    named = [(discovered_name([articles[i].keywords for i in group]), group) for group in kept]
-    result: list[tuple[str, list[int]]] = [(name, group) for name, group in named if name != UNNAMED]
-    # A group whose articles share no keyword has no name to tell it apart: several of them were
-    # several topics all called "More stories". Their articles go to "Other" with the loners.
-    loners = sorted(loners + [index for name, group in named if name == UNNAMED for index in group])
-    if loners:
+    # Articles with no words to compare, articles alike to no other, and the articles of a group
+    # that share no keyword (no name to tell it apart: several such groups were several topics all
+    # called "More stories") share one "Other" topic. A lone article keeps a topic of its own
+    # only when it is the only one left over and its keywords name it.
+    loners = [index for index in range(len(articles)) if not vectors[index]]
+    result: list[tuple[str, list[int]]] = []
+    for group in grouped:
+        name = discovered_name([articles[i].keywords for i in group]) if len(group) > 1 else UNNAMED
+        if name == UNNAMED:
+            loners += group
+        else:
+            result.append((name, group))
+    loners.sort()
+    alone = discovered_name([articles[loners[0]].keywords]) if len(loners) == 1 else UNNAMED
+    if alone != UNNAMED:
+        result.append((alone, loners))
+    elif loners:
         result.append((OTHER, loners))
     result.sort(key=lambda item: item[1][0])
     topics: list[DiscoveredTopic] = []
