@@ -175,6 +175,15 @@ _LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{2,3}|[xXiI])(?:-[A-Za-z0-9]{1,8})*")
 """A language tag as HTML's ``lang`` and Pagefind take it: ``en``, ``en-GB``, ``pt-BR``, ``zh-Hant``."""
 
 
+_RIGHT_TO_LEFT = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr", "ug", "ur", "yi"})
+"""Languages written right to left (by their primary subtag): a site in one has ``dir="rtl"``."""
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` for a language written right to left (``ar``, ``he-IL``), else ``ltr``."""
+    return "rtl" if language.partition("-")[0].lower() in _RIGHT_TO_LEFT else "ltr"
+
+
 def _language(check: _Checker, site: dict[str, Any]) -> str:
     language = check.text(site, "language", ("site",), "en")
     if not _LANGUAGE_TAG.fullmatch(language):

@@ -39,7 +39,7 @@ from jinja2.runtime import BlockReference, Context, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
-from digest.config import Config
+from digest.config import Config, text_direction
 from digest.errors import DigestError, ThemeError
 from digest.models import Analysis, AnalyzedArticle, Article, OutputFile, Site, Stamp
 from digest.pagecache import StoredPages, checksum
@@ -380,7 +380,8 @@ class Renderer:
         page_path = self.public_path(output)
         values = {
             "site": {"title": self.config.title, "description": self.config.description,
-                     "language": self.config.language, "base_url": self.config.base_url,
+                     "language": self.config.language, "direction": text_direction(self.config.language),
+                     "base_url": self.config.base_url,
                      "absolute": self.absolute_base is not None},
             "url": url,
             "absolute": absolute,

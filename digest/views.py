@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from digest.config import text_direction
 from digest.models import AnalyzedArticle, Quote, TopicDigest
 
 WORDS_PER_MINUTE = 220
@@ -52,6 +53,7 @@ def article_view(item: AnalyzedArticle, topic_names: dict[str, str]) -> dict[str
         "source_url": article.source if host else None,
         "source_host": host,
         "language": article.language,
+        "direction": text_direction(article.language) if article.language else None,
         "body": Markup(article.body_html),  # noqa: S704 - markdown-it output with raw HTML disabled
         "word_count": article.word_count,
         "reading_minutes": max(1, math.ceil(article.word_count / WORDS_PER_MINUTE)),

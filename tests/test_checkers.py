@@ -468,3 +468,36 @@ def test_lighthouse_scores(built: Built, lighthouse_reports: dict[str, Any], nam
                     where = node.get("selector") or item.get("url") or item.get("description") or ""
                     lines.append(f"      {where} {node.get('snippet', '')}"[:300])
     assert not low, "\n".join(lines)
+
+
+# --- right-to-left ------------------------------------------------------------------------------------------
+
+
+def test_a_right_to_left_site_is_laid_out_from_the_right(tmp_path: Path, browser: Any) -> None:
+    """site.language ar: every page is dir="rtl", and the theme's rules flip with it (the summary's
+    accent rule on the right, the byline's date kept whole); a left-to-right site keeps its layout."""
+    project = make_project(tmp_path / "rtl", with_seed=False)
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  language: en\n", "  language: ar\n"),
+                      encoding="utf-8")
+    (project / "content" / "articles" / "harbour.md").write_text(
+        "---\ntitle: مجلس المدينة يقر ميزانية الميناء\ndate: 2024-05-01\ntopics: [World]\n---\n\n"
+        "وافق مجلس المدينة يوم الاثنين على ميزانية جديدة لإصلاح جدار الميناء قبل عواصف الشتاء.\n\n"
+        "وقال المجلس إن العمل سيبدأ في أكتوبر ويستمر ستة أشهر.\n", encoding="utf-8")
+    assert run_cli(project).code == 0
+    html = (project / "site" / "articles" / "harbour" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in html and '<article class="article" dir="rtl">' in html
+    with pages_server(project / "site") as server:
+        page = browser.new_page(viewport=DESKTOP)
+        try:
+            page.goto(server.base + "articles/harbour/", wait_until="load")
+            box = page.locator(".summary-box")
+            assert box.evaluate("e => getComputedStyle(e).borderRightWidth") == "4px"
+            assert box.evaluate("e => getComputedStyle(e).borderLeftWidth") == "1px"
+            heading, main = page.locator("h1").bounding_box(), page.locator("main").bounding_box()
+            assert heading is not None and main is not None
+            assert heading["x"] + heading["width"] > main["x"] + main["width"] * 0.6  # set from the right
+            # "1 May 2024" is laid out as one run, not split by the page's direction ("May 2024 ... 1").
+            assert page.locator(".byline time").evaluate("e => e.getClientRects().length") == 1
+        finally:
+            page.close()

@@ -753,3 +753,14 @@ def test_a_quote_the_summary_already_says_is_not_shown_again_unless_pinned(proje
     assert run_cli(project).code == 0
     quotes = re.findall(r"<blockquote><p>(.*?)</p></blockquote>", page(project, "articles/harbour/index.html"))
     assert [quote.rstrip(".") for quote in quotes] == ["He will win the harbour vote by a wide margin"], quotes
+
+
+def test_pages_say_their_direction_and_an_arabic_article_reads_right_to_left(project: Path) -> None:
+    articles = project / "content" / "articles"
+    (articles / "ar.md").write_text("---\ntitle: خبر\nlanguage: ar\n---\n\nوافق مجلس المدينة على الميزانية.\n",
+                                    encoding="utf-8")
+    (articles / "plain.md").write_text("---\ntitle: Plain\n---\n\nThe council agreed the budget.\n", encoding="utf-8")
+    assert run_cli(project).code == 0
+    assert '<html lang="en" dir="ltr">' in page(project, "index.html")
+    assert '<article class="article" lang="ar" dir="rtl">' in page(project, "articles/ar/index.html")
+    assert '<article class="article" dir="auto">' in page(project, "articles/plain/index.html")
