@@ -306,6 +306,7 @@ class Renderer:
         self.common_key = common_key
         parts = urlsplit(config.base_url)
         self.absolute_base = config.base_url.rstrip("/") + "/" if parts.scheme and parts.netloc else None
+        self.direction = text_direction(config.language)
         self.prefix = digest_of([config.base_url, config.title, config.description, config.language, common_key])
         """What every page depends on, for ``lookup``'s keys."""
 
@@ -380,7 +381,7 @@ class Renderer:
         page_path = self.public_path(output)
         values = {
             "site": {"title": self.config.title, "description": self.config.description,
-                     "language": self.config.language, "direction": text_direction(self.config.language),
+                     "language": self.config.language, "direction": self.direction,
                      "base_url": self.config.base_url,
                      "absolute": self.absolute_base is not None},
             "url": url,
