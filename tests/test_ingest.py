@@ -220,6 +220,47 @@ def test_cnn_style_story_gets_a_title_from_its_lead() -> None:
     assert "(CNN)" not in parsed.title
 
 
+def test_short_lines_of_page_furniture_are_dropped_and_the_story_kept() -> None:
+    parsed = parse_plain_text(
+        "Fire destroys historic mill\n\nUpdated 3 hours ago\n\nThe mill burned down on Monday night.\n\n"
+        "Read more: Storm warnings issued across the region\n\nPhoto: Getty Images\n\nImage caption\n\n"
+        "Related Topics\n\nRead more about the mill's long history: it was built in 1820 by the Crossley "
+        "family, who ran it for a century before the council bought it and opened it to visitors.\n\n"
+        "© 2023 Example News. All rights reserved.\nJane Doe is a staff reporter for Example News.\n")
+    assert parsed.body == (
+        "The mill burned down on Monday night.\n\nRead more about the mill's long history: it was built in "
+        "1820 by the Crossley family, who ran it for a century before the council bought it and opened it "
+        "to visitors.\n\nJane Doe is a staff reporter for Example News.\n")  # a long "Read more…" is prose
+
+
+def test_another_outlets_name_opening_a_story_is_no_part_of_its_title() -> None:
+    parsed = parse_plain_text("(The Hollywood Reporter)It's official: the series has a title. Filming starts soon.")
+    assert parsed.title == "It's official: the series has a title"
+    assert parsed.body.startswith("It's official: the series has a title.")
+
+
+def test_html_quotations_furniture_headline_and_linked_data_date(tmp_path: Path) -> None:
+    from digest.ingest.html import parse_html
+
+    page = (
+        '<html lang="en"><head><title>Scientists find water ice on Moon\'s surface</title>'
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [{"@type": "WebPage"}, '
+        '{"@type": "NewsArticle", "datePublished": "2023-08-01T10:00:00+02:00"}]}</script></head><body><article>'
+        "<h1>Scientists find water ice on Moon’s surface</h1>"
+        "<p>Workers walked out on Monday across the whole city, closing the port and the stations.</p>"
+        "<blockquote><p>This strike will cost businesses millions every single day it continues.</p>"
+        "<p>Every <em>single</em> day.</p></blockquote><p>Advertisement</p>"
+        "<p>The union said talks would resume on Friday, but the employers had nothing left to offer.</p>"
+        "<p>Read more: How the strike affects you</p><p>Follow us on Twitter @worldnewstoday</p>"
+        "<p>Photo: NASA/Getty Images</p></article></body></html>")
+    parsed = parse_html(page, tmp_path / "page.html")
+    assert parsed.date is not None and parsed.date.isoformat() == "2023-08-01T10:00:00+02:00"
+    assert parsed.body == (
+        "Workers walked out on Monday across the whole city, closing the port and the stations.\n\n"
+        "> This strike will cost businesses millions every single day it continues.\n\n> Every *single* day.\n\n"
+        "The union said talks would resume on Friday, but the employers had nothing left to offer.\n")
+
+
 def test_file_written_keeps_the_users_line_endings_out(project: Path) -> None:
     raw = project / "content" / "inbox" / "crlf.txt"
     raw.write_bytes(b"Windows title\r\n\r\nA paragraph written on Windows.\r\n")

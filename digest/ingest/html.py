@@ -9,6 +9,7 @@ the fallback.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import trafilatura
 from lxml.etree import ParserError
 
 from digest.errors import IngestError, display_path
-from digest.ingest.plaintext import escape_markdown, shorten_title, unescape_markdown
+from digest.ingest.plaintext import escape_markdown, is_debris, shorten_title, unescape_markdown
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _DATE_PATHS = (
@@ -34,6 +35,11 @@ MAX_HTML_ELEMENTS = 200_000
 # Stand-ins while trafilatura works: plain letters, which it neither strips nor escapes.
 _BACKSLASH, _AMPERSAND = "QzxBackslashQzx", "QzxAmpersandQzx"
 _PROTECT = str.maketrans({"\\": _BACKSLASH, "&": _AMPERSAND})
+# Put before each paragraph of a <blockquote>: trafilatura's Markdown keeps a quotation as a bare
+# paragraph, and the marker tells which to write as "> ".
+_QUOTED = "QzxQuotedQzx"
+# Curly and straight quotation marks and apostrophes, one form each: an <h1> and og:title may differ in them.
+_PLAIN_MARKS = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 # Characters XML cannot hold: lxml parses a page with them, then refuses them in a copied element.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -76,16 +82,64 @@ def decode_html(raw: bytes, path: Path, warnings: list[str]) -> str:
 
 
 def _published(tree: lxml.html.HtmlElement) -> datetime | None:
-    for xpath in _DATE_PATHS:
-        for value in tree.xpath(xpath):
-            text = str(value).strip().replace("Z", "+00:00")
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                continue
-            if 1900 <= parsed.year <= 2200:
-                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    values = [str(value) for xpath in _DATE_PATHS for value in tree.xpath(xpath)]
+    for value in [*values, *_linked_data_dates(tree)]:
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            continue
+        if 1900 <= parsed.year <= 2200:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
+
+
+def _linked_data_dates(tree: lxml.html.HtmlElement) -> list[str]:
+    """Every ``datePublished`` in the page's JSON-LD (``<script type="application/ld+json">``), in
+    the order written; a script that is not JSON is passed over."""
+    found: list[str] = []
+
+    def visit(value: object) -> None:
+        if isinstance(value, dict):
+            published = value.get("datePublished")
+            if isinstance(published, str):
+                found.append(published)
+            for inner in value.values():
+                visit(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                visit(inner)
+
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            visit(json.loads(str(script)))
+        except (ValueError, RecursionError):
+            continue
+    return found
+
+
+def _mark_quotations(tree: lxml.html.HtmlElement) -> None:
+    """Start each paragraph of each <blockquote> with ``_QUOTED`` (see ``_quotations``)."""
+    for quotation in tree.iter("blockquote"):
+        for paragraph in [*quotation.iter("p")] or [quotation]:
+            paragraph.text = _QUOTED + (paragraph.text or "")
+
+
+def _quotations(body: str) -> str:
+    """The marked paragraphs as Markdown quotations; a marker left inside a line is dropped."""
+    lines = [("> " + line[len(_QUOTED):].lstrip()) if line.startswith(_QUOTED) else line
+             for line in body.split("\n")]
+    return "\n".join(lines).replace(_QUOTED, "")
+
+
+def _without_debris(body: str) -> str:
+    """The body without paragraphs of one line that are page furniture ("Advertisement", "Read
+    more: …", "Photo: …"), by the plain-text rules."""
+    blocks = body.split("\n\n")
+    kept = [block for block in blocks
+            if "\n" in block.strip() or block.lstrip().startswith(("#", ">", "-", "|", "*"))
+            or not is_debris(unescape_markdown(block.strip()))]
+    return "\n\n".join(kept)
 
 
 def _first(tree: lxml.html.HtmlElement, xpath: str) -> str | None:
@@ -107,6 +161,7 @@ def parse_html(text: str, path: Path) -> ParsedHtml:
     # trafilatura's Markdown escapes * _ [ ] < itself, but decodes entities a second time
     # ("&amp;amp;" -> "&") and leaves backslashes alone: hide both from it, restore them escaped.
     protected = copy.deepcopy(tree)
+    _mark_quotations(protected)
     for element in protected.iter():
         if isinstance(element.tag, str) and element.text:
             element.text = element.text.translate(_PROTECT)
@@ -116,7 +171,7 @@ def parse_html(text: str, path: Path) -> ParsedHtml:
         protected, output_format="markdown", include_formatting=True, include_comments=False,
         include_tables=True, include_images=False, include_links=False,
     ) or ""
-    body = body.replace(_BACKSLASH, "\\\\").replace(_AMPERSAND, "\\&")
+    body = _without_debris(_quotations(body.replace(_BACKSLASH, "\\\\").replace(_AMPERSAND, "\\&")))
     if not body.strip():
         # Too little text for trafilatura's heuristics: its baseline gives the page's plain text.
         _, text, _ = trafilatura.baseline(copy.deepcopy(tree))
@@ -128,7 +183,8 @@ def parse_html(text: str, path: Path) -> ParsedHtml:
         title, title_source = unescape_markdown(lines[0].lstrip("#").strip()), "text"
     title = shorten_title(" ".join(title.split()))
     # trafilatura repeats the page's <h1> at the top of the body: the title is in front matter.
-    if lines[0].startswith("# ") and " ".join(unescape_markdown(lines[0][2:]).split()) == title:
+    heading = " ".join(unescape_markdown(lines[0][2:]).split())
+    if lines[0].startswith("# ") and heading.translate(_PLAIN_MARKS) == title.translate(_PLAIN_MARKS):
         lines = lines[1:]
     body = "\n".join(lines).strip() + "\n"
     day = getattr(document, "date", None)

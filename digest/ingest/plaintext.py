@@ -4,7 +4,9 @@ Rules, in order (documented in the README, "Ingest rules"):
 1. The first non-empty line is the title; an all-capitals tag in square brackets at its start or
    end (``[VIDEOS]``, ``[PHOTOS]``, ``[WATCH]``) is page furniture and is dropped.
 2. Whole lines of page debris are dropped: "• Updated", "Advertisement", "Share this article",
-   "Read more", share/subscribe/cookie lines, bare URLs.
+   "Read more", share/subscribe/cookie lines, bare URLs; and short lines of furniture that start
+   like a sentence: "Read more: …", "Photo: …", "Image caption", "Related Topics", "© 2023 …",
+   "Updated 3 hours ago".
 3. "By Jane Doe" and "Jane Doe, Reuters" lines become ``author``; datelines ("Updated 25 Feb 2022",
    "Published: 2022-02-25", or a short line holding only a date) become ``date``; dates inside the
    prose are left alone.
@@ -33,6 +35,23 @@ _DEBRIS = re.compile(
     r"|https?://\S+)\s*$",
     re.IGNORECASE,
 )
+# Debris that starts like a sentence ("Read more: How the strike affects you", "Photo: Getty Images",
+# "© 2023 Example News. All rights reserved."): dropped only as a short line of its own, never a
+# paragraph that happens to start so.
+_SHORT_DEBRIS = re.compile(
+    r"^(?:[•·*\-–]\s*)?(?:read (?:more|next|also)\b.*|(?:related(?: topics| stories| articles| links)?"
+    r"|more on this story|image caption|top stories)\s*:?|(?:photo(?:graph)?s?|pictures?|image|video|credit)\s*:.*"
+    r"|(?:©|\(c\)\s|copyright\b).*|.*\ball rights reserved\.?|(?:last )?(?:updated|published|posted)\b.*\bago)\s*$",
+    re.IGNORECASE,
+)
+SHORT_DEBRIS_WORDS = 16
+
+
+def is_debris(line: str) -> bool:
+    """A line that is page furniture, not the story: "• Updated", "Advertisement", "Read more: …"."""
+    return bool(_DEBRIS.match(line)) or (len(line.split()) <= SHORT_DEBRIS_WORDS and bool(_SHORT_DEBRIS.match(line)))
+
+
 _NAME_WORDS = r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3}"
 _BYLINE = re.compile(
     rf"^(?:[Bb]y|[Ww]ritten [Bb]y)\s+(?P<name>{_NAME_WORDS}(?:\s+and\s+{_NAME_WORDS})?)(?:,.*|\s+[|-–—].*)?$"
@@ -157,9 +176,11 @@ def shorten_title(title: str) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
-# A wire dateline opening the story: "(CNN)", "LONDON, England (CNN) --", "PARIS (Reuters) -".
+# A wire dateline opening the story: "(CNN)", "LONDON, England (CNN) --", "PARIS (Reuters) -", or
+# another outlet's name of two to five capitalised words ("(The Hollywood Reporter)It's official").
 _WIRE_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|Reuters|AP|AFP|dpa)\)\s*(?:--|—|–|-)?\s*"
+    r"^(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|Reuters|AP|AFP|dpa|[A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){1,4})\)"
+    r"\s*(?:--|—|–|-)?\s*"
 )
 
 
@@ -190,7 +211,7 @@ def parse_plain_text(text: str) -> ParsedText:
         if date is None and candidate and (found := find_date(candidate)):
             date = found
             continue
-        if _DEBRIS.match(line):
+        if is_debris(line):
             continue
         byline = _BYLINE.match(line) or _AGENCY_BYLINE.match(line)
         if byline and author is None and len(line.split()) <= 12:
