@@ -186,6 +186,32 @@ def test_a_failing_inbox_file_stops_the_build(project: Path) -> None:
     assert tree_bytes(project / "site") == before
 
 
+def test_an_article_whose_front_matter_is_broken_is_not_ingested_again_beside_it(project: Path) -> None:
+    """A YAML mistake in an ingested article (an unclosed bracket, a lost closing '---') stops the
+    build; the inbox's raw file is still known to be that article's, not ingested again as -2
+    (which, once the mistake was fixed, published the story twice). Changed meanwhile, the raw
+    file is left for the user: the article is being edited."""
+    assert run_cli(project).code == 0
+    articles = project / "content" / "articles"
+    (article,) = articles.glob("*.md")
+    good = article.read_text(encoding="utf-8")
+    before = tree_bytes(project / "site")
+    for broken in (good.replace("title: '", "title: ['", 1), good.replace("\n---\n", "\n\n", 2)):
+        article.write_text(broken, encoding="utf-8")
+        result = run_cli(project)
+        assert result.code == 1 and article.name in result.err and "1 unchanged" in result.out, result.out
+        assert sorted(articles.iterdir()) == [article]
+        assert tree_bytes(project / "site") == before
+    raw = project / "content" / "inbox" / SEED.name
+    raw.write_text(raw.read_text(encoding="utf-8") + "\nOne more paragraph from the source.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", "content/inbox")
+    assert f"{article.name} was edited by you" in result.out + result.err
+    assert sorted(articles.iterdir()) == [article]
+    article.write_text(good, encoding="utf-8")
+    assert run_cli(project).code == 0
+    assert sorted(articles.iterdir()) == [article]
+
+
 def test_latin1_text_is_decoded_with_a_warning(project: Path) -> None:
     raw = project / "content" / "inbox" / "latin.txt"
     raw.write_bytes("Café society\n\nThe café opened on the square and served crêpes all day.\n".encode("cp1252"))

@@ -190,6 +190,32 @@ def outside_origin(path: Path) -> str:
     return f"{path.name}#{hashlib.blake2b(where, digest_size=6).hexdigest()}"
 
 
+_TOP_LEVEL_FIELD = re.compile(r"^(source_sha256|ingested_from|source|title):[ \t]*(.*?)[ \t]*$")
+
+
+def salvaged_meta(text: str) -> dict[str, Any]:
+    """The fields ingest matches on, read line by line from front matter YAML cannot parse: each
+    top-level ``key: value`` line of the lines after the opening ``---`` and before the next (or
+    the first 100 lines, the closing one lost), its value unquoted as ingest writes it."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}
+    meta: dict[str, Any] = {}
+    for line in lines[1:101]:
+        if line.strip() == "---":
+            break
+        field_line = _TOP_LEVEL_FIELD.match(line)
+        if field_line is None or field_line.group(1) in meta:
+            continue
+        value = field_line.group(2)
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1].replace("''", "'")
+        elif len(value) >= 2 and value[0] == value[-1] == '"' and "\\" not in value:
+            value = value[1:-1]
+        meta[field_line.group(1)] = value
+    return meta
+
+
 def raw_file_of(meta: dict[str, Any]) -> str | None:
     """The raw file an ingested article came from: what 'follow the source' matches on."""
     value = meta.get("ingested_from", meta.get("source"))
@@ -214,9 +240,16 @@ class _Existing:
             if path.is_symlink() or not path.is_file():
                 continue
             try:
-                meta = split_document(read_text(path), path).meta
+                text = read_text(path)
             except DigestError:
                 continue  # the build reports it; ingest just won't match against it
+            try:
+                meta = split_document(text, path).meta
+            except DigestError:
+                # Front matter being edited (a YAML mistake, a lost '---'): the build reports it.
+                # Its source is still its own: read line by line, not taken for an article gone,
+                # ingested again beside it as -2 and published twice once the mistake is fixed.
+                meta = salvaged_meta(text)
             found.remember(meta, path)
         return found
 
