@@ -202,8 +202,25 @@ class Publisher:
         self.remote_url = configured.stdout.decode("utf-8", "replace").strip() or self.git.out(
             "remote", "get-url", self.remote)
         self.fetch()
+        self.check_not_source_branch()
         self.check_base_url()
         self.prepared = True
+
+    def check_not_source_branch(self) -> None:
+        """Refuse a branch that holds the project itself: the one checked out, or a remote branch
+        whose tip is in the project's history (``main`` pushed). The site would go on top of the
+        source, and ``--force`` would replace the source's history with it. Raises DeployError."""
+        current = self.git.run("symbolic-ref", "--quiet", "--short", "HEAD").stdout.decode("utf-8", "replace").strip()
+        head = self.git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}").stdout.decode().strip()
+        holds_source = self.tip is not None and bool(head) and (
+            self.git.run("merge-base", "--is-ancestor", self.tip, head).returncode == 0)
+        if self.branch == current or holds_source:
+            what = "the branch checked out here" if self.branch == current else "a branch of this project's history"
+            raise DeployError(
+                f"'{self.branch}' is {what}: deploying would put the built site over your source"
+                f"{', and --force would replace its history' if holds_source else ''}",
+                hint="publish to a branch of its own: --branch gh-pages (the default), or deploy.branch in "
+                     f"{CONFIG_NAME}")
 
     def fetch(self) -> None:
         """Learn the remote branch's tip (None: no such branch yet) and fetch it with its history."""

@@ -392,6 +392,22 @@ def test_a_missing_remote_is_refused(repo: tuple[Path, Path]) -> None:
     assert git(bare, "for-each-ref") == ""
 
 
+def test_the_projects_own_branch_is_never_deployed_onto(repo: tuple[Path, Path]) -> None:
+    """The branch checked out, or a remote branch holding the project's history (its main pushed),
+    is refused, with --force too: the site would go over the source, --force replace its history."""
+    project, bare = repo
+    refused(deploy(project, "--branch", "main"), "'main' is the branch checked out here", "--branch gh-pages")
+    assert git(bare, "for-each-ref") == ""
+    git(project, "push", "-q", "origin", "main")
+    source = git(bare, "rev-parse", "main")
+    git(project, "switch", "-q", "-c", "drafts")
+    for force in ((), ("--force",)):
+        refused(deploy(project, "--branch", "main", *force), "'main' is a branch of this project's history",
+                "--force would replace its history")
+    assert git(bare, "rev-parse", "main") == source and git(bare, "for-each-ref", "--format=%(refname)") == "refs/heads/main"
+    assert "(a new branch)" in deployed(project).out  # gh-pages, the default, is still free to use
+
+
 def test_a_bad_branch_name_is_refused(repo: tuple[Path, Path]) -> None:
     project, _ = repo
     refused(deploy(project, "--branch", "pages..site"), "not a valid git branch name: 'pages..site'")
