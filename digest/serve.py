@@ -26,7 +26,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -354,6 +354,16 @@ def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
             if raw_path == RELOAD_PATH:
                 self._reload()
                 return
+            moved = self._with_slash(raw_path)
+            if moved is not None:
+                # As GitHub Pages and any static server do: the page's relative links (its CSS,
+                # its neighbours) are relative to the folder only with the slash.
+                query = urlsplit(self.path).query
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", quote(moved) + (f"?{query}" if query else ""))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             target = self._resolve(raw_path)
             if target is None:
                 not_found = folder / "404.html"
@@ -367,18 +377,41 @@ def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
                 data = self._page(data)
             self._send(HTTPStatus.OK, data, content_type, head)
 
-        def _resolve(self, raw_path: str) -> Path | None:
-            """The file for a URL path, only ever inside the preview folder; None means 404."""
-            if len(raw_path) > MAX_PATH_CHARS or not raw_path.startswith(base_path.rstrip("/") or "/"):
+        def _with_slash(self, raw_path: str) -> str | None:
+            """Where to send a request for a folder of the site without its closing slash (the
+            site's root with a sub-path ``base_url`` too, ``/`` or ``/news``); None otherwise.
+            Made from the folder's own path, never from the request's: ``//host`` leads nowhere."""
+            root = base_path.rstrip("/")
+            if raw_path in ("/", root):
+                return base_path if root else None
+            if raw_path.endswith("/"):
                 return None
-            relative = unquote(raw_path[len(base_path.rstrip("/")) :], errors="replace")
+            candidate = self._inside(raw_path)
+            if (candidate is None or candidate == folder or not candidate.is_dir()
+                    or self._resolve(raw_path + "/") is None):
+                return None
+            return f"{root}/{candidate.relative_to(folder).as_posix()}/"
+
+        def _inside(self, raw_path: str) -> Path | None:
+            """The path in the preview folder a URL path names, not yet checked to exist; None for
+            one outside the base path or holding what no site file's name holds."""
+            root = base_path.rstrip("/")
+            if len(raw_path) > MAX_PATH_CHARS or not (raw_path == root or raw_path.startswith(root + "/")):
+                return None
+            relative = unquote(raw_path[len(root):], errors="replace")
             if "\x00" in relative or "\\" in relative:
                 return None
             parts = [part for part in relative.split("/") if part not in ("", ".")]
             if any(part == ".." for part in parts):
                 return None
-            candidate = folder.joinpath(*parts)
-            if candidate.is_dir() or relative.endswith("/") or not parts:
+            return folder.joinpath(*parts)
+
+        def _resolve(self, raw_path: str) -> Path | None:
+            """The file for a URL path, only ever inside the preview folder; None means 404."""
+            candidate = self._inside(raw_path)
+            if candidate is None:
+                return None
+            if candidate.is_dir() or raw_path.endswith("/") or candidate == folder:
                 candidate = candidate / "index.html"
             try:
                 resolved = candidate.resolve(strict=True)
@@ -414,7 +447,10 @@ def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    # The port a preview stopped a moment ago is free again at once: its old connections linger
+    # (TIME_WAIT) and, without this, kept it "in use" for a minute. Two servers still cannot
+    # listen on one port on Linux or macOS; on Windows this option would let them, so not there.
+    allow_reuse_address = os.name != "nt"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A visitor closing the connection early is not worth a traceback in the terminal.

@@ -134,6 +134,44 @@ def raw_request(port: int, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
+def test_a_folder_asked_without_its_slash_is_redirected_to_it(project: Path) -> None:
+    """As on GitHub Pages: /news/topics is sent to /news/topics/, whose relative links (the CSS, the
+    other pages) then work; with a sub-path base_url, / and /news go to /news/. Nothing else
+    moves: files, missing pages, and paths that only start like the base path."""
+    config = project / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "base_url: https://example.org/", "base_url: https://alice.github.io/news/"), encoding="utf-8")
+    with running(project) as server:
+        port = int(server.base.rsplit(":", 1)[1])
+
+        def answer(path: str) -> tuple[str, str | None]:
+            reply = raw_request(port, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            head = reply.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+            location = [line.split(": ", 1)[1] for line in head if line.lower().startswith("location: ")]
+            return head[0].split(" ", 2)[1], location[0] if location else None
+
+        assert answer("/") == answer("/news") == ("301", "/news/")
+        assert answer("/news/topics") == ("301", "/news/topics/")
+        assert answer("/news/topics?from=feed") == ("301", "/news/topics/?from=feed")
+        assert answer("/news/topics/")[0] == answer("/news/static/style.css")[0] == "200"
+        assert answer("//news/topics") == ("301", "/news/topics/")  # never '//news/…', another host
+        for nowhere in ("/news/no-such-folder", "/newsindex.html", "/topics"):
+            assert answer(nowhere)[0] == "404", nowhere
+        status, page = server.get("/news/topics")  # followed, as a browser does
+        assert status == 200 and 'href="../static/style.css' in page
+
+
+def test_a_preview_started_again_at_once_gets_its_port_back(project: Path) -> None:
+    """Stopped after serving pages (whose connections linger a minute in TIME_WAIT), the preview
+    started again on the same port gets it: it was "already in use" for that minute."""
+    port = free_port()
+    with running(project, port=port) as server:
+        for _ in range(5):
+            assert server.get("/")[0] == 200
+    with running(project, port=port) as again:
+        assert again.get("/")[0] == 200
+
+
 def test_a_taken_port_is_skipped_or_refused(project: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
