@@ -64,6 +64,9 @@ def test_an_edited_file_is_never_overwritten_without_force(project: Path) -> Non
     assert "skipped" in kept.out and "edited by you; --force replaces it" in kept.out
     assert target.read_text(encoding="utf-8") == edited
 
+    dry = run_cli(project, "ingest", "--force", "--dry-run", "content/inbox")
+    assert dry.code == 0 and "(dry run, not written; it would replace the file there)" in dry.out
+    assert target.read_text(encoding="utf-8") == edited
     forced = run_cli(project, "ingest", "--force", "content/inbox")
     assert forced.code == 0
     assert "(replaced)" in forced.out
@@ -257,6 +260,20 @@ def test_short_lines_of_page_furniture_are_dropped_and_the_story_kept() -> None:
         "The mill burned down on Monday night.\n\nRead more about the mill's long history: it was built in "
         "1820 by the Crossley family, who ran it for a century before the council bought it and opened it "
         "to visitors.\n\nJane Doe is a staff reporter for Example News.\n")  # a long "Read more…" is prose
+
+
+def test_a_headline_printed_twice_and_a_shouted_byline_with_its_date() -> None:
+    parsed = parse_plain_text("Fire destroys historic mill\n\nBY JOHN ROE | March 12, 2023 | 4 min read\n\n"
+                              "Fire destroys historic mill\n\nBY THE NUMBERS\n\nThe mill burned down on Monday.\n")
+    assert (parsed.title, parsed.author) == ("Fire destroys historic mill", "John Roe")
+    assert parsed.date is not None and parsed.date.isoformat() == "2023-03-12T00:00:00+00:00"
+    assert parsed.body == "BY THE NUMBERS\n\nThe mill burned down on Monday.\n"  # a heading, not a byline
+
+
+def test_a_title_cut_from_the_lead_ends_in_no_comma() -> None:
+    parsed = parse_plain_text("(CNN) The mayor said on Tuesday that the bridge, which closed in May for six years, "
+                              "will reopen next week.")
+    assert parsed.title == "The mayor said on Tuesday that the bridge, which closed in May for six…"
 
 
 def test_another_outlets_name_opening_a_story_is_no_part_of_its_title() -> None:

@@ -392,7 +392,8 @@ def ingest(
         claimed.add(target)
         existing.remember(prepared.item.meta, target)
         if dry_run:
-            report.written.append(f"{name} -> {display_path(target)} (dry run, not written)")
+            replacing = "; it would replace the file there" if target.exists() else ""
+            report.written.append(f"{name} -> {display_path(target)} (dry run, not written{replacing})")
             continue
         articles.mkdir(parents=True, exist_ok=True)
         replaced = target.exists()

@@ -54,7 +54,8 @@ def is_debris(line: str) -> bool:
 
 _NAME_WORDS = r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3}"
 _BYLINE = re.compile(
-    rf"^(?:[Bb]y|[Ww]ritten [Bb]y)\s+(?P<name>{_NAME_WORDS}(?:\s+and\s+{_NAME_WORDS})?)(?:,.*|\s+[|-–—].*)?$"
+    rf"^(?:[Bb]y|BY(?! THE\b)|[Ww]ritten [Bb]y|WRITTEN BY)\s+(?P<name>{_NAME_WORDS}(?:\s+and\s+{_NAME_WORDS})?)"
+    r"(?P<rest>,.*|\s+[|-–—].*)?$"
 )
 # "Jane Doe, Reuters": a name, then a news agency or paper.
 _AGENCY_BYLINE = re.compile(
@@ -191,7 +192,15 @@ def _lead_title(paragraph: str) -> str:
     first = split_sentences(paragraph[:2000])[0] if paragraph.strip() else paragraph
     first = _WIRE_DATELINE.sub("", first).strip()
     words = first.rstrip(".").split()
-    return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
+    return " ".join(words[:14]).rstrip(",;:") + "…" if len(words) > 14 else " ".join(words)
+
+
+_MARKS = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
+def _same_words(line: str, title: str) -> bool:
+    """The title again, but for case, spacing and curly or straight marks."""
+    return " ".join(line.split()).translate(_MARKS).casefold() == " ".join(title.split()).translate(_MARKS).casefold()
 
 
 def parse_plain_text(text: str) -> ParsedText:
@@ -215,7 +224,12 @@ def parse_plain_text(text: str) -> ParsedText:
             continue
         byline = _BYLINE.match(line) or _AGENCY_BYLINE.match(line)
         if byline and author is None and len(line.split()) <= 12:
-            author = byline.group("name")
+            name = byline.group("name")
+            author = name.title() if name.isupper() else name  # "BY JOHN ROE": shouted, not an acronym
+            # "By Jane Doe | March 12, 2023 | 4 min read": the dateline shares the byline's line.
+            rest = byline.groupdict().get("rest")
+            if date is None and rest:
+                date = find_date(rest)
             continue
         kept.append(line)
     blocks: list[list[str]] = [[]]
@@ -241,6 +255,9 @@ def parse_plain_text(text: str) -> ParsedText:
         title, title_source = _lead_title(" ".join(first)), "lead"
 
     title = shorten_title(title)
+    # A page that prints its headline twice (above and below the byline): once is the title.
+    if title_source == "text" and len(blocks) > 1 and len(blocks[0]) == 1 and _same_words(blocks[0][0], title):
+        blocks = blocks[1:]
     # The wire dateline is where the story was filed, not part of its first sentence.
     if blocks and _WIRE_DATELINE.match(blocks[0][0]):
         blocks[0] = [_WIRE_DATELINE.sub("", blocks[0][0], count=1), *blocks[0][1:]]
