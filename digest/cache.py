@@ -23,7 +23,7 @@ from digest.jsonfile import from_json, load_json, save_json, stored_text
 from digest.models import Analysis, AnalyzedArticle, Article, Candidate, Quote, Stored
 from digest.workers import Workers
 
-ANALYSIS_VERSION = f"{__version__}-a4"
+ANALYSIS_VERSION = f"{__version__}-a5"
 """Bump the suffix whenever the analysis code changes what it returns."""
 CACHE_FILE = Path(".cache") / "analysis.json"
 POOL_THRESHOLD = 48

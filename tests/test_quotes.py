@@ -88,6 +88,12 @@ def test_seed_scare_quotes_are_never_quotes() -> None:
             "Volodymyr Zelensky",
             id="said Country's President Name",
         ),
+        pytest.param(
+            '"Inflation is likely to peak soon and then fall back," said Bank of England governor Mark Carney.',
+            "Inflation is likely to peak soon and then fall back.",
+            "Mark Carney",
+            id="said Organisation of Place role Name",
+        ),
     ],
 )
 def test_quotation_and_speaker(paragraph: str, text: str, speaker: str | None) -> None:

@@ -172,7 +172,7 @@ _ACCORDING = re.compile(rf"^{_PUNCT}according\s+to\s+(?P<object>[^\n]+)", re.IGN
 _OBJECT_PRONOUN = re.compile(r"^(?P<pronoun>he|she|they)\b")
 _OBJECT_NAME = re.compile(rf"^(?P<name>{_ORG_NAME})")
 _OBJECT_TITLED = re.compile(
-    rf"^(?:(?P<place>{_NAME})[ ]+(?=[a-z]))?(?:[\w'’-]+[ ]+){{0,4}}?(?P<role>[a-z][\w'’-]*)[ ]+(?P<name>{_NAME})"
+    rf"^(?:(?P<place>{_ORG_NAME})[ ]+(?=[a-z]))?(?:[\w'’-]+[ ]+){{0,4}}?(?P<role>[a-z][\w'’-]*)[ ]+(?P<name>{_NAME})"
 )
 _NOT_DESCRIPTIONS = word_set("in on at for to from with by of and or after before during while as that when")
 _OBJECT_DESCRIPTION = re.compile(r"^(?i:the|its|his|her|their)\s+")
@@ -634,7 +634,7 @@ def _object_attribution(phrase: str) -> _Attribution | None:
             return _Attribution("name", named.group("name"))
         return _Attribution("description", phrase)
     titled = _OBJECT_TITLED.match(phrase)
-    if titled:  # "said chief executive Sam Yagan", "said Diffa resident Ari Boubakarna"
+    if titled:  # "said chief executive Sam Yagan", "said Bank of England governor Mark Carney"
         between = phrase[titled.end("place") if titled.group("place") else 0 : titled.start("name")].split()
         describes = all(word.islower() and word not in _NOT_DESCRIPTIONS for word in between)
         if describes and (titled.group("place") or _is_role(titled.group("role"))):
