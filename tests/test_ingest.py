@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from digest.ingest import convert, is_unedited, render_file
 from digest.ingest.plaintext import parse_plain_text
 from tests.conftest import REPO, SEED, SHARED, make_project, put_in_inbox, run_cli, tree_bytes
@@ -268,6 +270,20 @@ def test_a_headline_printed_twice_and_a_shouted_byline_with_its_date() -> None:
     assert (parsed.title, parsed.author) == ("Fire destroys historic mill", "John Roe")
     assert parsed.date is not None and parsed.date.isoformat() == "2023-03-12T00:00:00+00:00"
     assert parsed.body == "BY THE NUMBERS\n\nThe mill burned down on Monday.\n"  # a heading, not a byline
+
+
+@pytest.mark.parametrize(("dateline", "published"), [
+    ("Sunday 12 March 2023 10:30 GMT", "2023-03-12T10:30:00+00:00"),
+    ("Updated 25 Feb 2022 14:05", "2022-02-25T14:05:00+00:00"),
+    ("Published: Feb 25, 2022, 2.05 pm +01:00", "2022-02-25T14:05:00+01:00"),
+    ("March 12, 2023 at 9:15 a.m.", "2023-03-12T09:15:00+00:00"),
+    ("12 March 2023 10:30 EST", "2023-03-12T00:00:00+00:00"),  # a zone's name: which offset is unsure
+    ("12 March 2023 25:30", "2023-03-12T00:00:00+00:00"),  # no time of day
+])
+def test_a_datelines_time_is_kept(dateline: str, published: str) -> None:
+    parsed = parse_plain_text(f"Storm hits the coast\n\n{dateline}\n\nThe storm reached the coast at dawn.\n")
+    assert parsed.date is not None and parsed.date.isoformat() == published
+    assert parsed.body == "The storm reached the coast at dawn.\n"
 
 
 def test_a_title_cut_from_the_lead_ends_in_no_comma() -> None:

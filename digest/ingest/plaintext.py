@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from digest.frontmatter import MAX_TITLE_CHARS
 
@@ -121,10 +121,41 @@ def _find_any_date(text: str) -> datetime | None:
             month = _MONTHS.get(month_name[:3].lower())
             if month:
                 try:
-                    return datetime(int(year), month, int(day), tzinfo=UTC)
+                    return _with_time(datetime(int(year), month, int(day), tzinfo=UTC), text[match.end():])
                 except ValueError:
                     return None
     return None
+
+
+# A time right after a written date: "12 March 2023 10:30 GMT", "Feb 25, 2022, 2.05 pm +01:00".
+_TIME_AFTER = re.compile(
+    r"\s*,?\s*(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)(?:\s*(?P<half>[AaPp])\.?[Mm]\.?)?"
+    r"(?:\s*(?:(?P<utc>GMT|UTC|Z)\b|(?P<offset>[+-]\d{2}:?\d{2})\b|(?P<zone>[A-Z]{2,5})\b))?"
+)
+
+
+def _with_time(day: datetime, after: str) -> datetime:
+    """``day`` at the time written right after its date, in UTC unless an offset is given (as an
+    ISO time without a zone is); the day alone when there is none, it is no time of day, or its
+    zone is a name ("EST", "CET") that could mean more than one offset."""
+    time = _TIME_AFTER.match(after)
+    if time is None or time.group("zone"):
+        return day
+    hour, minute = int(time.group("hour")), int(time.group("minute"))
+    half = (time.group("half") or "").lower()
+    if half and not 1 <= hour <= 12:
+        return day
+    hour = hour % 12 + (12 if half == "p" else 0) if half else hour
+    if hour > 23 or minute > 59:
+        return day
+    zone: tzinfo = UTC
+    if offset := time.group("offset"):
+        digits = offset.replace(":", "")
+        shift = timedelta(hours=int(digits[1:3]), minutes=int(digits[3:5]))
+        if shift >= timedelta(hours=24):
+            return day
+        zone = timezone(-shift if digits[0] == "-" else shift)
+    return day.replace(hour=hour, minute=minute, tzinfo=zone)
 
 
 # "~~" is strikethrough (enabled for tables and strikethrough in digest.markdown): a run of tildes is escaped.
