@@ -94,6 +94,21 @@ def test_seed_scare_quotes_are_never_quotes() -> None:
             "Mark Carney",
             id="said Organisation of Place role Name",
         ),
+        pytest.param(
+            "Shop owner Casey Samson of Samson Family Leather in Lebanon told CNN that he read the law. "
+            '"We have no issues serving a same sex couple at all," he said.',
+            "We have no issues serving a same sex couple at all.",
+            "Casey Samson",
+            id="Name of Firm in Place told ... he said: not the place",
+        ),
+        pytest.param(
+            "The source told CNN that al-Nusra leader Abu Mohammed al Jolani was not injured. A spokesman for the "
+            'coalition that is hitting targets in Syria said its planes were not involved. "Within the last 24 '
+            'hours, we have not conducted any airstrikes near the province," the spokesman said.',
+            "Within the last 24 hours, we have not conducted any airstrikes near the province.",
+            None,
+            id="an unnamed spokesman in Place said ... the spokesman said: nobody named",
+        ),
     ],
 )
 def test_quotation_and_speaker(paragraph: str, text: str, speaker: str | None) -> None:

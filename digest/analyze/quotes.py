@@ -26,7 +26,9 @@ role ("the president", "the artists") is the one person the article calls by it 
 chairman, Sir X"). "Zelensky" is the fullest name the article gives ("Volodymyr Zelensky"), "the QCA"
 the name it abbreviates. A person is a name the article marks as one: a title or role around it
 ("manager Martin Jol", "Marc Toutai, an economist"), a speech verb ("Jol said"), or the surname of such
-a name; other capitalised words ("Nottingham Forest", "GCSEs") are never the "he" of a quote.
+a name; other capitalised words ("Nottingham Forest", "GCSEs") are never the "he" of a quote, nor is a
+name after a preposition before a speech verb ("a spokesman for the coalition in Syria said": someone
+unnamed spoke).
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ _OBJECT_TITLED = re.compile(
     rf"^(?:(?P<place>{_ORG_NAME})[ ]+(?=[a-z]))?(?:[\w'’-]+[ ]+){{0,4}}?(?P<role>[a-z][\w'’-]*)[ ]+(?P<name>{_NAME})"
 )
 _NOT_DESCRIPTIONS = word_set("in on at for to from with by of and or after before during while as that when")
+_PREPOSITIONS = word_set("in on at for to from with by of near across into inside outside throughout around")
+"""Before a name, these make it no subject: "Samson Family Leather in Lebanon said" is the shop's
+owner speaking, not Lebanon."""
 _OBJECT_DESCRIPTION = re.compile(r"^(?i:the|its|his|her|their)\s+")
 _APPOSITIVE_NAME = re.compile(rf",\s+(?P<name>{_NAME})\s*(?:[,;.!?]|$)")
 
@@ -425,6 +430,12 @@ def _article(text: str, spans: Sequence[_Span], nicknames: Sequence[tuple[int, i
         if name not in seen:
             seen.add(name)
             article.names.append(name)
+        if (lower(_word_just_before(narrative[max(0, start - 20) : start])) in _PREPOSITIONS
+                and _VERB_AFTER.match(narrative[end : end + 200])):
+            # "A spokesman for the coalition in Syria said": someone speaks, unnamed here, not Syria.
+            # Ranked as one who acts: a name opening the sentence ("Casey Samson of X in Lebanon
+            # said") is still the one who spoke.
+            article.prominent.append((start, "", 1))
         if _is_org(tokens) or lower(tokens[-1]) in _OFFICES:
             continue  # "the Foreign Secretary" is a title, not a name
         marked, prominent = _person_evidence(narrative, start, end, article.sentence_start(start), titled)
@@ -520,7 +531,7 @@ def _person_evidence(narrative: str, start: int, end: int, sentence_start: int, 
     word = lower(_word_just_before(before))
     if (word in _SPEECH_VERB_SET and word not in _OBJECT_VERBS) or lower(before).rstrip().endswith(" according to"):
         return True, 2  # "said Marc Toutai", "Jol said"; not "told Cadena Cope", the listener
-    if _VERB_AFTER.match(after):
+    if _VERB_AFTER.match(after) and word not in _PREPOSITIONS:
         return True, 2
     opening = narrative[max(sentence_start, start - 60) : start].split()
     acts = _ACTS_AFTER.match(after)
