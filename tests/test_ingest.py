@@ -264,6 +264,18 @@ def test_short_lines_of_page_furniture_are_dropped_and_the_story_kept() -> None:
         "to visitors.\n\nJane Doe is a staff reporter for Example News.\n")  # a long "Read more…" is prose
 
 
+@pytest.mark.parametrize("shouted", ["BY LAND AND SEA", "BY DESIGN", "BY MAY, THE PARTY HAD LOST HALF ITS MEMBERS"])
+def test_shouted_text_starting_with_by_is_no_byline(shouted: str) -> None:
+    parsed = parse_plain_text(f"A headline\n\n{shouted}\n\nThe story.\n")
+    assert parsed.author is None and parsed.body.startswith(shouted)
+
+
+def test_a_byline_with_a_dash_and_its_date() -> None:
+    parsed = parse_plain_text("A headline\n\nBy Jane Doe - March 12, 2023\n\nThe story.\n")
+    assert parsed.author == "Jane Doe" and parsed.date is not None and parsed.date.day == 12
+    assert parsed.body == "The story.\n"
+
+
 def test_a_headline_printed_twice_and_a_shouted_byline_with_its_date() -> None:
     parsed = parse_plain_text("Fire destroys historic mill\n\nBY JOHN ROE | March 12, 2023 | 4 min read\n\n"
                               "Fire destroys historic mill\n\nBY THE NUMBERS\n\nThe mill burned down on Monday.\n")
@@ -292,10 +304,33 @@ def test_a_title_cut_from_the_lead_ends_in_no_comma() -> None:
     assert parsed.title == "The mayor said on Tuesday that the bridge, which closed in May for six…"
 
 
+@pytest.mark.parametrize("line", [
+    "Read more books this summer, the mayor told children at the launch.", "Copyright and the law",
+    "Copyright es un tema.", "(c) the right to appeal against an eviction.", "until she had all rights reserved.",
+    "Updated figures released two days ago", "Photos: the curator picked 200 images from 40,000 submitted.",
+    "posted on the forum by an anonymous user two days ago", "read more carefully the instructions",
+])
+def test_prose_that_starts_like_furniture_is_kept(line: str) -> None:
+    parsed = parse_plain_text(f"A headline\n\nThe first paragraph of the story.\n\n{line}\n\nThe end.\n")
+    assert line in parsed.body.replace("\\", "")
+
+
+@pytest.mark.parametrize("headline", [
+    "Video: Moment a plane lands on a motorway in Texas", "Photos: The best images of the year",
+    "Copyright battle over Mickey Mouse heads to court", "Updated rules take effect after vote two weeks ago",
+    "Ukraine war (Live Updates)", "Harry Kane (Bayern Munich) scores twice",
+])
+def test_a_headline_that_starts_like_furniture_stays_the_title(headline: str) -> None:
+    assert parse_plain_text(f"{headline}\n\nBy Jane Doe\n\nThe lead.\n\nNobody was hurt.\n").title == headline
+    assert parse_plain_text(f"{headline}\n").title == headline  # a one-line story
+
+
 def test_another_outlets_name_opening_a_story_is_no_part_of_its_title() -> None:
     parsed = parse_plain_text("(The Hollywood Reporter)It's official: the series has a title. Filming starts soon.")
     assert parsed.title == "It's official: the series has a title"
     assert parsed.body.startswith("It's official: the series has a title.")
+    kept = parse_plain_text("A headline\n\nThe Democratic Republic of Congo (DR Congo) has delayed its election.\n")
+    assert kept.body == "The Democratic Republic of Congo (DR Congo) has delayed its election.\n"
 
 
 def test_html_quotations_furniture_headline_and_linked_data_date(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import trafilatura
 from lxml.etree import ParserError
 
 from digest.errors import IngestError, display_path
-from digest.ingest.plaintext import escape_markdown, is_debris, shorten_title, unescape_markdown
+from digest.ingest.plaintext import SHORT_DEBRIS_WORDS, escape_markdown, is_debris, shorten_title, unescape_markdown
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _DATE_PATHS = (
@@ -126,19 +126,21 @@ def _mark_quotations(tree: lxml.html.HtmlElement) -> None:
 
 
 def _quotations(body: str) -> str:
-    """The marked paragraphs as Markdown quotations; a marker left inside a line is dropped."""
+    """The marked paragraphs as Markdown quotations (none for a quotation left empty: an image's,
+    a list's); a marker left inside a line is dropped."""
     lines = [("> " + line[len(_QUOTED):].lstrip()) if line.startswith(_QUOTED) else line
-             for line in body.split("\n")]
+             for line in body.split("\n") if line.strip() != _QUOTED]
     return "\n".join(lines).replace(_QUOTED, "")
 
 
 def _without_debris(body: str) -> str:
-    """The body without paragraphs of one line that are page furniture ("Advertisement", "Read
-    more: …", "Photo: …"), by the plain-text rules."""
+    """The body without short paragraphs of one line that are page furniture ("Advertisement",
+    "Read more: …", "Photo: NASA/Getty Images"), by the plain-text rules. A longer paragraph is
+    prose, however it starts ("Sign up rates for the new pension scheme fell …")."""
     blocks = body.split("\n\n")
     kept = [block for block in blocks
             if "\n" in block.strip() or block.lstrip().startswith(("#", ">", "-", "|", "*"))
-            or not is_debris(unescape_markdown(block.strip()))]
+            or len(block.split()) > SHORT_DEBRIS_WORDS or not is_debris(unescape_markdown(block.strip()))]
     return "\n\n".join(kept)
 
 
@@ -172,6 +174,7 @@ def parse_html(text: str, path: Path) -> ParsedHtml:
         include_tables=True, include_images=False, include_links=False,
     ) or ""
     body = _without_debris(_quotations(body.replace(_BACKSLASH, "\\\\").replace(_AMPERSAND, "\\&")))
+    body = re.sub(r"\n{3,}", "\n\n", body)  # where a paragraph was left out
     if not body.strip():
         # Too little text for trafilatura's heuristics: its baseline gives the page's plain text.
         _, text, _ = trafilatura.baseline(copy.deepcopy(tree))

@@ -35,14 +35,22 @@ _DEBRIS = re.compile(
     r"|https?://\S+)\s*$",
     re.IGNORECASE,
 )
-# Debris that starts like a sentence ("Read more: How the strike affects you", "Photo: Getty Images",
-# "© 2023 Example News. All rights reserved."): dropped only as a short line of its own, never a
-# paragraph that happens to start so.
+# Furniture that starts like a sentence, each form narrow enough to leave prose alone: "Read more:
+# How the strike affects you" (a colon or dash, not "Read more books this summer"), a credit
+# ("Photo: NASA/Getty Images": names only, not "Photos: the curator picked 200"), a copyright
+# notice (a © or a year, not "Copyright law reform passes"), "Updated 3 hours ago" (a count of
+# time, not "Updated figures released two days ago"). Only as a short line of its own.
+_CREDIT_WORD = r"(?:[A-Z0-9][\w.&'’-]*(?:/[\w.&'’-]+)*|via|for|and|of|/)"
 _SHORT_DEBRIS = re.compile(
-    r"^(?:[•·*\-–]\s*)?(?:read (?:more|next|also)\b.*|(?:related(?: topics| stories| articles| links)?"
-    r"|more on this story|image caption|top stories)\s*:?|(?:photo(?:graph)?s?|pictures?|image|video|credit)\s*:.*"
-    r"|(?:©|\(c\)\s|copyright\b).*|.*\ball rights reserved\.?|(?:last )?(?:updated|published|posted)\b.*\bago)\s*$",
-    re.IGNORECASE,
+    r"^(?:[•·*\-–]\s*)?(?:"
+    r"(?i:read (?:more|next|also))(?:\s*[:\-–—|»›>].*)?"
+    r"|(?i:related(?: topics| stories| articles| links)?|more on this story|image caption|top stories)\s*:?"
+    rf"|(?i:photo(?:graph)?s?|pictures?|images?|credit)\s*:\s*{_CREDIT_WORD}(?:\s+{_CREDIT_WORD}){{0,5}}\.?"
+    r"|(?:©|(?i:\(c\)|copyright)\s*(?:©\s*)?(?:19|20)\d{2}\b).*"
+    r"|.*(?:©|\b(?i:copyright)\b|\b(?:19|20)\d{2}\b).*\b(?i:all rights reserved)\.?"
+    r"|(?i:(?:last )?(?:updated|published|posted)(?: on)?:?\s+(?:\d+|an?|one|two|three|four|five|six|few)\s+"
+    r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago)"
+    r")\s*$"
 )
 SHORT_DEBRIS_WORDS = 16
 
@@ -54,8 +62,8 @@ def is_debris(line: str) -> bool:
 
 _NAME_WORDS = r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3}"
 _BYLINE = re.compile(
-    rf"^(?:[Bb]y|BY(?! THE\b)|[Ww]ritten [Bb]y|WRITTEN BY)\s+(?P<name>{_NAME_WORDS}(?:\s+and\s+{_NAME_WORDS})?)"
-    r"(?P<rest>,.*|\s+[|-–—].*)?$"
+    rf"^(?:(?P<shouted>BY|WRITTEN BY)|[Bb]y|[Ww]ritten [Bb]y)\s+(?P<name>{_NAME_WORDS}(?:\s+and\s+{_NAME_WORDS})?)"
+    r"(?P<rest>,.*|\s+[|\-–—].*)?$"
 )
 # "Jane Doe, Reuters": a name, then a news agency or paper.
 _AGENCY_BYLINE = re.compile(
@@ -208,11 +216,12 @@ def shorten_title(title: str) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
-# A wire dateline opening the story: "(CNN)", "LONDON, England (CNN) --", "PARIS (Reuters) -", or
-# another outlet's name of two to five capitalised words ("(The Hollywood Reporter)It's official").
+# A wire dateline opening the story: "(CNN)", "LONDON, England (CNN) --", "PARIS (Reuters) -"; or
+# another outlet's name glued to the story's first word, as scraped ("(The Hollywood Reporter)It's
+# official"), never a parenthesis a headline or sentence holds ("Harry Kane (Bayern Munich) scores").
 _WIRE_DATELINE = re.compile(
-    r"^(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|Reuters|AP|AFP|dpa|[A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){1,4})\)"
-    r"\s*(?:--|—|–|-)?\s*"
+    r"^(?:(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|Reuters|AP|AFP|dpa)\)\s*(?:--|—|–|-)?\s*"
+    r"|\([A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){1,4}\)(?=[A-Z]))"
 )
 
 
@@ -240,6 +249,7 @@ def parse_plain_text(text: str) -> ParsedText:
     author: str | None = None
     date: datetime | None = None
     kept: list[str] = []
+    kept_text = False  # whether a line of text was kept yet: the first is the title
     for line in lines:
         if not line:
             kept.append("")
@@ -251,18 +261,23 @@ def parse_plain_text(text: str) -> ParsedText:
         if date is None and candidate and (found := find_date(candidate)):
             date = found
             continue
-        if is_debris(line):
+        if _DEBRIS.match(line) or (kept_text and is_debris(line)):  # the first line may be the headline
             continue
         byline = _BYLINE.match(line) or _AGENCY_BYLINE.match(line)
+        rest = byline.groupdict().get("rest") if byline else None
+        dated = find_date(rest) if rest else None
+        # "BY JOHN ROE | March 12, 2023" is a byline; "BY LAND AND SEA", "BY MAY, THE PARTY HAD
+        # LOST" are shouted text: in capitals, only a byline that carries its date counts.
+        if byline and byline.groupdict().get("shouted") and dated is None:
+            byline = None
         if byline and author is None and len(line.split()) <= 12:
             name = byline.group("name")
             author = name.title() if name.isupper() else name  # "BY JOHN ROE": shouted, not an acronym
             # "By Jane Doe | March 12, 2023 | 4 min read": the dateline shares the byline's line.
-            rest = byline.groupdict().get("rest")
-            if date is None and rest:
-                date = find_date(rest)
+            date = date or dated
             continue
         kept.append(line)
+        kept_text = True
     blocks: list[list[str]] = [[]]
     for line in kept:
         if line:
