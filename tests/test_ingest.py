@@ -201,20 +201,43 @@ def test_an_article_whose_front_matter_is_broken_is_not_ingested_again_beside_it
     (article,) = articles.glob("*.md")
     good = article.read_text(encoding="utf-8")
     before = tree_bytes(project / "site")
-    for broken in (good.replace("title: '", "title: ['", 1), good.replace("\n---\n", "\n\n", 2)):
+    # The last two still build (as an article whose fields are body text): ingest matters here.
+    for broken, stops in ((good.replace("title: '", "title: ['", 1), True), (good.replace("\n---\n", "\n\n", 2), True),
+                          ("\n" + good, False), (good.replace("---\n", "", 1), False)):
         article.write_text(broken, encoding="utf-8")
         result = run_cli(project)
-        assert result.code == 1 and article.name in result.err and "1 unchanged" in result.out, result.out
-        assert sorted(articles.iterdir()) == [article]
-        assert tree_bytes(project / "site") == before
+        assert "1 unchanged" in result.out and sorted(articles.iterdir()) == [article], result.out
+        if stops:
+            assert result.code == 1 and article.name in result.err, result.err
+            assert tree_bytes(project / "site") == before
+    broken = good.replace("title: '", "title: ['", 1)
+    article.write_text(broken, encoding="utf-8")
     raw = project / "content" / "inbox" / SEED.name
     raw.write_text(raw.read_text(encoding="utf-8") + "\nOne more paragraph from the source.\n", encoding="utf-8")
-    result = run_cli(project, "ingest", "content/inbox")
-    assert f"{article.name} was edited by you" in result.out + result.err
-    assert sorted(articles.iterdir()) == [article]
+    for force in ((), ("--force",)):  # what the user is writing there is theirs, forced or not
+        result = run_cli(project, "ingest", *force, "content/inbox")
+        assert f"{article.name} is being edited (its front matter does not parse)" in result.out + result.err
+        assert sorted(articles.iterdir()) == [article] and article.read_text(encoding="utf-8") == broken
     article.write_text(good, encoding="utf-8")
     assert run_cli(project).code == 0
     assert sorted(articles.iterdir()) == [article]
+
+
+def test_a_broken_copy_of_an_article_never_takes_its_source(project: Path) -> None:
+    """A copy the user is writing (its front matter broken) keeps the original's source lines: the
+    raw file still updates the original, and --force leaves the copy alone."""
+    assert run_cli(project).code == 0
+    articles = project / "content" / "articles"
+    (article,) = articles.glob("*.md")
+    copy = articles / "aaa-my-notes.md"  # sorted before the original
+    mine = article.read_text(encoding="utf-8").replace("title: '", "title: My notes: on '", 1) + "\nMy own text.\n"
+    copy.write_text(mine, encoding="utf-8")
+    raw = project / "content" / "inbox" / SEED.name
+    raw.write_text(raw.read_text(encoding="utf-8") + "\nOne more paragraph from the source.\n", encoding="utf-8")
+    result = run_cli(project, "ingest", "--force", "content/inbox")
+    assert result.code == 0 and f"-> {article.relative_to(project)} (replaced)" in result.out, result.out
+    assert copy.read_text(encoding="utf-8") == mine
+    assert "One more paragraph from the source." in article.read_text(encoding="utf-8")
 
 
 def test_latin1_text_is_decoded_with_a_warning(project: Path) -> None:

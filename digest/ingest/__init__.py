@@ -195,13 +195,13 @@ _TOP_LEVEL_FIELD = re.compile(r"^(source_sha256|ingested_from|source|title):[ \t
 
 def salvaged_meta(text: str) -> dict[str, Any]:
     """The fields ingest matches on, read line by line from front matter YAML cannot parse: each
-    top-level ``key: value`` line of the lines after the opening ``---`` and before the next (or
-    the first 100 lines, the closing one lost), its value unquoted as ingest writes it."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        return {}
+    top-level ``key: value`` line before the closing ``---`` (within the first 100 lines: one of
+    the two may be lost), its value unquoted as ingest writes it."""
+    lines = text.lstrip().split("\n")
+    if lines[0].strip() == "---":  # else the opening line is what was lost: read from the top
+        lines = lines[1:]
     meta: dict[str, Any] = {}
-    for line in lines[1:101]:
+    for line in lines[:100]:
         if line.strip() == "---":
             break
         field_line = _TOP_LEVEL_FIELD.match(line)
@@ -230,12 +230,15 @@ class _Existing:
     by_source: dict[str, Path] = field(default_factory=dict)
     """Keyed by the raw file each article was ingested from (see raw_file_of)."""
     titles: dict[Path, Any] = field(default_factory=dict)
+    broken: set[Path] = field(default_factory=set)
+    """Articles whose front matter does not parse: known by ``salvaged_meta``, never replaced."""
 
     @classmethod
     def scan(cls, articles: Path) -> _Existing:
         found = cls()
         if not articles.is_dir():
             return found
+        salvaged: list[tuple[dict[str, Any], Path]] = []
         for path in sorted(articles.rglob("*.md")):
             if path.is_symlink() or not path.is_file():
                 continue
@@ -246,10 +249,18 @@ class _Existing:
             try:
                 meta = split_document(text, path).meta
             except DigestError:
-                # Front matter being edited (a YAML mistake, a lost '---'): the build reports it.
-                # Its source is still its own: read line by line, not taken for an article gone,
-                # ingested again beside it as -2 and published twice once the mistake is fixed.
-                meta = salvaged_meta(text)
+                meta = None
+            # Front matter being edited (a YAML mistake; a lost or displaced '---', which leaves the
+            # fields as body text): its source is still its own, read line by line; not taken for
+            # an article gone, ingested again beside it as -2 and published twice once it is fixed.
+            if meta is None or ("source_sha256" not in meta and raw_file_of(meta) is None):
+                rescued = salvaged_meta(text)
+                if meta is None or "source_sha256" in rescued:
+                    salvaged.append((rescued, path))
+                    found.broken.add(path)
+                    continue
+            found.remember(meta, path)
+        for meta, path in salvaged:  # after the articles that parse: a broken copy never wins a source
             found.remember(meta, path)
         return found
 
@@ -414,6 +425,10 @@ def _choose_target(
     before = existing.written_before(raw_file_of(item.meta) or "", item.meta.get("title"))
     if before is not None and before in claimed:
         return before
+    if before is not None and before in existing.broken:
+        report.skipped.append((name, f"{display_path(before)} is being edited (its front matter does not parse): "
+                                     "fix it, then ingest again"))
+        return None  # even with --force: what the user is writing there is theirs
     if before is not None and before.exists():
         try:
             unedited = is_unedited(read_text(before))
