@@ -207,20 +207,41 @@ class Publisher:
         self.prepared = True
 
     def check_not_source_branch(self) -> None:
-        """Refuse a branch that holds the project itself: the one checked out, or a remote branch
-        whose tip is in the project's history (``main`` pushed). The site would go on top of the
-        source, and ``--force`` would replace the source's history with it. Raises DeployError."""
+        """Refuse a branch you work on: the one checked out, or one a local branch follows (of its
+        name, or with it as upstream) whose tip holds the project (its build.py or config file, or
+        a commit of HEAD's history). The site would go on top of the source, the next pull would
+        empty the working tree, and --force would replace the branch's history. A remote branch
+        made from main but followed by no local branch (pushed as gh-pages, say) is the site's.
+        Raises DeployError."""
         current = self.git.run("symbolic-ref", "--quiet", "--short", "HEAD").stdout.decode("utf-8", "replace").strip()
+        if self.branch == current:
+            raise DeployError(f"'{self.branch}' is the branch checked out here: deploying would put the built site "
+                              "over your source", hint=self._branch_hint())
+        if self.tip is None:
+            return
+        listing = self.git.out("for-each-ref", "--format=%(refname)%00%(upstream)", "refs/heads")
+        followed = any(name == f"refs/heads/{self.branch}" or upstream == self.tracking_ref
+                       for name, _, upstream in (line.partition("\0") for line in listing.splitlines()))
+        if followed and self._holds_project(self.tip):
+            raise DeployError(f"'{self.branch}' holds this project's source, and a local branch follows it: deploying "
+                              "would put the built site over it, and --force would replace its history",
+                              hint=self._branch_hint())
+
+    def _holds_project(self, commit: str) -> bool:
+        """Whether ``commit`` is of the project's history or its tree has the project's own files."""
         head = self.git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}").stdout.decode().strip()
-        holds_source = self.tip is not None and bool(head) and (
-            self.git.run("merge-base", "--is-ancestor", self.tip, head).returncode == 0)
-        if self.branch == current or holds_source:
-            what = "the branch checked out here" if self.branch == current else "a branch of this project's history"
-            raise DeployError(
-                f"'{self.branch}' is {what}: deploying would put the built site over your source"
-                f"{', and --force would replace its history' if holds_source else ''}",
-                hint="publish to a branch of its own: --branch gh-pages (the default), or deploy.branch in "
-                     f"{CONFIG_NAME}")
+        if head and self.git.run("merge-base", "--is-ancestor", commit, head).returncode == 0:
+            return True
+        prefix = self.git.out("rev-parse", "--show-prefix")  # the project's folder in the repository
+        try:
+            config_name = self.config_file.resolve().relative_to(self.config.root.resolve()).as_posix()
+        except ValueError:
+            config_name = CONFIG_NAME
+        own = [prefix + "build.py", prefix + config_name]
+        return bool(self.git.out("ls-tree", "--name-only", commit, "--", *own))
+
+    def _branch_hint(self) -> str:
+        return f"publish to a branch of its own: --branch gh-pages (the default), or deploy.branch in {CONFIG_NAME}"
 
     def fetch(self) -> None:
         """Learn the remote branch's tip (None: no such branch yet) and fetch it with its history."""

@@ -392,20 +392,32 @@ def test_a_missing_remote_is_refused(repo: tuple[Path, Path]) -> None:
     assert git(bare, "for-each-ref") == ""
 
 
-def test_the_projects_own_branch_is_never_deployed_onto(repo: tuple[Path, Path]) -> None:
-    """The branch checked out, or a remote branch holding the project's history (its main pushed),
-    is refused, with --force too: the site would go over the source, --force replace its history."""
+def test_a_branch_you_work_on_is_never_deployed_onto(repo: tuple[Path, Path]) -> None:
+    """The branch checked out, or a remote branch holding the project that a local branch follows
+    (even from another branch, or ahead of it), is refused, --force too: the site would go over the
+    source and the next pull empty the working tree. A gh-pages pushed from main, which no local
+    branch follows, is the site's to deploy onto."""
     project, bare = repo
     refused(deploy(project, "--branch", "main"), "'main' is the branch checked out here", "--branch gh-pages")
     assert git(bare, "for-each-ref") == ""
+    git(project, "switch", "-q", "-c", "drafts")  # behind main, once main moves on
+    git(project, "switch", "-q", "main")
+    (project / "content" / "pages" / "more.md").write_text("---\ntitle: More\n---\n\nMore.\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Two")
     git(project, "push", "-q", "origin", "main")
     source = git(bare, "rev-parse", "main")
-    git(project, "switch", "-q", "-c", "drafts")
+    git(project, "switch", "-q", "drafts")
     for force in ((), ("--force",)):
-        refused(deploy(project, "--branch", "main", *force), "'main' is a branch of this project's history",
-                "--force would replace its history")
-    assert git(bare, "rev-parse", "main") == source and git(bare, "for-each-ref", "--format=%(refname)") == "refs/heads/main"
-    assert "(a new branch)" in deployed(project).out  # gh-pages, the default, is still free to use
+        refused(deploy(project, "--branch", "main", *force), "'main' holds this project's source, and a local "
+                "branch follows it", "--force would replace its history")
+    git(project, "switch", "-q", "--detach", "HEAD")
+    refused(deploy(project, "--branch", "main", "--force"), "'main' holds this project's source")
+    assert git(bare, "rev-parse", "main") == source
+    git(project, "push", "-q", "origin", "main:gh-pages")  # made from main, followed by no local branch
+    deployed(project)
+    assert git(bare, "rev-parse", "main") == source
+    assert "config.yaml" not in branch_files(bare) and "index.html" in branch_files(bare)
 
 
 def test_a_bad_branch_name_is_refused(repo: tuple[Path, Path]) -> None:
