@@ -116,6 +116,16 @@ def test_quotation_and_speaker(paragraph: str, text: str, speaker: str | None) -
     assert quotes[0] == Quote(text, speaker)
 
 
+@pytest.mark.parametrize(("attribution", "person"), [
+    ("Starmer on Tuesday outside Downing Street", "Starmer"), ("Macron on Monday alongside Olaf Scholz", "Macron"),
+    ("Zelensky on Sunday via Telegram", "Zelensky"), ("Biden on Thursday aboard Air Force One", "Biden"),
+])
+def test_a_name_then_a_day_then_a_place_is_never_the_place(attribution: str, person: str) -> None:
+    """'said X on Tuesday outside Y': Y is where, not who (unnamed, rather than the wrong person)."""
+    quotes = find_quotes(paragraphs(f'"We will not back down from this fight at all," said {attribution}.'))
+    assert quotes[0].speaker in (None, person)
+
+
 def test_german_quotes_are_each_found() -> None:
     quotes = find_quotes(
         paragraphs("„Wir schaffen das ganz sicher bis morgen“, sagte sie. „Das ist nun wirklich gar nicht so einfach“.")

@@ -646,9 +646,13 @@ def _object_attribution(phrase: str) -> _Attribution | None:
         return _Attribution("description", phrase)
     titled = _OBJECT_TITLED.match(phrase)
     if titled:  # "said chief executive Sam Yagan", "said Bank of England governor Mark Carney"
-        between = phrase[titled.end("place") if titled.group("place") else 0 : titled.start("name")].split()
+        place = titled.group("place")
+        between = phrase[titled.end("place") if place else 0 : titled.start("name")].split()
         describes = all(word.islower() and word not in _NOT_DESCRIPTIONS for word in between)
-        if describes and (titled.group("place") or _is_role(titled.group("role"))):
+        # A place's resident needs no role word ("Diffa resident"); after an organisation's name,
+        # joined by "of" or "on", it does: "Starmer on Tuesday outside Downing Street" is no title.
+        plain_place = place is not None and not any(word.islower() for word in place.split())
+        if describes and (plain_place or _is_role(titled.group("role"))):
             return _Attribution("name", titled.group("name"))
     name = _OBJECT_NAME.match(phrase)
     if name:
