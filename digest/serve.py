@@ -357,10 +357,12 @@ def _handler(preview: Preview, base_path: str) -> type[BaseHTTPRequestHandler]:
             moved = self._with_slash(raw_path)
             if moved is not None:
                 # As GitHub Pages and any static server do: the page's relative links (its CSS,
-                # its neighbours) are relative to the folder only with the slash.
+                # its neighbours) are relative to the folder only with the slash. Temporary and
+                # never stored: another project previewed on this port may have another base path.
                 query = urlsplit(self.path).query
-                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_response(HTTPStatus.FOUND)
                 self.send_header("Location", quote(moved) + (f"?{query}" if query else ""))
+                self.send_header("Cache-Control", "no-store")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
