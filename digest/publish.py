@@ -207,25 +207,26 @@ class Publisher:
         self.prepared = True
 
     def check_not_source_branch(self) -> None:
-        """Refuse a branch you work on: the one checked out, or one a local branch follows (of its
-        name, or with it as upstream) whose tip holds the project (its build.py or config file, or
-        a commit of HEAD's history). The site would go on top of the source, the next pull would
-        empty the working tree, and --force would replace the branch's history. A remote branch
-        made from main but followed by no local branch (pushed as gh-pages, say) is the site's.
+        """Refuse a branch that holds the project rather than a site: the one checked out, a local
+        branch of that name holding the project, or a remote branch whose tip does (its build.py or
+        config file, or a commit of HEAD's history). The site would go on top of the source, the
+        next pull would empty a working tree, and --force would replace the branch's history.
+        A local gh-pages holding only a site (MkDocs' ghp-import makes one) is no such branch.
         Raises DeployError."""
         current = self.git.run("symbolic-ref", "--quiet", "--short", "HEAD").stdout.decode("utf-8", "replace").strip()
         if self.branch == current:
             raise DeployError(f"'{self.branch}' is the branch checked out here: deploying would put the built site "
                               "over your source", hint=self._branch_hint())
-        if self.tip is None:
-            return
-        listing = self.git.out("for-each-ref", "--format=%(refname)%00%(upstream)", "refs/heads")
-        followed = any(name == f"refs/heads/{self.branch}" or upstream == self.tracking_ref
-                       for name, _, upstream in (line.partition("\0") for line in listing.splitlines()))
-        if followed and self._holds_project(self.tip):
-            raise DeployError(f"'{self.branch}' holds this project's source, and a local branch follows it: deploying "
-                              "would put the built site over it, and --force would replace its history",
-                              hint=self._branch_hint())
+        local = self.git.run("rev-parse", "--verify", "--quiet", f"refs/heads/{self.branch}^{{commit}}")
+        if local.returncode == 0 and self._holds_project(local.stdout.decode().strip()):
+            raise DeployError(f"'{self.branch}' is a branch of yours holding this project's source: deploying would "
+                              "put the built site over it", hint=self._branch_hint())
+        if self.tip is not None and self._holds_project(self.tip):
+            raise DeployError(
+                f"{self.remote}/{self.branch} holds this project's source: deploying would put the built site over "
+                "it, and --force would replace its history",
+                hint=f"{self._branch_hint()}; if {self.remote}/{self.branch} is only for the site (made from your "
+                     f"source by mistake), delete it first: git push {self.remote} --delete {self.branch}")
 
     def _holds_project(self, commit: str) -> bool:
         """Whether ``commit`` is of the project's history or its tree has the project's own files."""
@@ -238,7 +239,7 @@ class Publisher:
         except ValueError:
             config_name = CONFIG_NAME
         own = [prefix + "build.py", prefix + config_name]
-        return bool(self.git.out("ls-tree", "--name-only", commit, "--", *own))
+        return bool(self.git.out("ls-tree", "--full-tree", "--name-only", commit, "--", *own))
 
     def _branch_hint(self) -> str:
         return f"publish to a branch of its own: --branch gh-pages (the default), or deploy.branch in {CONFIG_NAME}"

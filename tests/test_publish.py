@@ -392,32 +392,45 @@ def test_a_missing_remote_is_refused(repo: tuple[Path, Path]) -> None:
     assert git(bare, "for-each-ref") == ""
 
 
-def test_a_branch_you_work_on_is_never_deployed_onto(repo: tuple[Path, Path]) -> None:
-    """The branch checked out, or a remote branch holding the project that a local branch follows
-    (even from another branch, or ahead of it), is refused, --force too: the site would go over the
-    source and the next pull empty the working tree. A gh-pages pushed from main, which no local
-    branch follows, is the site's to deploy onto."""
+def test_a_branch_holding_the_project_is_never_deployed_onto(repo: tuple[Path, Path]) -> None:
+    """The branch checked out, a local branch holding the project (pushed or not), or a remote
+    branch whose tip holds it (its config.yaml, or a commit of HEAD's history) is refused, --force
+    too, from any branch or a detached HEAD with no local branch at all: the site would go over
+    the source and the next pull empty a working tree. A gh-pages made from main says how to clear it."""
     project, bare = repo
     refused(deploy(project, "--branch", "main"), "'main' is the branch checked out here", "--branch gh-pages")
-    assert git(bare, "for-each-ref") == ""
-    git(project, "switch", "-q", "-c", "drafts")  # behind main, once main moves on
+    git(project, "switch", "-q", "-c", "drafts")
+    refused(deploy(project, "--branch", "main"), "'main' is a branch of yours holding this project's source")
+    assert git(bare, "for-each-ref") == ""  # main was never pushed: nothing was
     git(project, "switch", "-q", "main")
     (project / "content" / "pages" / "more.md").write_text("---\ntitle: More\n---\n\nMore.\n")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "Two")
     git(project, "push", "-q", "origin", "main")
     source = git(bare, "rev-parse", "main")
-    git(project, "switch", "-q", "drafts")
+    git(project, "switch", "-q", "--detach", "drafts")  # behind main, as a CI checkout of an old commit
+    git(project, "branch", "-q", "-D", "main", "drafts")
     for force in ((), ("--force",)):
-        refused(deploy(project, "--branch", "main", *force), "'main' holds this project's source, and a local "
-                "branch follows it", "--force would replace its history")
-    git(project, "switch", "-q", "--detach", "HEAD")
-    refused(deploy(project, "--branch", "main", "--force"), "'main' holds this project's source")
+        refused(deploy(project, "--branch", "main", *force), "origin/main holds this project's source",
+                "--force would replace its history")
     assert git(bare, "rev-parse", "main") == source
-    git(project, "push", "-q", "origin", "main:gh-pages")  # made from main, followed by no local branch
-    deployed(project)
+    git(project, "push", "-q", "origin", f"{source}:refs/heads/gh-pages")  # made from main by mistake
+    refused(deploy(project), "origin/gh-pages holds this project's source", "git push origin --delete gh-pages")
+    git(project, "push", "-q", "origin", "--delete", "gh-pages")
+    assert "(a new branch)" in deployed(project).out
     assert git(bare, "rev-parse", "main") == source
     assert "config.yaml" not in branch_files(bare) and "index.html" in branch_files(bare)
+
+
+def test_a_local_gh_pages_holding_only_a_site_is_deployed_onto(repo: tuple[Path, Path]) -> None:
+    """MkDocs' ghp-import leaves a local gh-pages holding a site: that is no branch of the project."""
+    project, bare = repo
+    tree = git(project, "hash-object", "-w", "-t", "tree", "/dev/null")  # an empty tree stands for the old site
+    commit = git(project, "commit-tree", tree, "-m", "Old site")
+    git(project, "branch", "gh-pages", commit)
+    git(project, "push", "-q", "origin", "gh-pages")
+    assert "pushed" in deployed(project).out
+    assert history(bare)[0][1:] == [commit]
 
 
 def test_a_bad_branch_name_is_refused(repo: tuple[Path, Path]) -> None:
