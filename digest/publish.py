@@ -207,20 +207,15 @@ class Publisher:
         self.prepared = True
 
     def check_not_source_branch(self) -> None:
-        """Refuse a branch that holds the project rather than a site: the one checked out, a local
-        branch of that name holding the project, or a remote branch whose tip does (its build.py or
-        config file, or a commit of HEAD's history). The site would go on top of the source, the
-        next pull would empty a working tree, and --force would replace the branch's history.
-        A local gh-pages holding only a site (MkDocs' ghp-import makes one) is no such branch.
-        Raises DeployError."""
+        """Refuse a branch that holds the project rather than a site: the one checked out, or a remote
+        branch whose tip holds it (its build.py or config file, or a commit of HEAD's history). The
+        site would go on top of the source, the next pull would empty a working tree, and --force
+        would replace the branch's history. Local branches are never touched: deploy pushes only
+        to the remote's branch. Raises DeployError."""
         current = self.git.run("symbolic-ref", "--quiet", "--short", "HEAD").stdout.decode("utf-8", "replace").strip()
         if self.branch == current:
             raise DeployError(f"'{self.branch}' is the branch checked out here: deploying would put the built site "
                               "over your source", hint=self._branch_hint())
-        local = self.git.run("rev-parse", "--verify", "--quiet", f"refs/heads/{self.branch}^{{commit}}")
-        if local.returncode == 0 and self._holds_project(local.stdout.decode().strip()):
-            raise DeployError(f"'{self.branch}' is a branch of yours holding this project's source: deploying would "
-                              "put the built site over it", hint=self._branch_hint())
         if self.tip is not None and self._holds_project(self.tip):
             raise DeployError(
                 f"{self.remote}/{self.branch} holds this project's source: deploying would put the built site over "
