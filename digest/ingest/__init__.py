@@ -191,21 +191,35 @@ def outside_origin(path: Path) -> str:
 
 
 _TOP_LEVEL_FIELD = re.compile(r"^(source_sha256|ingested_from|source|title):[ \t]*(.*?)[ \t]*$")
+_ANY_FIELD = re.compile(r"^[\w-]+:(?:[ \t]|$)")
 
 
 def salvaged_meta(text: str) -> dict[str, Any]:
     """The fields ingest matches on, read line by line from front matter YAML cannot parse: each
-    top-level ``key: value`` line before the closing ``---`` (within the first 100 lines: one of
-    the two may be lost), its value unquoted as ingest writes it."""
-    lines = text.lstrip().split("\n")
-    if lines[0].strip() == "---":  # else the opening line is what was lost: read from the top
-        lines = lines[1:]
+    top-level ``key: value`` line from the top to the closing ``---`` or, that one lost, the blank
+    line before the body (the opening one may be lost too, or pushed down by a line typed above
+    it), its value unquoted as ingest writes it. A second
+    line that is neither a field nor ``---`` means prose: this is no front matter (an article
+    quoting ``source:`` lines in its text is not taken for an ingested one)."""
     meta: dict[str, Any] = {}
-    for line in lines[:100]:
+    strays = 0
+    for line in text.split("\n")[:100]:
         if line.strip() == "---":
-            break
+            if meta:
+                break  # the closing line
+            continue  # the opening one
+        if not line.strip() and meta:
+            break  # the closing line lost: the body starts after a blank line
+        if not line.strip() or line[:1] in " \t":
+            continue  # a blank line, or a value's continuation
         field_line = _TOP_LEVEL_FIELD.match(line)
-        if field_line is None or field_line.group(1) in meta:
+        if field_line is None:
+            if not _ANY_FIELD.match(line):
+                strays += 1
+                if strays > 1:
+                    return {}
+            continue
+        if field_line.group(1) in meta:
             continue
         value = field_line.group(2)
         if len(value) >= 2 and value[0] == value[-1] == "'":

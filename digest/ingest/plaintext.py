@@ -35,29 +35,44 @@ _DEBRIS = re.compile(
     r"|https?://\S+)\s*$",
     re.IGNORECASE,
 )
-# Furniture that starts like a sentence, each form narrow enough to leave prose alone: "Read more:
-# How the strike affects you" (a colon or dash, not "Read more books this summer"), a credit
-# ("Photo: NASA/Getty Images": names only, not "Photos: the curator picked 200"), a copyright
-# notice (a © or a year, not "Copyright law reform passes"), "Updated 3 hours ago" (a count of
-# time, not "Updated figures released two days ago"). Only as a short line of its own.
-_CREDIT_WORD = r"(?:[A-Z0-9][\w.&'’-]*(?:/[\w.&'’-]+)*|via|for|and|of|/)"
+# Furniture that starts like a sentence, each form narrow enough to leave prose and headlines alone:
+# "Read more: How the strike affects you" (a colon, dash or arrow after it, not "Read more books
+# this summer"); a credit naming an agency or a photographer's "Name/Agency" ("Photo: NASA/Getty
+# Images", not "Photo: Minister Resigns After Scandal"); a copyright notice of names and years
+# ("© 2023 Example News. All rights reserved.", not "Copyright 2023 was a bumper year"); "Updated
+# 3 hours ago" (a count of time, not "Updated figures released two days ago"). Only as a short
+# line of its own.
+_CAPITAL_LETTER = "A-ZÀ-ÖØ-Þ"
+_AGENCIES = (r"(?:Getty(?: Images)?|AFP|AP|Reuters|PA(?: Media| Wire)?|EPA|Shutterstock|Alamy|Rex(?: Features)?|"
+             r"Bloomberg|Xinhua|Anadolu(?: Agency)?|NurPhoto|Corbis|iStock|SOPA Images|ZUMA(?: Press)?|NASA|BBC|"
+             r"Associated Press)")
+# Atomic (``(?>…)``) and possessive: a word is read one way only, or a line of capitals that is no
+# notice took exponential time to refuse ("© AAAA…A x").
+_NOTICE_WORD = (rf"(?>©|\(c\)|(?i:copyright|all rights reserved)|[{_CAPITAL_LETTER}0-9][\w&'’.-]*+"
+                r"|&|and|of|the|[-–|.,])")
 _SHORT_DEBRIS = re.compile(
     r"^(?:[•·*\-–]\s*)?(?:"
-    r"(?i:read (?:more|next|also))(?:\s*[:\-–—|»›>].*)?"
+    r"(?i:read (?:more|next|also))(?:\s*(?:[:\-–—|»›>→…]|\.\.\.).*)?"
     r"|(?i:related(?: topics| stories| articles| links)?|more on this story|image caption|top stories)\s*:?"
-    rf"|(?i:photo(?:graph)?s?|pictures?|images?|credit)\s*:\s*{_CREDIT_WORD}(?:\s+{_CREDIT_WORD}){{0,5}}\.?"
-    r"|(?:©|(?i:\(c\)|copyright)\s*(?:©\s*)?(?:19|20)\d{2}\b).*"
-    r"|.*(?:©|\b(?i:copyright)\b|\b(?:19|20)\d{2}\b).*\b(?i:all rights reserved)\.?"
-    r"|(?i:(?:last )?(?:updated|published|posted)(?: on)?:?\s+(?:\d+|an?|one|two|three|four|five|six|few)\s+"
-    r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago)"
+    r"|(?i:photo(?:graph)?s?|pictures?|images?|video|credit)\s*:\s*"
+    rf"(?:[^\s/]+(?:\s[^\s/]+){{0,3}}/\S.*|(?:\S+\s+){{0,3}}{_AGENCIES})\.?"
+    r"|(?=[^\n]*(?:©|\(c\)|(?i:copyright|all rights reserved)))"
+    rf"(?=[^\n]*(?:©|\(c\)|(?:19|20)\d{{2}}|(?i:all rights reserved)))"
+    rf"{_NOTICE_WORD}(?:\s*{_NOTICE_WORD})*"
+    r"|(?i:(?:last )?(?:updated|published|posted)(?: on)?:?\s+(?:(?:\d+\s*|an?\s+|one\s+|two\s+|few\s+)"
+    r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|months?)\b,?\s*)+ago)"
     r")\s*$"
 )
 SHORT_DEBRIS_WORDS = 16
+_SHORT_DEBRIS_CHARS = 300
 
 
 def is_debris(line: str) -> bool:
     """A line that is page furniture, not the story: "• Updated", "Advertisement", "Read more: …"."""
-    return bool(_DEBRIS.match(line)) or (len(line.split()) <= SHORT_DEBRIS_WORDS and bool(_SHORT_DEBRIS.match(line)))
+    if _DEBRIS.match(line):
+        return True
+    return (len(line) <= _SHORT_DEBRIS_CHARS and len(line.split()) <= SHORT_DEBRIS_WORDS
+            and bool(_SHORT_DEBRIS.match(line)))
 
 
 _NAME_WORDS = r"[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3}"
@@ -220,7 +235,7 @@ def shorten_title(title: str) -> str:
 # another outlet's name glued to the story's first word, as scraped ("(The Hollywood Reporter)It's
 # official"), never a parenthesis a headline or sentence holds ("Harry Kane (Bayern Munich) scores").
 _WIRE_DATELINE = re.compile(
-    r"^(?:(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN|Reuters|AP|AFP|dpa)\)\s*(?:--|—|–|-)?\s*"
+    r"^(?:(?:[A-Z][A-Za-z .,'-]{0,40}\s)?\((?:CNN(?: [A-Z][\w]+)?|Reuters|AP|AFP|dpa)\)\s*(?:--|—|–|-)?\s*"
     r"|\([A-Z][\w&.'’-]*(?: [A-Z][\w&.'’-]*){1,4}\)(?=[A-Z]))"
 )
 
@@ -249,7 +264,6 @@ def parse_plain_text(text: str) -> ParsedText:
     author: str | None = None
     date: datetime | None = None
     kept: list[str] = []
-    kept_text = False  # whether a line of text was kept yet: the first is the title
     for line in lines:
         if not line:
             kept.append("")
@@ -261,23 +275,22 @@ def parse_plain_text(text: str) -> ParsedText:
         if date is None and candidate and (found := find_date(candidate)):
             date = found
             continue
-        if _DEBRIS.match(line) or (kept_text and is_debris(line)):  # the first line may be the headline
+        if is_debris(line):
             continue
-        byline = _BYLINE.match(line) or _AGENCY_BYLINE.match(line)
+        byline = (_BYLINE.match(line) or _AGENCY_BYLINE.match(line)) if len(line.split()) <= 12 else None
         rest = byline.groupdict().get("rest") if byline else None
         dated = find_date(rest) if rest else None
         # "BY JOHN ROE | March 12, 2023" is a byline; "BY LAND AND SEA", "BY MAY, THE PARTY HAD
         # LOST" are shouted text: in capitals, only a byline that carries its date counts.
         if byline and byline.groupdict().get("shouted") and dated is None:
             byline = None
-        if byline and author is None and len(line.split()) <= 12:
+        if byline and author is None:
             name = byline.group("name")
             author = name.title() if name.isupper() else name  # "BY JOHN ROE": shouted, not an acronym
             # "By Jane Doe | March 12, 2023 | 4 min read": the dateline shares the byline's line.
             date = date or dated
             continue
         kept.append(line)
-        kept_text = True
     blocks: list[list[str]] = [[]]
     for line in kept:
         if line:
