@@ -119,9 +119,12 @@ def test_quotation_and_speaker(paragraph: str, text: str, speaker: str | None) -
 @pytest.mark.parametrize(("attribution", "person"), [
     ("Starmer on Tuesday outside Downing Street", "Starmer"), ("Macron on Monday alongside Olaf Scholz", "Macron"),
     ("Zelensky on Sunday via Telegram", "Zelensky"), ("Biden on Thursday aboard Air Force One", "Biden"),
+    ("Starmer speaking outside Downing Street", "Starmer"), ("Macron standing alongside Olaf Scholz", "Macron"),
+    ("University of Oxford epidemiologist Jane Doe", "Jane Doe"), ("Council on Foreign Relations fellow Jane Doe", "Jane Doe"),
 ])
 def test_a_name_then_a_day_then_a_place_is_never_the_place(attribution: str, person: str) -> None:
-    """'said X on Tuesday outside Y': Y is where, not who (unnamed, rather than the wrong person)."""
+    """'said X on Tuesday outside Y': Y is where, not who (unnamed, rather than the wrong person);
+    'said University of Oxford epidemiologist Jane Doe': the person, not the university."""
     quotes = find_quotes(paragraphs(f'"We will not back down from this fight at all," said {attribution}.'))
     assert quotes[0].speaker in (None, person)
 

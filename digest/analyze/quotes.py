@@ -178,6 +178,11 @@ _OBJECT_TITLED = re.compile(
 )
 _NOT_DESCRIPTIONS = word_set("in on at for to from with by of and or after before during while as that when")
 _PREPOSITIONS = word_set("in on at for to from with by of near across into inside outside throughout around")
+_WHERE = word_set(
+    "outside inside alongside beside besides via near aboard across behind below beneath beyond between among "
+    "amid against toward towards under upon over around through throughout within without onto off"
+)
+"""Words of place or company after a name: "said Starmer outside Downing Street" is no title."""
 """Before a name, these make it no subject: "Samson Family Leather in Lebanon said" is the shop's
 owner speaking, not Lebanon."""
 _OBJECT_DESCRIPTION = re.compile(r"^(?i:the|its|his|her|their)\s+")
@@ -648,11 +653,11 @@ def _object_attribution(phrase: str) -> _Attribution | None:
     if titled:  # "said chief executive Sam Yagan", "said Bank of England governor Mark Carney"
         place = titled.group("place")
         between = phrase[titled.end("place") if place else 0 : titled.start("name")].split()
-        describes = all(word.islower() and word not in _NOT_DESCRIPTIONS for word in between)
-        # A place's resident needs no role word ("Diffa resident"); after an organisation's name,
-        # joined by "of" or "on", it does: "Starmer on Tuesday outside Downing Street" is no title.
-        plain_place = place is not None and not any(word.islower() for word in place.split())
-        if describes and (plain_place or _is_role(titled.group("role"))):
+        # Words that describe a person ("resident", "epidemiologist"), not where or how they spoke:
+        # "said Starmer on Tuesday outside Downing Street", "said Macron standing alongside Scholz".
+        describes = all(word.islower() and word not in _NOT_DESCRIPTIONS and word not in _WHERE
+                        and not word.endswith("ing") for word in between)
+        if describes and (place or _is_role(titled.group("role"))):
             return _Attribution("name", titled.group("name"))
     name = _OBJECT_NAME.match(phrase)
     if name:
