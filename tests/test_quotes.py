@@ -481,3 +481,14 @@ def test_partial_quote_attributed_in_its_sentence() -> None:
 def test_who_clause_names_the_speaker() -> None:
     found = speakers('The plan was opposed by Professor Jane Holt, who has said it would cause "chaos".')
     assert found == [("chaos", "Jane Holt")]
+
+
+@pytest.mark.parametrize(("attribution", "person"), [
+    ("Goldman Sachs managing director Jane Doe", "Jane Doe"), ("Texas acting governor John Doe", "John Doe"),
+    ("Senate Judiciary Committee ranking member Dick Durbin", "Dick Durbin"),
+    ("Bank of England outgoing governor Mark Carney", "Mark Carney"),
+    ("Ministry of Defence under secretary John Doe", "John Doe"),
+])
+def test_a_title_of_several_words_after_an_organisation_names_the_person(attribution: str, person: str) -> None:
+    quotes = find_quotes(paragraphs(f'"We will not back down from this fight at all," said {attribution}.'))
+    assert quotes[0].speaker == person

@@ -178,13 +178,15 @@ _OBJECT_TITLED = re.compile(
 )
 _NOT_DESCRIPTIONS = word_set("in on at for to from with by of and or after before during while as that when")
 _PREPOSITIONS = word_set("in on at for to from with by of near across into inside outside throughout around")
-_WHERE = word_set(
-    "outside inside alongside beside besides via near aboard across behind below beneath beyond between among "
-    "amid against toward towards under upon over around through throughout within without onto off"
-)
-"""Words of place or company after a name: "said Starmer outside Downing Street" is no title."""
 """Before a name, these make it no subject: "Samson Family Leather in Lebanon said" is the shop's
 owner speaking, not Lebanon."""
+_WHERE = word_set(
+    "outside inside alongside beside besides via near aboard across behind below beneath beyond between among "
+    "amid against toward towards upon around through throughout within without onto off speaking standing "
+    "sitting talking appearing walking addressing responding reacting arriving leaving"
+)
+"""Words of where or how after a name, not of who ("said Starmer speaking outside Downing Street"):
+no title. ("managing director", "acting mayor", "under secretary" are titles.)"""
 _OBJECT_DESCRIPTION = re.compile(r"^(?i:the|its|his|her|their)\s+")
 _APPOSITIVE_NAME = re.compile(rf",\s+(?P<name>{_NAME})\s*(?:[,;.!?]|$)")
 
@@ -656,7 +658,7 @@ def _object_attribution(phrase: str) -> _Attribution | None:
         # Words that describe a person ("resident", "epidemiologist"), not where or how they spoke:
         # "said Starmer on Tuesday outside Downing Street", "said Macron standing alongside Scholz".
         describes = all(word.islower() and word not in _NOT_DESCRIPTIONS and word not in _WHERE
-                        and not word.endswith("ing") for word in between)
+                        for word in between)
         if describes and (place or _is_role(titled.group("role"))):
             return _Attribution("name", titled.group("name"))
     name = _OBJECT_NAME.match(phrase)

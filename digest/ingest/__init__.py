@@ -196,28 +196,32 @@ _ANY_FIELD = re.compile(r"^[\w-]+:(?:[ \t]|$)")
 
 def salvaged_meta(text: str) -> dict[str, Any]:
     """The fields ingest matches on, read line by line from front matter YAML cannot parse: each
-    top-level ``key: value`` line from the top to the closing ``---`` or, that one lost, the blank
-    line before the body (the opening one may be lost too, or pushed down by a line typed above
-    it), its value unquoted as ingest writes it. A second
-    line that is neither a field nor ``---`` means prose: this is no front matter (an article
-    quoting ``source:`` lines in its text is not taken for an ingested one)."""
+    top-level ``key: value`` line from the top to the closing ``---`` or, that one lost, the first
+    line of prose after a blank line (the body); the opening ``---`` may be lost too, or pushed
+    down by a line typed above it. Blank lines, list items and comments inside are passed over.
+    Values are unquoted as ingest writes them. Two lines of prose before any field mean this is
+    no front matter (an article quoting ``source:`` lines in its text is no ingested one)."""
     meta: dict[str, Any] = {}
     strays = 0
-    for line in text.split("\n")[:100]:
-        if line.strip() == "---":
+    after_blank = False
+    for line in text.split("\n")[:200]:
+        stripped = line.strip()
+        if stripped == "---":
             if meta:
                 break  # the closing line
             continue  # the opening one
-        if not line.strip() and meta:
-            break  # the closing line lost: the body starts after a blank line
-        if not line.strip() or line[:1] in " \t":
-            continue  # a blank line, or a value's continuation
+        blank, after_blank = after_blank, not stripped
+        if not stripped or line[:1] in " \t" or stripped.startswith(("- ", "#")) or stripped == "-":
+            continue  # a blank line, a value's continuation, a list item, a comment
         field_line = _TOP_LEVEL_FIELD.match(line)
         if field_line is None:
-            if not _ANY_FIELD.match(line):
-                strays += 1
-                if strays > 1:
-                    return {}
+            if _ANY_FIELD.match(line):
+                continue
+            if meta and blank:
+                break  # the body, its '---' lost
+            strays += 1
+            if strays > 1 and not meta:
+                return {}
             continue
         if field_line.group(1) in meta:
             continue

@@ -37,29 +37,32 @@ _DEBRIS = re.compile(
 )
 # Furniture that starts like a sentence, each form narrow enough to leave prose and headlines alone:
 # "Read more: How the strike affects you" (a colon, dash or arrow after it, not "Read more books
-# this summer"); a credit naming an agency or a photographer's "Name/Agency" ("Photo: NASA/Getty
-# Images", not "Photo: Minister Resigns After Scandal"); a copyright notice of names and years
-# ("© 2023 Example News. All rights reserved.", not "Copyright 2023 was a bumper year"); "Updated
-# 3 hours ago" (a count of time, not "Updated figures released two days ago"). Only as a short
-# line of its own.
+# this summer"); a credit ("Photo: Getty Images", "Photo: Dan Kitwood/Getty Images", "Photo: Jane
+# Doe"; not "Photo: Minister Resigns After Scandal", nor a gallery's "Photos: Inside the BBC"); a
+# notice that opens with © ("© 2024 BBC. The BBC is not responsible …") or with "Copyright" and a
+# year or © ("Copyright 2023 Example News", not "Copyright 2023 was a bumper year" nor "Copyright
+# Office Rejects AI Art Made In 2023"); "Updated 3 hours ago" (a count of time, not "Updated
+# figures released two days ago"). Only as a short line of its own.
 _CAPITAL_LETTER = "A-ZÀ-ÖØ-Þ"
-_AGENCIES = (r"(?:Getty(?: Images)?|AFP|AP|Reuters|PA(?: Media| Wire)?|EPA|Shutterstock|Alamy|Rex(?: Features)?|"
-             r"Bloomberg|Xinhua|Anadolu(?: Agency)?|NurPhoto|Corbis|iStock|SOPA Images|ZUMA(?: Press)?|NASA|BBC|"
-             r"Associated Press)")
+_AGENCIES = (r"(?:Getty(?: Images)?|AFP|AP|Reuters|PA(?: Media| Wire)?|EPA(?:-EFE)?|EFE|Shutterstock|Alamy|"
+             r"Rex(?: Features)?|Bloomberg|Xinhua|Anadolu(?: Agency)?|NurPhoto|Corbis|iStock|SOPA Images|"
+             r"ZUMA(?: Press)?|NASA|BBC|Associated Press|Handout)")
+_CAPITALISED = rf"[{_CAPITAL_LETTER}][\w'’.-]*+"
 # Atomic (``(?>…)``) and possessive: a word is read one way only, or a line of capitals that is no
-# notice took exponential time to refuse ("© AAAA…A x").
-_NOTICE_WORD = (rf"(?>©|\(c\)|(?i:copyright|all rights reserved)|[{_CAPITAL_LETTER}0-9][\w&'’.-]*+"
-                r"|&|and|of|the|[-–|.,])")
+# notice took exponential time to refuse ("Copyright 2023 AAAA…A x").
+_NOTICE_WORD = (rf"(?>©|\(c\)|(?i:all rights reserved)|(?:19|20)\d{{2}}|[{_CAPITAL_LETTER}0-9][\w&'’.-]*+"
+                r"|(?:[\w-]+\.)+[a-z]{2,}\b|&|and|of|the|[-–|.,])")  # ... a domain: theguardian.com
 _SHORT_DEBRIS = re.compile(
     r"^(?:[•·*\-–]\s*)?(?:"
     r"(?i:read (?:more|next|also))(?:\s*(?:[:\-–—|»›>→…]|\.\.\.).*)?"
     r"|(?i:related(?: topics| stories| articles| links)?|more on this story|image caption|top stories)\s*:?"
-    r"|(?i:photo(?:graph)?s?|pictures?|images?|video|credit)\s*:\s*"
-    rf"(?:[^\s/]+(?:\s[^\s/]+){{0,3}}/\S.*|(?:\S+\s+){{0,3}}{_AGENCIES})\.?"
-    r"|(?=[^\n]*(?:©|\(c\)|(?i:copyright|all rights reserved)))"
-    rf"(?=[^\n]*(?:©|\(c\)|(?:19|20)\d{{2}}|(?i:all rights reserved)))"
-    rf"{_NOTICE_WORD}(?:\s*{_NOTICE_WORD})*"
-    r"|(?i:(?:last )?(?:updated|published|posted)(?: on)?:?\s+(?:(?:\d+\s*|an?\s+|one\s+|two\s+|few\s+)"
+    r"|(?i:photo(?:graph)?|picture|image|credit)\s*:\s*"
+    rf"(?:[^\s/]+(?:\s+[^\s/]+){{0,3}}\s*/\s*\S.*|(?:\S+\s+){{0,3}}{_AGENCIES}|{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}})\.?"
+    r"|(?:©|(?i:copyright)\s*(?:©|\(c\))).*"
+    rf"|(?:(?i:copyright)|\(c\))\s*(?:19|20)\d{{2}}(?:\s*{_NOTICE_WORD})*"
+    r"|(?i:all rights reserved|tous droits réservés|alle rechte vorbehalten|todos los derechos reservados)\.?"
+    r"|(?i:(?:last )?(?:updated|published|posted)(?: on)?:?\s+(?:(?:\d+\s*|an?\s+|a few\s+|few\s+|several\s+"
+    r"|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+)"
     r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|months?)\b,?\s*)+ago)"
     r")\s*$"
 )
