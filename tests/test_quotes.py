@@ -121,6 +121,7 @@ def test_quotation_and_speaker(paragraph: str, text: str, speaker: str | None) -
     ("Zelensky on Sunday via Telegram", "Zelensky"), ("Biden on Thursday aboard Air Force One", "Biden"),
     ("Starmer speaking outside Downing Street", "Starmer"), ("Macron standing alongside Olaf Scholz", "Macron"),
     ("University of Oxford epidemiologist Jane Doe", "Jane Doe"), ("Council on Foreign Relations fellow Jane Doe", "Jane Doe"),
+    ("Starmer visiting Kyiv", "Starmer"), ("Macron meeting Olaf Scholz", "Macron"),
 ])
 def test_a_name_then_a_day_then_a_place_is_never_the_place(attribution: str, person: str) -> None:
     """'said X on Tuesday outside Y': Y is where, not who (unnamed, rather than the wrong person);
@@ -487,7 +488,9 @@ def test_who_clause_names_the_speaker() -> None:
     ("Goldman Sachs managing director Jane Doe", "Jane Doe"), ("Texas acting governor John Doe", "John Doe"),
     ("Senate Judiciary Committee ranking member Dick Durbin", "Dick Durbin"),
     ("Bank of England outgoing governor Mark Carney", "Mark Carney"),
-    ("Ministry of Defence under secretary John Doe", "John Doe"),
+    ("Ministry of Defence under secretary John Doe", "John Doe"), ("Google outside counsel Jane Doe", "Jane Doe"),
+    ("UK minister without portfolio Jane Doe", "Jane Doe"), ("Senate standing committee chairman John Doe", "John Doe"),
+    ("Microsoft speaking coach Jane Doe", "Jane Doe"), ("Thai king Maha Vajiralongkorn", "Maha Vajiralongkorn"),
 ])
 def test_a_title_of_several_words_after_an_organisation_names_the_person(attribution: str, person: str) -> None:
     quotes = find_quotes(paragraphs(f'"We will not back down from this fight at all," said {attribution}.'))

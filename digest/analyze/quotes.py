@@ -182,11 +182,11 @@ _PREPOSITIONS = word_set("in on at for to from with by of near across into insid
 owner speaking, not Lebanon."""
 _WHERE = word_set(
     "outside inside alongside beside besides via near aboard across behind below beneath beyond between among "
-    "amid against toward towards upon around through throughout within without onto off speaking standing "
-    "sitting talking appearing walking addressing responding reacting arriving leaving"
+    "amid against toward towards upon around through throughout within without onto"
 )
-"""Words of where or how after a name, not of who ("said Starmer speaking outside Downing Street"):
-no title. ("managing director", "acting mayor", "under secretary" are titles.)"""
+"""Right before a name, a word of where, or a verb in -ing, says where or what someone did, not who
+they are ("said Starmer speaking outside Downing Street", "said Macron meeting Olaf Scholz"): no
+title. Earlier words describe the title ("outside counsel", "standing committee chairman")."""
 _OBJECT_DESCRIPTION = re.compile(r"^(?i:the|its|his|her|their)\s+")
 _APPOSITIVE_NAME = re.compile(rf",\s+(?P<name>{_NAME})\s*(?:[,;.!?]|$)")
 
@@ -657,9 +657,10 @@ def _object_attribution(phrase: str) -> _Attribution | None:
         between = phrase[titled.end("place") if place else 0 : titled.start("name")].split()
         # Words that describe a person ("resident", "epidemiologist"), not where or how they spoke:
         # "said Starmer on Tuesday outside Downing Street", "said Macron standing alongside Scholz".
-        describes = all(word.islower() and word not in _NOT_DESCRIPTIONS and word not in _WHERE
-                        for word in between)
-        if describes and (place or _is_role(titled.group("role"))):
+        role = titled.group("role")
+        describes = (all(word.islower() and word not in _NOT_DESCRIPTIONS for word in between)
+                     and role not in _WHERE and not (role.endswith("ing") and not _is_role(role)))
+        if describes and (place or _is_role(role)):
             return _Attribution("name", titled.group("name"))
     name = _OBJECT_NAME.match(phrase)
     if name:

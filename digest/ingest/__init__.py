@@ -211,15 +211,17 @@ def salvaged_meta(text: str) -> dict[str, Any]:
                 break  # the closing line
             continue  # the opening one
         blank, after_blank = after_blank, not stripped
-        if not stripped or line[:1] in " \t" or stripped.startswith(("- ", "#")) or stripped == "-":
-            continue  # a blank line, a value's continuation, a list item, a comment
+        if not stripped or line[:1] in " \t":
+            continue  # a blank line, a value's continuation
         field_line = _TOP_LEVEL_FIELD.match(line)
         if field_line is None:
-            if _ANY_FIELD.match(line):
-                continue
+            yaml_line = _ANY_FIELD.match(line) or stripped.startswith(("- ", "#")) or stripped == "-"
+            heading = blank and stripped.startswith("#")  # after a blank line, Markdown's
+            if yaml_line and (meta or _ANY_FIELD.match(line)) and not heading:
+                continue  # a field, or a list item or comment among the fields
             if meta and blank:
-                break  # the body, its '---' lost
-            strays += 1
+                break  # prose after the fields and a blank line: the body, its '---' lost
+            strays += 1  # prose, a heading or a list before any field
             if strays > 1 and not meta:
                 return {}
             continue

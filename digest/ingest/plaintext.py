@@ -37,8 +37,8 @@ _DEBRIS = re.compile(
 )
 # Furniture that starts like a sentence, each form narrow enough to leave prose and headlines alone:
 # "Read more: How the strike affects you" (a colon, dash or arrow after it, not "Read more books
-# this summer"); a credit ("Photo: Getty Images", "Photo: Dan Kitwood/Getty Images", "Photo: Jane
-# Doe"; not "Photo: Minister Resigns After Scandal", nor a gallery's "Photos: Inside the BBC"); a
+# this summer"); a credit, an agency alone or "Name/Agency" ("Photo: Getty Images", "Photos: Dan
+# Kitwood/Getty Images"; not "Photo: Minister Resigns", nor "Picture: Life at NASA"); a
 # notice that opens with © ("© 2024 BBC. The BBC is not responsible …") or with "Copyright" and a
 # year or © ("Copyright 2023 Example News", not "Copyright 2023 was a bumper year" nor "Copyright
 # Office Rejects AI Art Made In 2023"); "Updated 3 hours ago" (a count of time, not "Updated
@@ -48,6 +48,7 @@ _AGENCIES = (r"(?:Getty(?: Images)?|AFP|AP|Reuters|PA(?: Media| Wire)?|EPA(?:-EF
              r"Rex(?: Features)?|Bloomberg|Xinhua|Anadolu(?: Agency)?|NurPhoto|Corbis|iStock|SOPA Images|"
              r"ZUMA(?: Press)?|NASA|BBC|Associated Press|Handout)")
 _CAPITALISED = rf"[{_CAPITAL_LETTER}][\w'’.-]*+"
+_NAMES = rf"{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}"
 # Atomic (``(?>…)``) and possessive: a word is read one way only, or a line of capitals that is no
 # notice took exponential time to refuse ("Copyright 2023 AAAA…A x").
 _NOTICE_WORD = (rf"(?>©|\(c\)|(?i:all rights reserved)|(?:19|20)\d{{2}}|[{_CAPITAL_LETTER}0-9][\w&'’.-]*+"
@@ -56,8 +57,8 @@ _SHORT_DEBRIS = re.compile(
     r"^(?:[•·*\-–]\s*)?(?:"
     r"(?i:read (?:more|next|also))(?:\s*(?:[:\-–—|»›>→…]|\.\.\.).*)?"
     r"|(?i:related(?: topics| stories| articles| links)?|more on this story|image caption|top stories)\s*:?"
-    r"|(?i:photo(?:graph)?|picture|image|credit)\s*:\s*"
-    rf"(?:[^\s/]+(?:\s+[^\s/]+){{0,3}}\s*/\s*\S.*|(?:\S+\s+){{0,3}}{_AGENCIES}|{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}})\.?"
+    r"|(?i:photo(?:graph)?s?|pictures?|images?|video|credit)\s*:\s*"
+    rf"(?:{_NAMES}\s*/\s*{_NAMES}|(?i:via\s+)?{_AGENCIES})\.?"
     r"|(?:©|(?i:copyright)\s*(?:©|\(c\))).*"
     rf"|(?:(?i:copyright)|\(c\))\s*(?:19|20)\d{{2}}(?:\s*{_NOTICE_WORD})*"
     r"|(?i:all rights reserved|tous droits réservés|alle rechte vorbehalten|todos los derechos reservados)\.?"
