@@ -20,7 +20,14 @@ import trafilatura
 from lxml.etree import ParserError
 
 from digest.errors import IngestError, display_path
-from digest.ingest.plaintext import SHORT_DEBRIS_WORDS, escape_markdown, is_debris, shorten_title, unescape_markdown
+from digest.ingest.plaintext import (
+    SHORT_DEBRIS_WORDS,
+    escape_markdown,
+    is_debris,
+    same_words,
+    shorten_title,
+    unescape_markdown,
+)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _DATE_PATHS = (
@@ -38,8 +45,6 @@ _PROTECT = str.maketrans({"\\": _BACKSLASH, "&": _AMPERSAND})
 # Put before each paragraph of a <blockquote>: trafilatura's Markdown keeps a quotation as a bare
 # paragraph, and the marker tells which to write as "> ".
 _QUOTED = "QzxQuotedQzx"
-# Curly and straight quotation marks and apostrophes, one form each: an <h1> and og:title may differ in them.
-_PLAIN_MARKS = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 # Characters XML cannot hold: lxml parses a page with them, then refuses them in a copied element.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -186,8 +191,8 @@ def parse_html(text: str, path: Path) -> ParsedHtml:
         title, title_source = unescape_markdown(lines[0].lstrip("#").strip()), "text"
     title = shorten_title(" ".join(title.split()))
     # trafilatura repeats the page's <h1> at the top of the body: the title is in front matter.
-    heading = " ".join(unescape_markdown(lines[0][2:]).split())
-    if lines[0].startswith("# ") and heading.translate(_PLAIN_MARKS) == title.translate(_PLAIN_MARKS):
+    # (The two may differ in curly and straight apostrophes, or case.)
+    if lines[0].startswith("# ") and same_words(unescape_markdown(lines[0][2:]), title):
         lines = lines[1:]
     body = "\n".join(lines).strip() + "\n"
     day = getattr(document, "date", None)

@@ -257,7 +257,7 @@ def _lead_title(paragraph: str) -> str:
 _MARKS = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 
 
-def _same_words(line: str, title: str) -> bool:
+def same_words(line: str, title: str) -> bool:
     """The title again, but for case, spacing and curly or straight marks."""
     return " ".join(line.split()).translate(_MARKS).casefold() == " ".join(title.split()).translate(_MARKS).casefold()
 
@@ -319,7 +319,7 @@ def parse_plain_text(text: str) -> ParsedText:
 
     title = shorten_title(title)
     # A page that prints its headline twice (above and below the byline): once is the title.
-    if title_source == "text" and len(blocks) > 1 and len(blocks[0]) == 1 and _same_words(blocks[0][0], title):
+    if title_source == "text" and len(blocks) > 1 and len(blocks[0]) == 1 and same_words(blocks[0][0], title):
         blocks = blocks[1:]
     # The wire dateline is where the story was filed, not part of its first sentence.
     if blocks and _WIRE_DATELINE.match(blocks[0][0]):
