@@ -215,10 +215,12 @@ def salvaged_meta(text: str) -> dict[str, Any]:
             continue  # a blank line, a value's continuation
         field_line = _TOP_LEVEL_FIELD.match(line)
         if field_line is None:
-            yaml_line = _ANY_FIELD.match(line) or stripped.startswith(("- ", "#")) or stripped == "-"
-            heading = blank and stripped.startswith("#")  # after a blank line, Markdown's
-            if yaml_line and (meta or _ANY_FIELD.match(line)) and not heading:
-                continue  # a field, or a list item or comment among the fields
+            other_field = _ANY_FIELD.match(line) is not None
+            # A list item or comment among the fields (but a '#' after a blank line is Markdown's heading).
+            among_fields = bool(meta) and (stripped.startswith("- ") or stripped == "-"
+                                           or (stripped.startswith("#") and not blank))
+            if other_field or among_fields:
+                continue
             if meta and blank:
                 break  # prose after the fields and a blank line: the body, its '---' lost
             strays += 1  # prose, a heading or a list before any field

@@ -5,8 +5,8 @@ Rules, in order (documented in the README, "Ingest rules"):
    end (``[VIDEOS]``, ``[PHOTOS]``, ``[WATCH]``) is page furniture and is dropped.
 2. Whole lines of page debris are dropped: "• Updated", "Advertisement", "Share this article",
    "Read more", share/subscribe/cookie lines, bare URLs; and short lines of furniture that start
-   like a sentence: "Read more: …", "Photo: …", "Image caption", "Related Topics", "© 2023 …",
-   "Updated 3 hours ago".
+   like a sentence: "Read more: …", an agency's credit ("Photo: Getty Images"), "Image caption",
+   "Related Topics", a copyright notice ("© 2023 …"), "Updated 3 hours ago" (``_SHORT_DEBRIS``).
 3. "By Jane Doe" and "Jane Doe, Reuters" lines become ``author``; datelines ("Updated 25 Feb 2022",
    "Published: 2022-02-25", or a short line holding only a date) become ``date``; dates inside the
    prose are left alone.
